@@ -1,0 +1,5 @@
+namespace Bus.Contracts;
+
+/// <summary>An attempt ran to the end with exit code 0. Its resources were already released (R7).</summary>
+/// <param name="Output">The tail of the combined stdout and stderr, at most 64 KiB.</param>
+public record JobCompleted(Guid JobId, int Attempt, string WorkerId, int ExitCode, string Output, DateTimeOffset FinishedAt);

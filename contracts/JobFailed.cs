@@ -1,0 +1,14 @@
+namespace Bus.Contracts;
+
+/// <summary>An attempt ended badly: a non-zero exit code, or it could not start. Its resources were already released (R7).</summary>
+/// <param name="ExitCode">The process's exit code, or null when it never ran.</param>
+/// <param name="Output">The tail of the combined stdout and stderr, at most 64 KiB.</param>
+/// <param name="Error">What went wrong, in words a user understands.</param>
+public record JobFailed(
+    Guid JobId,
+    int Attempt,
+    string WorkerId,
+    int? ExitCode,
+    string Output,
+    string Error,
+    DateTimeOffset FinishedAt);

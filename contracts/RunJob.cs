@@ -1,0 +1,13 @@
+namespace Bus.Contracts;
+
+/// <summary>The scheduler tells one worker to run one attempt of a job. Sent to the worker's own queue.</summary>
+/// <param name="Attempt">The attempt number, also the fencing token: reports for another attempt are ignored.</param>
+public record RunJob(
+    Guid JobId,
+    int Attempt,
+    string WorkerId,
+    string Service,
+    string[] Command,
+    string? PayloadJson,
+    ResourceVector Resources,
+    int TimeoutSeconds);

@@ -1,0 +1,93 @@
+using Bus.Contracts;
+using Npgsql;
+
+namespace Bus.Infrastructure.Data;
+
+/// <summary>A row of <c>resource_allocations</c> that is not released yet.</summary>
+public sealed record ActiveAllocation(Guid JobId, int Attempt, string WorkerId, ResourceVector Resources, DateTimeOffset AllocatedAt);
+
+/// <summary>
+/// The truth about allocations (R4): one row per reserved job attempt in <c>resource_allocations</c>.
+/// Every write is idempotent, so a retried message can repeat it safely.
+/// </summary>
+public sealed class AllocationStore(NpgsqlDataSource dataSource)
+{
+    /// <summary>
+    /// Records that an attempt was placed on a worker. The first record of an attempt wins: the worker
+    /// returned is the one the attempt really holds, which differs from <paramref name="workerId"/> only
+    /// when an earlier try of the same message already placed it elsewhere.
+    /// </summary>
+    public async Task<string> Record(Guid jobId, int attempt, string workerId, ResourceVector resources, DateTimeOffset at)
+    {
+        await using var command = dataSource.CreateCommand("""
+            WITH inserted AS (
+                INSERT INTO resource_allocations (job_id, attempt, worker_id, cpus, memory_mb, gpus, allocated_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7)
+                ON CONFLICT (job_id, attempt) DO NOTHING
+                RETURNING worker_id)
+            SELECT worker_id FROM inserted
+            UNION ALL
+            SELECT worker_id FROM resource_allocations WHERE job_id = $1 AND attempt = $2
+            LIMIT 1
+            """);
+        command.Parameters.AddWithValue(jobId);
+        command.Parameters.AddWithValue(attempt);
+        command.Parameters.AddWithValue(workerId);
+        command.Parameters.AddWithValue(resources.Cpus);
+        command.Parameters.AddWithValue(resources.MemoryMb);
+        command.Parameters.AddWithValue(resources.Gpus);
+        command.Parameters.AddWithValue(at);
+        return (string)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>The worker an attempt was recorded on, or null when it has no allocation row.</summary>
+    public async Task<string?> RecordedWorker(Guid jobId, int attempt)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT worker_id FROM resource_allocations WHERE job_id = $1 AND attempt = $2");
+        command.Parameters.AddWithValue(jobId);
+        command.Parameters.AddWithValue(attempt);
+        return (string?)await command.ExecuteScalarAsync();
+    }
+
+    /// <summary>Notes the process id of a started attempt.</summary>
+    public async Task SetProcessId(Guid jobId, int attempt, int processId)
+    {
+        await using var command = dataSource.CreateCommand(
+            "UPDATE resource_allocations SET process_id = $3 WHERE job_id = $1 AND attempt = $2");
+        command.Parameters.AddWithValue(jobId);
+        command.Parameters.AddWithValue(attempt);
+        command.Parameters.AddWithValue(processId);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Marks an attempt's allocation released. Releasing twice changes nothing the second time.</summary>
+    public async Task Release(Guid jobId, int attempt, DateTimeOffset at)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE resource_allocations SET released = true, released_at = $3
+            WHERE job_id = $1 AND attempt = $2 AND NOT released
+            """);
+        command.Parameters.AddWithValue(jobId);
+        command.Parameters.AddWithValue(attempt);
+        command.Parameters.AddWithValue(at);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Every allocation not yet released, read through the partial index.</summary>
+    public async Task<IReadOnlyList<ActiveAllocation>> Active(CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT job_id, attempt, worker_id, cpus, memory_mb, gpus, allocated_at
+            FROM resource_allocations WHERE NOT released
+            """);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<ActiveAllocation>();
+        while (await reader.ReadAsync(cancellationToken))
+            rows.Add(new ActiveAllocation(
+                reader.GetGuid(0), reader.GetInt32(1), reader.GetString(2),
+                new ResourceVector(reader.GetInt32(3), reader.GetInt32(4), reader.GetInt32(5)),
+                reader.GetFieldValue<DateTimeOffset>(6)));
+        return rows;
+    }
+}

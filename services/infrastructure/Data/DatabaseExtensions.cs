@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+
+namespace Bus.Infrastructure.Data;
+
+public static class DatabaseExtensions
+{
+    /// <summary>
+    /// Adds the PostgreSQL data source (from <c>ConnectionStrings:Postgres</c>), the allocation store, and a
+    /// start-up step that applies the schema before anything else touches the database.
+    /// </summary>
+    public static IHostApplicationBuilder AddDatabase(this IHostApplicationBuilder builder)
+    {
+        var connectionString = builder.Configuration.GetConnectionString("Postgres")
+            ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not set.");
+        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        builder.Services.AddSingleton<SchemaMigrator>();
+        builder.Services.AddSingleton<AllocationStore>();
+        // Registered first among hosted services that need it, so the schema exists before they start.
+        builder.Services.AddHostedService<MigrateOnStart>();
+        return builder;
+    }
+
+    sealed class MigrateOnStart(SchemaMigrator migrator) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => migrator.Migrate(cancellationToken);
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,46 @@
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Bus.Infrastructure.Messaging;
+
+public static class BusExtensions
+{
+    /// <summary>
+    /// Adds MassTransit on RabbitMQ with the consumers, sagas and endpoints the caller registers.
+    /// Nothing here uses delayed delivery: Debian's RabbitMQ has no delayed-exchange plugin.
+    /// </summary>
+    public static IHostApplicationBuilder AddBus(
+        this IHostApplicationBuilder builder,
+        Action<IBusRegistrationConfigurator>? register = null,
+        Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator>? configure = null)
+    {
+        builder.Services.AddOptions<RabbitMqOptions>()
+            .BindConfiguration(RabbitMqOptions.Section)
+            .Validate(o => !string.IsNullOrWhiteSpace(o.Host), "RabbitMq:Host is required")
+            .ValidateOnStart();
+
+        builder.Services.AddMassTransit(x =>
+        {
+            // MassTransit 8.5 would otherwise report usage to its vendor.
+            x.DisableUsageTelemetry();
+            x.SetKebabCaseEndpointNameFormatter();
+            register?.Invoke(x);
+
+            x.UsingRabbitMq((context, cfg) =>
+            {
+                var options = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
+                cfg.Host(options.Host, options.Port, options.VirtualHost, h =>
+                {
+                    h.Username(options.Username);
+                    h.Password(options.Password);
+                });
+                cfg.PrefetchCount = options.PrefetchCount;
+                configure?.Invoke(context, cfg);
+                cfg.ConfigureEndpoints(context);
+            });
+        });
+        return builder;
+    }
+}

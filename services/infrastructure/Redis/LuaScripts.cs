@@ -1,0 +1,66 @@
+namespace Bus.Infrastructure.Redis;
+
+/// <summary>
+/// The Lua scripts behind reservation and registration. Each touches only the keys of one worker,
+/// which share a hash tag, so each runs unchanged on a Redis Cluster.
+/// StackExchange.Redis caches each script's SHA and answers NOSCRIPT by sending the text again.
+/// </summary>
+internal static class LuaScripts
+{
+    /// <summary>
+    /// Reserve resources and a job slot on one worker, all or nothing.
+    /// KEYS: info, used, jobs. ARGV: jobId, attempt, cpus, memoryMb, gpus.
+    /// Returns a <see cref="ReservationResult"/> code. Repeating a reservation of the same attempt changes nothing.
+    /// </summary>
+    public const string Reserve = """
+        local held = redis.call('HGET', KEYS[3], ARGV[1])
+        if held then
+          if string.match(held, '^%d+') == ARGV[2] then return 2 end
+          return -3
+        end
+        local cap = redis.call('HMGET', KEYS[1], 'cpus', 'memoryMb', 'gpus', 'maxJobs', 'status')
+        if not cap[1] then return -1 end
+        if cap[5] ~= 'ready' then return -2 end
+        local want = { tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), 1 }
+        local fields = { 'cpus', 'memoryMb', 'gpus', 'jobs' }
+        local used = redis.call('HMGET', KEYS[2], 'cpus', 'memoryMb', 'gpus', 'jobs')
+        for i = 1, 4 do
+          if (tonumber(used[i]) or 0) + want[i] > (tonumber(cap[i]) or 0) then return 0 end
+        end
+        for i = 1, 4 do redis.call('HINCRBY', KEYS[2], fields[i], want[i]) end
+        redis.call('HSET', KEYS[3], ARGV[1], ARGV[2] .. ' ' .. ARGV[3] .. ' ' .. ARGV[4] .. ' ' .. ARGV[5])
+        return 1
+        """;
+
+    /// <summary>
+    /// Release one job's reservation. KEYS: used, jobs. ARGV: jobId, attempt.
+    /// Returns 1 released, 0 nothing held (a repeat), -3 held by another attempt (a stale release is refused).
+    /// Counters never go below zero.
+    /// </summary>
+    public const string Release = """
+        local held = redis.call('HGET', KEYS[2], ARGV[1])
+        if not held then return 0 end
+        local attempt, cpus, mem, gpus = string.match(held, '^(%d+) (%d+) (%d+) (%d+)$')
+        if attempt ~= ARGV[2] then return -3 end
+        local fields = { 'cpus', 'memoryMb', 'gpus', 'jobs' }
+        local amounts = { tonumber(cpus), tonumber(mem), tonumber(gpus), 1 }
+        for i = 1, 4 do
+          if redis.call('HINCRBY', KEYS[1], fields[i], -amounts[i]) < 0 then
+            redis.call('HSET', KEYS[1], fields[i], 0)
+          end
+        end
+        redis.call('HDEL', KEYS[2], ARGV[1])
+        return 1
+        """;
+
+    /// <summary>
+    /// Write a worker's whole registration and (re)arm its TTL. KEYS: info. ARGV: ttlSeconds, then field/value pairs.
+    /// Writing everything each heartbeat means a registration that expired during a pause comes back whole.
+    /// </summary>
+    public const string Register = """
+        redis.call('DEL', KEYS[1])
+        redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+        redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
+        return 1
+        """;
+}

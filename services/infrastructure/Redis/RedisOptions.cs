@@ -1,0 +1,16 @@
+namespace Bus.Infrastructure.Redis;
+
+/// <summary>How services reach Redis. Bound from the <c>Redis</c> section; the address comes from <c>ConnectionStrings:Redis</c>.</summary>
+public sealed class RedisOptions
+{
+    public const string Section = "Redis";
+
+    /// <summary>
+    /// StackExchange.Redis configuration string, e.g. <c>127.0.0.1:6390</c>, or several
+    /// <c>host:port</c> pairs of a Redis Cluster. Set through <c>ConnectionStrings:Redis</c>.
+    /// </summary>
+    public string ConnectionString { get; set; } = "127.0.0.1:6390";
+
+    /// <summary>Prefix of every key this system writes. Default <c>bus:</c>. Tests give each run its own.</summary>
+    public string KeyPrefix { get; set; } = "bus:";
+}

@@ -1,0 +1,86 @@
+using System.Globalization;
+using Bus.Contracts;
+using StackExchange.Redis;
+
+namespace Bus.Infrastructure.Redis;
+
+/// <summary>
+/// Live workers in Redis (R1, R2). A registration expires by itself unless heartbeats refresh it, so a
+/// dead worker drops out of capacity with nobody's help. Total capacity is the sum over live workers.
+/// </summary>
+public sealed class WorkerRegistry(IConnectionMultiplexer redis, RedisKeys keys, TimeProvider clock)
+{
+    readonly IDatabase _db = redis.GetDatabase();
+
+    /// <summary>Registers or refreshes a worker for <paramref name="ttl"/>.</summary>
+    public async Task Register(WorkerRegistration worker, TimeSpan ttl)
+    {
+        var now = clock.GetUtcNow();
+        RedisValue[] args =
+        [
+            (int)Math.Ceiling(ttl.TotalSeconds),
+            "cpus", worker.Capacity.Cpus,
+            "memoryMb", worker.Capacity.MemoryMb,
+            "gpus", worker.Capacity.Gpus,
+            "maxJobs", worker.MaxConcurrentJobs,
+            "services", string.Join(',', worker.Services),
+            "languages", string.Join(',', worker.Languages),
+            "status", worker.Status,
+            "heartbeatAt", now.ToUnixTimeMilliseconds(),
+        ];
+        await _db.ScriptEvaluateAsync(LuaScripts.Register, [keys.WorkerInfo(worker.WorkerId)], args);
+        // The index lives in another slot, so it is a second command. Its score is the expiry; readers
+        // treat a stale score as gone, so the order of these two writes does not matter.
+        await _db.SortedSetAddAsync(keys.LiveWorkers, worker.WorkerId, (now + ttl).ToUnixTimeMilliseconds());
+    }
+
+    /// <summary>Removes a worker's registration on a clean stop. Its reservations stay until released.</summary>
+    public async Task Unregister(string workerId)
+    {
+        await _db.KeyDeleteAsync(keys.WorkerInfo(workerId));
+        await _db.SortedSetRemoveAsync(keys.LiveWorkers, workerId);
+    }
+
+    /// <summary>Every worker whose registration has not expired, with what is allocated on it.</summary>
+    public async Task<IReadOnlyList<WorkerSnapshot>> ListLive()
+    {
+        var nowMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        // Drop index entries whose registration has expired; cheap, and keeps the index small.
+        await _db.SortedSetRemoveRangeByScoreAsync(keys.LiveWorkers, double.NegativeInfinity, nowMs, Exclude.Stop);
+        var ids = await _db.SortedSetRangeByScoreAsync(keys.LiveWorkers, nowMs, double.PositiveInfinity);
+
+        var reads = ids.Select(id => Read(id.ToString())).ToArray();
+        var snapshots = await Task.WhenAll(reads);
+        return snapshots.OfType<WorkerSnapshot>().ToList();
+    }
+
+    /// <summary>One worker, or null when its registration has expired.</summary>
+    public async Task<WorkerSnapshot?> Read(string workerId)
+    {
+        var infoTask = _db.HashGetAllAsync(keys.WorkerInfo(workerId));
+        var usedTask = _db.HashGetAllAsync(keys.WorkerUsed(workerId));
+        var info = (await infoTask).ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
+        var used = (await usedTask).ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
+        if (info.Count == 0)
+            return null;
+
+        var registration = new WorkerRegistration(
+            workerId,
+            new ResourceVector(Int(info, "cpus"), Int(info, "memoryMb"), Int(info, "gpus")),
+            Int(info, "maxJobs"),
+            Split(info, "services"),
+            Split(info, "languages"),
+            info.GetValueOrDefault("status", WorkerStatus.Ready));
+        return new WorkerSnapshot(
+            registration,
+            new ResourceVector(Int(used, "cpus"), Int(used, "memoryMb"), Int(used, "gpus")),
+            Int(used, "jobs"),
+            DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(info.GetValueOrDefault("heartbeatAt", "0"), CultureInfo.InvariantCulture)));
+    }
+
+    static int Int(Dictionary<string, string> hash, string field) =>
+        hash.TryGetValue(field, out var value) ? int.Parse(value, CultureInfo.InvariantCulture) : 0;
+
+    static string[] Split(Dictionary<string, string> hash, string field) =>
+        hash.GetValueOrDefault(field, "").Split(',', StringSplitOptions.RemoveEmptyEntries);
+}

@@ -1,0 +1,61 @@
+using Bus.Contracts;
+using Bus.Infrastructure.Messaging;
+using Bus.Scheduler.Placement;
+using Bus.Scheduler.StateMachines;
+using MassTransit;
+
+namespace Bus.Scheduler.Activities;
+
+/// <summary>
+/// Tries to place the job's current attempt. Placed: the saga records the worker and sends it <see cref="RunJob"/>
+/// (held by the in-memory outbox until the saga row is saved). Not placed: the saga records why it waits.
+/// </summary>
+public sealed class PlaceJobActivity(PlacementEngine engine, TimeProvider clock) : IStateMachineActivity<JobState>
+{
+    public async Task Execute(BehaviorContext<JobState> context, IBehavior<JobState> next)
+    {
+        await Place(context);
+        await next.Execute(context);
+    }
+
+    public async Task Execute<T>(BehaviorContext<JobState, T> context, IBehavior<JobState, T> next) where T : class
+    {
+        await Place(context);
+        await next.Execute(context);
+    }
+
+    async Task Place(BehaviorContext<JobState> context)
+    {
+        var job = context.Saga;
+        var request = new PlacementRequest(
+            job.CorrelationId, job.Attempt, job.Service,
+            new ResourceVector(job.Cpus, job.MemoryMb, job.Gpus),
+            new PlacementConstraints(job.Language, job.Pool, job.ExcludeWorker, job.AffinityKey));
+
+        switch (await engine.Place(request))
+        {
+            case PlacementDecision.Placed placed:
+                job.WorkerId = placed.WorkerId;
+                job.AllocatedAt = clock.GetUtcNow();
+                job.PendingReason = null;
+                var worker = await context.GetSendEndpoint(QueueNames.WorkerAddress(placed.WorkerId));
+                await worker.Send(new RunJob(
+                    job.CorrelationId, job.Attempt, placed.WorkerId, job.Service, job.Command, job.PayloadJson,
+                    request.Resources, job.TimeoutSeconds));
+                break;
+            case PlacementDecision.Waiting waiting:
+                job.PendingReason = waiting.Reason;
+                break;
+        }
+    }
+
+    public Task Faulted<TException>(BehaviorExceptionContext<JobState, TException> context, IBehavior<JobState> next)
+        where TException : Exception => next.Faulted(context);
+
+    public Task Faulted<T, TException>(BehaviorExceptionContext<JobState, T, TException> context, IBehavior<JobState, T> next)
+        where T : class where TException : Exception => next.Faulted(context);
+
+    public void Probe(ProbeContext context) => context.CreateScope("place-job");
+
+    public void Accept(StateMachineVisitor visitor) => visitor.Visit(this);
+}

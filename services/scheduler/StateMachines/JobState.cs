@@ -1,0 +1,47 @@
+using MassTransit;
+
+namespace Bus.Scheduler.StateMachines;
+
+/// <summary>
+/// One job's saga, one row of the <c>jobs</c> table. The gateway reads this row to answer
+/// <c>GET /api/v1/jobs/{id}</c>, so every field a user sees lives here.
+/// </summary>
+public class JobState : SagaStateMachineInstance, ISagaVersion
+{
+    /// <summary>The job id.</summary>
+    public Guid CorrelationId { get; set; }
+    public string CurrentState { get; set; } = "";
+    /// <summary>Optimistic concurrency token, bumped by every write.</summary>
+    public int Version { get; set; }
+
+    public string Tenant { get; set; } = "";
+    public string RequestId { get; set; } = "";
+    public string Service { get; set; } = "";
+    public string[] Command { get; set; } = [];
+    public string? PayloadJson { get; set; }
+    public int Cpus { get; set; }
+    public int MemoryMb { get; set; }
+    public int Gpus { get; set; }
+    public string? Language { get; set; }
+    public string? Pool { get; set; }
+    public string? ExcludeWorker { get; set; }
+    public string? AffinityKey { get; set; }
+    public int Priority { get; set; }
+    public int TimeoutSeconds { get; set; }
+    public int MaxAttempts { get; set; }
+
+    /// <summary>The current attempt, starting at 1. Also the fencing token of its reservation.</summary>
+    public int Attempt { get; set; }
+    public string? WorkerId { get; set; }
+    /// <summary>Why a pending job is not running yet, in words a user understands.</summary>
+    public string? PendingReason { get; set; }
+    public int? ExitCode { get; set; }
+    public string? Output { get; set; }
+    public string? Error { get; set; }
+
+    public DateTimeOffset SubmittedAt { get; set; }
+    public DateTimeOffset? AllocatedAt { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}

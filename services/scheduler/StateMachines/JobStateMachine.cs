@@ -1,0 +1,99 @@
+using Bus.Contracts;
+using Bus.Scheduler.Activities;
+using MassTransit;
+
+namespace Bus.Scheduler.StateMachines;
+
+/// <summary>
+/// A job's life: Pending until placed, Allocated once a worker holds its reservation, Running once the worker
+/// started it, then Completed or Failed. Reports carry the attempt number; a report for any other attempt
+/// than the current one is stale and changes nothing.
+/// </summary>
+public sealed class JobStateMachine : MassTransitStateMachine<JobState>
+{
+    public State Pending { get; private set; } = null!;
+    public State Allocated { get; private set; } = null!;
+    public State Running { get; private set; } = null!;
+    public State Completed { get; private set; } = null!;
+    public State Failed { get; private set; } = null!;
+
+    public Event<SubmitJob> Submit { get; private set; } = null!;
+    public Event<PlaceJob> Place { get; private set; } = null!;
+    public Event<JobStarted> Started { get; private set; } = null!;
+    public Event<JobCompleted> AttemptCompleted { get; private set; } = null!;
+    public Event<JobFailed> AttemptFailed { get; private set; } = null!;
+
+    public JobStateMachine()
+    {
+        InstanceState(x => x.CurrentState);
+
+        Event(() => Submit, e => e.CorrelateById(m => m.Message.JobId));
+        // Only Submit creates a job; anything else about an unknown job is dropped.
+        Event(() => Place, e => { e.CorrelateById(m => m.Message.JobId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => Started, e => { e.CorrelateById(m => m.Message.JobId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => AttemptCompleted, e => { e.CorrelateById(m => m.Message.JobId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => AttemptFailed, e => { e.CorrelateById(m => m.Message.JobId); e.OnMissingInstance(m => m.Discard()); });
+
+        // A duplicate Submit, a Place for a job already placed, a stale report: ignored, never an error.
+        OnUnhandledEvent(x => x.Ignore());
+
+        Initially(
+            When(Submit)
+                .Then(x => Accept(x.Saga, x.Message))
+                .Activity(x => x.OfInstanceType<PlaceJobActivity>())
+                .IfElse(x => x.Saga.WorkerId is not null,
+                    placed => placed.TransitionTo(Allocated),
+                    waiting => waiting.TransitionTo(Pending)));
+
+        During(Pending,
+            When(Place)
+                .Activity(x => x.OfInstanceType<PlaceJobActivity>())
+                .If(x => x.Saga.WorkerId is not null, placed => placed.TransitionTo(Allocated)));
+
+        During(Allocated,
+            When(Started, x => x.Message.Attempt == x.Saga.Attempt)
+                .Then(x => x.Saga.StartedAt = x.Message.StartedAt)
+                .Activity(x => x.OfType<RecordStartActivity>())
+                .TransitionTo(Running));
+
+        // A fast job's Completed may overtake its Started, so Allocated accepts the end of an attempt too.
+        During(Allocated, Running,
+            When(AttemptCompleted, x => x.Message.Attempt == x.Saga.Attempt)
+                .Then(x => Finish(x.Saga, x.Message.ExitCode, x.Message.Output, null, x.Message.FinishedAt))
+                .Activity(x => x.OfInstanceType<ReleaseAllocationActivity>())
+                .TransitionTo(Completed),
+            When(AttemptFailed, x => x.Message.Attempt == x.Saga.Attempt)
+                .Then(x => Finish(x.Saga, x.Message.ExitCode, x.Message.Output, x.Message.Error, x.Message.FinishedAt))
+                .Activity(x => x.OfInstanceType<ReleaseAllocationActivity>())
+                .TransitionTo(Failed));
+    }
+
+    static void Accept(JobState job, SubmitJob message)
+    {
+        job.Tenant = message.Tenant;
+        job.RequestId = message.RequestId;
+        job.Service = message.Service;
+        job.Command = message.Command;
+        job.PayloadJson = message.PayloadJson;
+        job.Cpus = message.Resources.Cpus;
+        job.MemoryMb = message.Resources.MemoryMb;
+        job.Gpus = message.Resources.Gpus;
+        job.Language = message.Constraints.Language;
+        job.Pool = message.Constraints.Pool;
+        job.ExcludeWorker = message.Constraints.ExcludeWorker;
+        job.AffinityKey = message.Constraints.AffinityKey;
+        job.Priority = message.Priority;
+        job.TimeoutSeconds = message.TimeoutSeconds;
+        job.MaxAttempts = message.MaxAttempts;
+        job.Attempt = 1;
+        job.SubmittedAt = message.SubmittedAt;
+    }
+
+    static void Finish(JobState job, int? exitCode, string output, string? error, DateTimeOffset finishedAt)
+    {
+        job.ExitCode = exitCode;
+        job.Output = output;
+        job.Error = error;
+        job.FinishedAt = finishedAt;
+    }
+}

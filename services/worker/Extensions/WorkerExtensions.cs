@@ -1,0 +1,43 @@
+using Bus.Infrastructure.Data;
+using Bus.Infrastructure.Messaging;
+using Bus.Infrastructure.Redis;
+using Bus.Worker.Consumers;
+using Bus.Worker.Execution;
+using Bus.Worker.Registration;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace Bus.Worker.Extensions;
+
+public static class WorkerExtensions
+{
+    public static IHostApplicationBuilder AddWorkerServices(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<WorkerOptions>()
+            .BindConfiguration(WorkerOptions.Section)
+            .Validate(o => System.Text.RegularExpressions.Regex.IsMatch(o.Id, "^[A-Za-z0-9._-]{1,64}$"),
+                "Worker:Id must be 1 to 64 letters, digits, '.', '_' or '-'")
+            .Validate(o => o.Cpus >= 1 && o.MemoryMb >= 0 && o.Gpus >= 0 && o.SlotLimit >= 1,
+                "Worker: cpus and the slot limit must be at least 1; memory and gpus at least 0")
+            .Validate(o => o.RegistrationTtl >= o.HeartbeatInterval * 1.5,
+                "Worker:RegistrationTtl must be at least 1.5 times Worker:HeartbeatInterval, or a live worker would flicker out")
+            .ValidateOnStart();
+
+        builder.AddDatabase();
+        builder.AddRedis();
+        builder.Services.AddSingleton<IJobExecutor, ShellExecutor>();
+        builder.Services.AddSingleton<JobRunner>();
+
+        var workerId = builder.Configuration[$"{WorkerOptions.Section}:{nameof(WorkerOptions.Id)}"] ?? new WorkerOptions().Id;
+        builder.AddBus(
+            x => x.AddConsumer<RunJobConsumer>().ExcludeFromConfigureEndpoints(),
+            (context, cfg) => cfg.ReceiveEndpoint(QueueNames.Worker(workerId), e =>
+                e.ConfigureConsumer<RunJobConsumer>(context)));
+
+        // After the bus, because hosted services stop in reverse order: on stop the worker first unregisters
+        // (no new placements), then ends its jobs and reports them, and only then the bus stops.
+        builder.Services.AddHostedService<JobRunnerShutdown>();
+        builder.Services.AddHostedService<WorkerRegistrar>();
+        return builder;
+    }
+}

@@ -1,0 +1,42 @@
+namespace Bus.Worker;
+
+/// <summary>What this worker offers and how it keeps its registration alive. Bound from the <c>Worker</c> section.</summary>
+public sealed class WorkerOptions
+{
+    public const string Section = "Worker";
+
+    /// <summary>
+    /// This worker's id, stable across restarts so a restarted worker finds its own jobs. Letters, digits,
+    /// <c>.</c>, <c>_</c> and <c>-</c>. Default: the machine name.
+    /// </summary>
+    public string Id { get; set; } = Environment.MachineName.ToLowerInvariant();
+
+    /// <summary>CPUs offered to jobs. Default: the machine's processor count.</summary>
+    public int Cpus { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Memory offered to jobs, in MB. Default: the memory the runtime sees.</summary>
+    public int MemoryMb { get; set; } = (int)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024 * 1024));
+
+    /// <summary>GPUs offered to jobs. Default 0.</summary>
+    public int Gpus { get; set; }
+
+    /// <summary>The most jobs run at once, whatever their size. Default: <see cref="Cpus"/>.</summary>
+    public int? MaxConcurrentJobs { get; set; }
+
+    /// <summary>Services this worker runs, e.g. <c>shell</c>, <c>asr</c>. Default <c>shell</c>.</summary>
+    public string[] Services { get; set; } = ["shell"];
+
+    /// <summary>Languages or language pairs this worker handles for its services, e.g. <c>zh</c>, <c>zh-en</c>.</summary>
+    public string[] Languages { get; set; } = [];
+
+    /// <summary>How often the registration is refreshed; each beat is jittered by up to ±10%. Default 30 s.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a registration lives without a heartbeat. Default 60 s; keep it at least twice the interval.</summary>
+    public TimeSpan RegistrationTtl { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How much of a job's combined stdout and stderr is kept, from the end. Default 64 KiB.</summary>
+    public int OutputTailBytes { get; set; } = 64 * 1024;
+
+    public int SlotLimit => MaxConcurrentJobs ?? Cpus;
+}
