@@ -48,4 +48,25 @@ public sealed class CapacityLedger(IConnectionMultiplexer redis, RedisKeys keys)
             return new Reservation(Guid.Parse(e.Name.ToString()), parts[0], new ResourceVector(parts[1], parts[2], parts[3]));
         }).ToList();
     }
+
+    /// <summary>
+    /// Brings one worker's reservations in line with the database: restores <paramref name="restore"/>, removes
+    /// <paramref name="remove"/>, and recounts the counters. Returns how many counters were wrong.
+    /// </summary>
+    public async Task<int> Repair(string workerId, IReadOnlyCollection<Reservation> restore, IReadOnlyCollection<Reservation> remove)
+    {
+        var args = new List<RedisValue> { restore.Count };
+        foreach (var r in restore)
+        {
+            args.Add(r.JobId.ToString());
+            args.Add($"{r.Attempt} {r.Resources.Cpus} {r.Resources.MemoryMb} {r.Resources.Gpus}");
+        }
+        foreach (var r in remove)
+        {
+            args.Add(r.JobId.ToString());
+            args.Add(r.Attempt);
+        }
+        var result = await _db.ScriptEvaluateAsync(LuaScripts.Repair, [keys.WorkerUsed(workerId), keys.WorkerJobs(workerId)], args.ToArray());
+        return (int)result;
+    }
 }

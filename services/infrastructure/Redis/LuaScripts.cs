@@ -45,7 +45,8 @@ internal static class LuaScripts
         local fields = { 'cpus', 'memoryMb', 'gpus', 'jobs' }
         local amounts = { tonumber(cpus), tonumber(mem), tonumber(gpus), 1 }
         for i = 1, 4 do
-          if redis.call('HINCRBY', KEYS[1], fields[i], -amounts[i]) < 0 then
+          -- 0 - x, not -x: Lua prints -0 as "-0", which HINCRBY refuses.
+          if redis.call('HINCRBY', KEYS[1], fields[i], 0 - amounts[i]) < 0 then
             redis.call('HSET', KEYS[1], fields[i], 0)
           end
         end
@@ -62,5 +63,41 @@ internal static class LuaScripts
         redis.call('HSET', KEYS[1], unpack(ARGV, 2))
         redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
         return 1
+        """;
+
+    /// <summary>
+    /// Repair one worker's reservations from the database's truth, then recount its counters from its reservations.
+    /// KEYS: used, jobs. ARGV: n, then n pairs (jobId, "attempt cpus memoryMb gpus") to restore,
+    /// then pairs (jobId, attempt) to remove. Returns how many counters were wrong.
+    /// Atomic, so it cannot interleave with a reservation in flight.
+    /// </summary>
+    public const string Repair = """
+        local n = tonumber(ARGV[1])
+        local i = 2
+        for _ = 1, n do
+          redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1])
+          i = i + 2
+        end
+        while i <= #ARGV do
+          local held = redis.call('HGET', KEYS[2], ARGV[i])
+          if held and string.match(held, '^%d+') == ARGV[i + 1] then redis.call('HDEL', KEYS[2], ARGV[i]) end
+          i = i + 2
+        end
+        local totals = { 0, 0, 0, 0 }
+        for _, held in ipairs(redis.call('HVALS', KEYS[2])) do
+          local _, cpus, mem, gpus = string.match(held, '^(%d+) (%d+) (%d+) (%d+)$')
+          totals[1] = totals[1] + tonumber(cpus)
+          totals[2] = totals[2] + tonumber(mem)
+          totals[3] = totals[3] + tonumber(gpus)
+          totals[4] = totals[4] + 1
+        end
+        local fields = { 'cpus', 'memoryMb', 'gpus', 'jobs' }
+        local current = redis.call('HMGET', KEYS[1], 'cpus', 'memoryMb', 'gpus', 'jobs')
+        local wrong = 0
+        for k = 1, 4 do
+          if (tonumber(current[k]) or 0) ~= totals[k] then wrong = wrong + 1 end
+          redis.call('HSET', KEYS[1], fields[k], totals[k])
+        end
+        return wrong
         """;
 }

@@ -14,7 +14,7 @@ namespace Bus.Scheduler.Placement;
 /// </summary>
 public sealed class PendingJobDispatcher(
     NpgsqlDataSource dataSource,
-    ISendEndpointProvider sendEndpoints,
+    IBus bus,
     IOptions<SchedulerOptions> options,
     ILogger<PendingJobDispatcher> logger) : BackgroundService
 {
@@ -65,7 +65,7 @@ public sealed class PendingJobDispatcher(
         if (jobIds.Count == 0)
             return;
 
-        var saga = await sendEndpoints.GetSendEndpoint(QueueNames.JobSagaAddress);
+        var saga = await bus.GetSendEndpoint(QueueNames.JobSagaAddress);
         await saga.SendBatch(jobIds.Select(id => new PlaceJob(id)), cancellationToken);
         logger.LogDebug("Offered {Count} pending jobs to placement", jobIds.Count);
     }

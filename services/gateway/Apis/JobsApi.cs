@@ -1,0 +1,76 @@
+using System.Security.Claims;
+using Bus.Contracts;
+using Bus.Gateway.Auth;
+using Bus.Gateway.Jobs;
+using Bus.Infrastructure.Messaging;
+using MassTransit;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Bus.Gateway.Apis;
+
+/// <summary>The <c>/api/v1/jobs</c> endpoints of API.md.</summary>
+public static class JobsApi
+{
+    static readonly string[] States = ["Pending", "Allocated", "Running", "Completed", "Failed", "Cancelled", "TimedOut"];
+
+    public static RouteGroupBuilder MapJobsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1/jobs").RequireAuthorization();
+        api.MapPost("/", SubmitJob);
+        api.MapGet("/{jobId:guid}", GetJob);
+        api.MapGet("/", ListJobs);
+        return api;
+    }
+
+    /// <summary>
+    /// Claims the requestId first, then sends SubmitJob. A retry with the same body sends again when the saga does
+    /// not exist yet, so a send lost to a crash between the two steps is recovered by the client's retry.
+    /// </summary>
+    static async Task<Results<Accepted<JobAccepted>, Ok<JobAccepted>, ValidationProblem, ProblemHttpResult>> SubmitJob(
+        SubmitJobRequest body, ClaimsPrincipal user, JobStore jobs, ISendEndpointProvider send, TimeProvider clock,
+        CancellationToken cancellationToken)
+    {
+        var (submission, errors) = SubmitJobValidator.Validate(body);
+        if (submission is null)
+            return TypedResults.ValidationProblem(errors);
+
+        var claim = await jobs.ClaimRequest(user.Tenant(), submission, clock.GetUtcNow(), cancellationToken);
+        if (!claim.SameBody)
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status409Conflict,
+                title: "requestId already used",
+                detail: $"requestId '{submission.RequestId}' was already submitted with a different body, as job {claim.JobId}.");
+
+        var state = claim.Created ? null : await jobs.State(claim.JobId, cancellationToken);
+        if (state is null)
+        {
+            var saga = await send.GetSendEndpoint(QueueNames.JobSagaAddress);
+            await saga.Send(claim.Command, cancellationToken);
+        }
+
+        var accepted = new JobAccepted(claim.JobId, state ?? "Pending");
+        return claim.Created
+            ? TypedResults.Accepted($"/api/v1/jobs/{claim.JobId}", accepted)
+            : TypedResults.Ok(accepted);
+    }
+
+    static async Task<Results<Ok<JobDetails>, NotFound>> GetJob(
+        Guid jobId, ClaimsPrincipal user, JobStore jobs, CancellationToken cancellationToken) =>
+        await jobs.Find(user.Tenant(), jobId, cancellationToken) is { } job
+            ? TypedResults.Ok(job)
+            : TypedResults.NotFound();
+
+    static async Task<Results<Ok<JobPage>, ValidationProblem>> ListJobs(
+        ClaimsPrincipal user, JobStore jobs, CancellationToken cancellationToken,
+        string? state = null, string? service = null, int limit = 50, string? cursor = null)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (state is not null && !States.Contains(state))
+            errors["state"] = [$"state must be one of {string.Join(", ", States)}."];
+        if (limit is < 1 or > 500)
+            errors["limit"] = ["limit must be between 1 and 500."];
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
+        return TypedResults.Ok(await jobs.List(user.Tenant(), state, service, limit, cursor, cancellationToken));
+    }
+}

@@ -1,0 +1,62 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace Bus.Gateway.Auth;
+
+/// <summary>
+/// Accepts <c>Authorization: Bearer &lt;key&gt;</c> or <c>X-Api-Key: &lt;key&gt;</c>. The principal carries the
+/// key's tenant, and the <c>admin</c> role when the key has it.
+/// </summary>
+public sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
+    IOptionsMonitor<ApiKeyOptions> keys,
+    ILoggerFactory logger,
+    UrlEncoder encoder) : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+    public const string TenantClaim = "tenant";
+    public const string AdminRole = "admin";
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var presented = PresentedKey();
+        if (presented is null)
+            return Task.FromResult(AuthenticateResult.NoResult());
+
+        var key = keys.CurrentValue.ApiKeys.FirstOrDefault(k => SameSecret(k.Key, presented));
+        if (key is null)
+            return Task.FromResult(AuthenticateResult.Fail("unknown API key"));
+
+        List<Claim> claims = [new(TenantClaim, key.Tenant)];
+        if (key.Admin)
+            claims.Add(new Claim(ClaimTypes.Role, AdminRole));
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
+    }
+
+    string? PresentedKey()
+    {
+        var authorization = Request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            return authorization["Bearer ".Length..].Trim();
+        var header = Request.Headers["X-Api-Key"].ToString();
+        return header.Length > 0 ? header : null;
+    }
+
+    // Constant-time, so response timing does not reveal how much of a key was right.
+    static bool SameSecret(string expected, string presented) =>
+        expected.Length > 0 &&
+        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(expected), Encoding.UTF8.GetBytes(presented));
+}
+
+public static class TenantExtensions
+{
+    /// <summary>The tenant of an authenticated caller.</summary>
+    public static string Tenant(this ClaimsPrincipal user) =>
+        user.FindFirstValue(ApiKeyAuthenticationHandler.TenantClaim)
+        ?? throw new InvalidOperationException("an authenticated caller always has a tenant");
+}

@@ -1,0 +1,30 @@
+using Bus.Contracts;
+
+namespace Bus.Gateway.Jobs;
+
+/// <summary>A job as <c>GET /api/v1/jobs/{jobId}</c> shows it (API.md).</summary>
+public sealed record JobDetails(
+    Guid JobId,
+    string RequestId,
+    string Tenant,
+    string State,
+    string Service,
+    ResourceVector Resources,
+    int Priority,
+    int Attempt,
+    int MaxAttempts,
+    string? WorkerId,
+    string? PendingReason,
+    int? ExitCode,
+    string? Output,
+    string? Error,
+    DateTimeOffset SubmittedAt,
+    DateTimeOffset? AllocatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt);
+
+/// <summary>The answer to a submission.</summary>
+public sealed record JobAccepted(Guid JobId, string State);
+
+/// <summary>One page of <c>GET /api/v1/jobs</c>; <c>nextCursor</c> is null on the last page.</summary>
+public sealed record JobPage(IReadOnlyList<JobDetails> Jobs, string? NextCursor);

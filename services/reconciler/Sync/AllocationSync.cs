@@ -1,0 +1,63 @@
+using Bus.Infrastructure.Data;
+using Bus.Infrastructure.Redis;
+
+namespace Bus.Reconciler.Sync;
+
+/// <summary>What one sync run found and did.</summary>
+/// <param name="Suspected">Differences seen for the first time, left alone until the next run confirms them.</param>
+/// <param name="Restored">Reservations PostgreSQL has and Redis had lost, put back.</param>
+/// <param name="Removed">Reservations Redis held with no allocation in PostgreSQL, removed.</param>
+/// <param name="CountersCorrected">Counters that disagreed with the reservations they sum.</param>
+public sealed record SyncReport(int Workers, int Suspected, int Restored, int Removed, int CountersCorrected)
+{
+    public int Drift => Restored + Removed + CountersCorrected;
+}
+
+/// <summary>
+/// Makes Redis agree with PostgreSQL, the source of truth (R4, R5). Placement writes Redis a moment before
+/// PostgreSQL, and a finishing worker releases Redis a moment before the scheduler marks the row released (R7),
+/// so a difference seen once may be a write in flight. Only a difference seen by two runs in a row is repaired.
+/// One instance is kept per process, so it remembers the previous run's suspects.
+/// </summary>
+public sealed class AllocationSync(AllocationStore allocations, CapacityLedger ledger, WorkerRegistry registry, ILogger<AllocationSync> logger)
+{
+    HashSet<(string Worker, Reservation Reservation, bool InRedisOnly)> _suspects = [];
+
+    public async Task<SyncReport> Run(CancellationToken cancellationToken)
+    {
+        var truth = (await allocations.Active(cancellationToken))
+            .ToLookup(a => a.WorkerId, a => new Reservation(a.JobId, a.Attempt, a.Resources));
+        var workers = truth.Select(g => g.Key)
+            .Union((await registry.ListLive()).Select(w => w.WorkerId))
+            .ToList();
+
+        var seen = new HashSet<(string, Reservation, bool)>();
+        int restored = 0, removed = 0, corrected = 0;
+        foreach (var worker in workers)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var inDb = truth[worker].ToHashSet();
+            var inRedis = (await ledger.Reservations(worker)).ToHashSet();
+            var differences = inRedis.Except(inDb).Select(r => (worker, r, true))
+                .Concat(inDb.Except(inRedis).Select(r => (worker, r, false)))
+                .ToList();
+            var confirmed = differences.Where(_suspects.Contains).ToList();
+            seen.UnionWith(differences.Except(confirmed));
+
+            var restore = confirmed.Where(d => !d.Item3).Select(d => d.r).ToList();
+            var remove = confirmed.Where(d => d.Item3).Select(d => d.r).ToList();
+            corrected += await ledger.Repair(worker, restore, remove);
+            restored += restore.Count;
+            removed += remove.Count;
+        }
+        _suspects = seen;
+
+        var report = new SyncReport(workers.Count, seen.Count, restored, removed, corrected);
+        if (report.Drift > 0)
+            logger.LogWarning("Allocation sync repaired drift: {Restored} restored, {Removed} removed, {Corrected} counters corrected over {Workers} workers",
+                restored, removed, corrected, workers.Count);
+        else
+            logger.LogInformation("Allocation sync: no drift over {Workers} workers ({Suspected} differences to recheck)", workers.Count, seen.Count);
+        return report;
+    }
+}
