@@ -10,7 +10,7 @@ namespace Bus.Scheduler.Activities;
 /// Tries to place the job's current attempt. Placed: the saga records the worker and sends it <see cref="RunJob"/>
 /// (held by the in-memory outbox until the saga row is saved). Not placed: the saga records why it waits.
 /// </summary>
-public sealed class PlaceJobActivity(PlacementEngine engine, TimeProvider clock) : IStateMachineActivity<JobState>
+public sealed class PlaceJobActivity(IPlacementEngine engine, TimeProvider clock) : IStateMachineActivity<JobState>
 {
     public async Task Execute(BehaviorContext<JobState> context, IBehavior<JobState> next)
     {

@@ -1,17 +1,16 @@
 using Bus.Contracts;
-using Bus.Infrastructure.Data;
+using Bus.Scheduler.Placement;
 using Bus.Scheduler.StateMachines;
 using MassTransit;
 
 namespace Bus.Scheduler.Activities;
 
 /// <summary>Notes the started process's id on the allocation row, so recovery can find the process later (R4, R17).</summary>
-public sealed class RecordStartActivity(AllocationStore allocations) : IStateMachineActivity<JobState, JobStarted>
+public sealed class RecordStartActivity(IAllocationRecorder recorder) : IStateMachineActivity<JobState, JobStarted>
 {
     public async Task Execute(BehaviorContext<JobState, JobStarted> context, IBehavior<JobState, JobStarted> next)
     {
-        if (context.Message.ProcessId is { } processId)
-            await allocations.SetProcessId(context.Message.JobId, context.Message.Attempt, processId);
+        await recorder.Started(context.Message.JobId, context.Message.Attempt, context.Message.ProcessId);
         await next.Execute(context);
     }
 

@@ -1,17 +1,11 @@
-using Bus.Infrastructure.Data;
-using Bus.Infrastructure.Redis;
+using Bus.Scheduler.Placement;
 using Bus.Scheduler.StateMachines;
 using MassTransit;
 
 namespace Bus.Scheduler.Activities;
 
-/// <summary>
-/// Marks the finished attempt's allocation released in PostgreSQL. The worker has already given the Redis
-/// reservation back before reporting (R7); releasing it here again is a no-op that covers a worker whose
-/// own release failed.
-/// </summary>
-public sealed class ReleaseAllocationActivity(CapacityLedger ledger, AllocationStore allocations, TimeProvider clock)
-    : IStateMachineActivity<JobState>
+/// <summary>Releases the finished attempt's allocation, in Redis (a no-op when the worker already did) and in PostgreSQL.</summary>
+public sealed class ReleaseAllocationActivity(IAllocationRecorder recorder) : IStateMachineActivity<JobState>
 {
     public async Task Execute(BehaviorContext<JobState> context, IBehavior<JobState> next)
     {
@@ -25,13 +19,8 @@ public sealed class ReleaseAllocationActivity(CapacityLedger ledger, AllocationS
         await next.Execute(context);
     }
 
-    async Task Release(JobState job)
-    {
-        if (job.WorkerId is null)
-            return;
-        await ledger.Release(job.WorkerId, job.CorrelationId, job.Attempt);
-        await allocations.Release(job.CorrelationId, job.Attempt, clock.GetUtcNow());
-    }
+    Task Release(JobState job) =>
+        job.WorkerId is null ? Task.CompletedTask : recorder.Released(job.WorkerId, job.CorrelationId, job.Attempt);
 
     public Task Faulted<TException>(BehaviorExceptionContext<JobState, TException> context, IBehavior<JobState> next)
         where TException : Exception => next.Faulted(context);

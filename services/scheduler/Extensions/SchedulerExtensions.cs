@@ -29,10 +29,9 @@ public static class SchedulerExtensions
         builder.Services.AddPooledDbContextFactory<SchedulerDbContext>((sp, options) =>
             options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
 
-        builder.Services.AddSingleton<PlacementEngine>();
-        builder.Services.AddScoped<PlaceJobActivity>();
-        builder.Services.AddScoped<ReleaseAllocationActivity>();
-        builder.Services.AddScoped<RecordStartActivity>();
+        builder.Services.AddSingleton<IPlacementEngine, PlacementEngine>();
+        builder.Services.AddSingleton<IAllocationRecorder, AllocationRecorder>();
+        builder.Services.AddJobSagaActivities();
         builder.Services.AddSingleton<PendingJobDispatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PendingJobDispatcher>());
 
@@ -45,4 +44,10 @@ public static class SchedulerExtensions
         });
         return builder;
     }
+
+    /// <summary>The saga's activities; the test harness registers the same ones.</summary>
+    public static IServiceCollection AddJobSagaActivities(this IServiceCollection services) => services
+        .AddScoped<PlaceJobActivity>()
+        .AddScoped<ReleaseAllocationActivity>()
+        .AddScoped<RecordStartActivity>();
 }

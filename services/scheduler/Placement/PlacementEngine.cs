@@ -13,7 +13,7 @@ public sealed class PlacementEngine(
     CapacityLedger ledger,
     AllocationStore allocations,
     TimeProvider clock,
-    ILogger<PlacementEngine> logger)
+    ILogger<PlacementEngine> logger) : IPlacementEngine
 {
     public async Task<PlacementDecision> Place(PlacementRequest request)
     {

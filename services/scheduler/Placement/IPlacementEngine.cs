@@ -1,0 +1,17 @@
+namespace Bus.Scheduler.Placement;
+
+/// <summary>Places job attempts on workers. The saga's activities depend on this, so state machine tests can stand in for it.</summary>
+public interface IPlacementEngine
+{
+    Task<PlacementDecision> Place(PlacementRequest request);
+}
+
+/// <summary>Keeps the allocation record (Redis and PostgreSQL) in step with what the saga learns.</summary>
+public interface IAllocationRecorder
+{
+    /// <summary>The attempt's process started on its worker.</summary>
+    Task Started(Guid jobId, int attempt, int? processId);
+
+    /// <summary>The attempt ended: its reservation is released everywhere. Idempotent.</summary>
+    Task Released(string workerId, Guid jobId, int attempt);
+}

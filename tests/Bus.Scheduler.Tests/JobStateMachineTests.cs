@@ -1,0 +1,190 @@
+using Bus.Contracts;
+using Bus.Scheduler.Extensions;
+using Bus.Scheduler.Placement;
+using Bus.Scheduler.StateMachines;
+using MassTransit;
+using MassTransit.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using JobStateMachine = Bus.Scheduler.StateMachines.JobStateMachine;
+
+namespace Bus.Scheduler.Tests;
+
+/// <summary>The job lifecycle on MassTransit's in-memory harness, with placement and the allocation record stood in for.</summary>
+public sealed class JobStateMachineTests : IAsyncLifetime
+{
+    readonly FakePlacement _placement = new();
+    readonly FakeRecorder _recorder = new();
+    ServiceProvider _provider = null!;
+    ITestHarness _harness = null!;
+    ISagaStateMachineTestHarness<JobStateMachine, JobState> _saga = null!;
+
+    public async Task InitializeAsync()
+    {
+        _provider = new ServiceCollection()
+            .AddSingleton<IPlacementEngine>(_placement)
+            .AddSingleton<IAllocationRecorder>(_recorder)
+            .AddSingleton(TimeProvider.System)
+            .AddJobSagaActivities()
+            .AddMassTransitTestHarness(x => x.AddSagaStateMachine<JobStateMachine, JobState>())
+            .BuildServiceProvider(true);
+        _harness = _provider.GetRequiredService<ITestHarness>();
+        await _harness.Start();
+        _saga = _harness.GetSagaStateMachineHarness<JobStateMachine, JobState>();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _harness.Stop();
+        await _provider.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_submitted_job_that_fits_is_allocated_and_sent_to_its_worker()
+    {
+        _placement.Next = new PlacementDecision.Placed("w1");
+        var job = Submit();
+        await _harness.Bus.Publish(job);
+
+        Assert.NotNull(await _saga.Exists(job.JobId, x => x.Allocated));
+        var sent = _harness.Sent.Select<RunJob>().Single().Context.Message;
+        Assert.Equal((job.JobId, 1, "w1"), (sent.JobId, sent.Attempt, sent.WorkerId));
+        Assert.Equal(job.Command, sent.Command);
+        Assert.EndsWith("/worker-w1", _harness.Sent.Select<RunJob>().Single().Context.DestinationAddress!.AbsolutePath);
+    }
+
+    [Fact]
+    public async Task A_job_nothing_can_take_waits_pending_with_the_reason()
+    {
+        _placement.Next = new PlacementDecision.Waiting("needs 16 cpus; the largest live worker offering 'shell' has 8");
+        var job = Submit();
+        await _harness.Bus.Publish(job);
+
+        Assert.NotNull(await _saga.Exists(job.JobId, x => x.Pending));
+        var state = _saga.Sagas.Contains(job.JobId)!;
+        Assert.Equal("needs 16 cpus; the largest live worker offering 'shell' has 8", state.PendingReason);
+        Assert.False(await _harness.Sent.Any<RunJob>());
+    }
+
+    [Fact]
+    public async Task A_pending_job_is_placed_when_offered_again_after_capacity_appears()
+    {
+        _placement.Next = new PlacementDecision.Waiting("1 eligible worker, full (waiting for capacity)");
+        var job = Submit();
+        await _harness.Bus.Publish(job);
+        Assert.NotNull(await _saga.Exists(job.JobId, x => x.Pending));
+
+        _placement.Next = new PlacementDecision.Placed("w2");
+        await _harness.Bus.Publish(new PlaceJob(job.JobId));
+
+        Assert.NotNull(await _saga.Exists(job.JobId, x => x.Allocated));
+        Assert.Null(_saga.Sagas.Contains(job.JobId)!.PendingReason);
+    }
+
+    [Fact]
+    public async Task A_job_runs_and_completes_with_its_exit_code_and_output_and_its_allocation_released()
+    {
+        var job = await Allocated("w1");
+        await _harness.Bus.Publish(new JobStarted(job.JobId, 1, "w1", 4242, DateTimeOffset.UtcNow));
+        Assert.NotNull(await _saga.Exists(job.JobId, x => x.Running));
+
+        await _harness.Bus.Publish(new JobCompleted(job.JobId, 1, "w1", 0, "hello\n", DateTimeOffset.UtcNow));
+
+        Assert.NotNull(await _saga.Exists(job.JobId, x => x.Completed));
+        var state = _saga.Sagas.Contains(job.JobId)!;
+        Assert.Equal((0, "hello\n"), (state.ExitCode, state.Output));
+        Assert.Contains((job.JobId, 1, (int?)4242), _recorder.Starts);
+        Assert.Contains(("w1", job.JobId, 1), _recorder.Releases);
+    }
+
+    [Fact]
+    public async Task A_completion_that_overtakes_its_start_still_completes_the_job()
+    {
+        var job = await Allocated("w1");
+        await _harness.Bus.Publish(new JobCompleted(job.JobId, 1, "w1", 0, "", DateTimeOffset.UtcNow));
+        Assert.NotNull(await _saga.Exists(job.JobId, x => x.Completed));
+
+        await _harness.Bus.Publish(new JobStarted(job.JobId, 1, "w1", 1, DateTimeOffset.UtcNow));
+        Assert.True(await _harness.Consumed.Any<JobStarted>(x => x.Context.Message.JobId == job.JobId));
+        Assert.Equal(_saga.StateMachine.Completed.Name, _saga.Sagas.Contains(job.JobId)!.CurrentState);
+    }
+
+    [Fact]
+    public async Task A_failed_attempt_records_the_exit_code_and_error()
+    {
+        var job = await Allocated("w1");
+        await _harness.Bus.Publish(new JobFailed(job.JobId, 1, "w1", 3, "oops\n", "exited with code 3", DateTimeOffset.UtcNow));
+
+        Assert.NotNull(await _saga.Exists(job.JobId, x => x.Failed));
+        var state = _saga.Sagas.Contains(job.JobId)!;
+        Assert.Equal((3, "exited with code 3"), (state.ExitCode, state.Error));
+        Assert.Contains(("w1", job.JobId, 1), _recorder.Releases);
+    }
+
+    [Fact]
+    public async Task A_report_from_another_attempt_changes_nothing()
+    {
+        var job = await Allocated("w1");
+        await _harness.Bus.Publish(new JobCompleted(job.JobId, 7, "w9", 0, "stale", DateTimeOffset.UtcNow));
+        Assert.True(await _harness.Consumed.Any<JobCompleted>(x => x.Context.Message.Attempt == 7));
+
+        var state = _saga.Sagas.Contains(job.JobId)!;
+        Assert.Equal(_saga.StateMachine.Allocated.Name, state.CurrentState);
+        Assert.Null(state.Output);
+        Assert.Empty(_recorder.Releases);
+    }
+
+    [Fact]
+    public async Task A_duplicate_submission_neither_places_again_nor_changes_the_job()
+    {
+        var job = await Allocated("w1");
+        await _harness.Bus.Publish(job with { Priority = 99 });
+        Assert.True(await _harness.Consumed.Any<SubmitJob>(x => x.Context.Message.Priority == 99));
+
+        Assert.Equal(1, _placement.Calls);
+        Assert.Equal(job.Priority, _saga.Sagas.Contains(job.JobId)!.Priority);
+        Assert.Single(_harness.Sent.Select<RunJob>());
+    }
+
+    async Task<SubmitJob> Allocated(string workerId)
+    {
+        _placement.Next = new PlacementDecision.Placed(workerId);
+        var job = Submit();
+        await _harness.Bus.Publish(job);
+        Assert.NotNull(await _saga.Exists(job.JobId, x => x.Allocated));
+        return job;
+    }
+
+    static SubmitJob Submit() => new(
+        Guid.NewGuid(), "t1", $"req-{Guid.NewGuid():N}", "shell", ["/bin/echo", "hi"], null,
+        new ResourceVector(1, 0, 0), new PlacementConstraints(null, null, null, null), 50, 60, 3, DateTimeOffset.UtcNow);
+
+    sealed class FakePlacement : IPlacementEngine
+    {
+        public PlacementDecision Next { get; set; } = new PlacementDecision.Waiting("not set");
+        public int Calls;
+
+        public Task<PlacementDecision> Place(PlacementRequest request)
+        {
+            Interlocked.Increment(ref Calls);
+            return Task.FromResult(Next);
+        }
+    }
+
+    sealed class FakeRecorder : IAllocationRecorder
+    {
+        public readonly List<(Guid, int, int?)> Starts = [];
+        public readonly List<(string, Guid, int)> Releases = [];
+
+        public Task Started(Guid jobId, int attempt, int? processId)
+        {
+            lock (Starts) Starts.Add((jobId, attempt, processId));
+            return Task.CompletedTask;
+        }
+
+        public Task Released(string workerId, Guid jobId, int attempt)
+        {
+            lock (Releases) Releases.Add((workerId, jobId, attempt));
+            return Task.CompletedTask;
+        }
+    }
+}
