@@ -1,0 +1,38 @@
+using Bus.Infrastructure.Data;
+using Npgsql;
+
+namespace Bus.IntegrationTests.Support;
+
+/// <summary>A fresh PostgreSQL database with the project's schema, dropped afterwards, so tests never share rows.</summary>
+public sealed class TestDatabase : IAsyncDisposable
+{
+    readonly string _name = $"bus_test_{Guid.NewGuid():N}";
+
+    public string ConnectionString { get; }
+    public NpgsqlDataSource DataSource { get; }
+
+    TestDatabase()
+    {
+        ConnectionString = new NpgsqlConnectionStringBuilder(TestEnvironment.Postgres) { Database = _name }.ConnectionString;
+        DataSource = NpgsqlDataSource.Create(ConnectionString);
+    }
+
+    public static async Task<TestDatabase> Create()
+    {
+        var database = new TestDatabase();
+        await using (var admin = NpgsqlDataSource.Create(TestEnvironment.Postgres))
+        await using (var create = admin.CreateCommand($"CREATE DATABASE {database._name}"))
+            await create.ExecuteNonQueryAsync();
+        await new SchemaMigrator(database.DataSource).Migrate();
+        return database;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await DataSource.DisposeAsync();
+        NpgsqlConnection.ClearAllPools();
+        await using var admin = NpgsqlDataSource.Create(TestEnvironment.Postgres);
+        await using var drop = admin.CreateCommand($"DROP DATABASE IF EXISTS {_name} WITH (FORCE)");
+        await drop.ExecuteNonQueryAsync();
+    }
+}

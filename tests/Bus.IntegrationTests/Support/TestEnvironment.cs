@@ -1,0 +1,46 @@
+namespace Bus.IntegrationTests.Support;
+
+/// <summary>
+/// Where the real infrastructure is: the variables <c>infra/up.sh</c> writes to <c>.state/env</c>. Taken from the
+/// environment when <c>./bus test</c> sourced that file, else read from the file itself.
+/// </summary>
+public static class TestEnvironment
+{
+    static readonly Lazy<Dictionary<string, string>> Values = new(Load);
+
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    public static string Postgres => Get("ConnectionStrings__Postgres");
+    public static string Redis => Get("ConnectionStrings__Redis");
+    public static string RedisCluster => Get("ConnectionStrings__RedisCluster");
+    public static string RabbitHost => Get("RabbitMq__Host");
+    public static int RabbitPort => int.Parse(Get("RabbitMq__Port"));
+    public static int RabbitManagementPort => int.Parse(Get("RabbitMq__ManagementPort"));
+    public static string RabbitUser => Get("RabbitMq__Username");
+    public static string RabbitPassword => Get("RabbitMq__Password");
+
+    static string Get(string name) =>
+        Environment.GetEnvironmentVariable(name)
+        ?? (Values.Value.TryGetValue(name, out var value) ? value : null)
+        ?? throw new InvalidOperationException(
+            $"{name} is not set. Start the infrastructure with infra/up.sh (or run the tests with ./bus test).");
+
+    static Dictionary<string, string> Load()
+    {
+        var file = Path.Combine(RepoRoot, ".state", "env");
+        if (!File.Exists(file))
+            return [];
+        return File.ReadAllLines(file)
+            .Where(l => l.StartsWith("export "))
+            .Select(l => l["export ".Length..].Split('=', 2))
+            .ToDictionary(p => p[0], p => p[1].Trim('"'));
+    }
+
+    static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Bus.sln")))
+                return dir.FullName;
+        throw new InvalidOperationException("Bus.sln not found above the test assembly");
+    }
+}
