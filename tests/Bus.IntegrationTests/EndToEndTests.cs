@@ -1,0 +1,136 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Bus.IntegrationTests.Support;
+
+namespace Bus.IntegrationTests;
+
+/// <summary>Jobs submitted over HTTP travel the whole system: gateway, RabbitMQ, the saga in PostgreSQL, Redis, a worker process.</summary>
+public sealed class EndToEndTests(RunningSystem system) : IClassFixture<RunningSystem>
+{
+    static string RequestId() => $"e2e-{Guid.NewGuid():N}";
+
+    [Fact]
+    public async Task A_submitted_command_runs_on_a_worker_and_completes_with_its_exit_code_and_output()
+    {
+        var (status, accepted) = await system.Submit(new { requestId = RequestId(), command = new[] { "/bin/sh", "-c", "echo hello; echo to-stderr >&2" } });
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        Assert.Equal("Pending", (string?)accepted["state"]);
+
+        var job = await system.WaitForJob((string)accepted["jobId"]!, "Completed", "Failed");
+
+        Assert.Equal("Completed", (string?)job["state"]);
+        Assert.Equal(0, (int?)job["exitCode"]);
+        // stdout and stderr are read on separate pipes, so only each line, not their order, is certain.
+        Assert.Equal(["hello", "to-stderr"], ((string)job["output"]!).Split('\n', StringSplitOptions.RemoveEmptyEntries).Order());
+        Assert.Contains((string?)job["workerId"], new[] { "worker-a", "worker-b" });
+        Assert.NotNull(job["startedAt"]);
+        Assert.NotNull(job["finishedAt"]);
+    }
+
+    [Fact]
+    public async Task A_failing_command_ends_Failed_with_its_exit_code_and_its_resources_released()
+    {
+        var (_, accepted) = await system.Submit(new { requestId = RequestId(), command = new[] { "/bin/sh", "-c", "echo broken >&2; exit 3" }, resources = new { cpus = 2 } });
+
+        var job = await system.WaitForJob((string)accepted["jobId"]!, "Completed", "Failed");
+
+        Assert.Equal("Failed", (string?)job["state"]);
+        Assert.Equal(3, (int?)job["exitCode"]);
+        Assert.Equal("broken\n", (string?)job["output"]);
+        Assert.Equal("exited with code 3", (string?)job["error"]);
+        await Eventually.Get(async () => await ActiveAllocations((string)accepted["jobId"]!), n => n == 0, TimeSpan.FromSeconds(10),
+            "the failed job's allocation row released");
+    }
+
+    [Fact]
+    public async Task A_job_no_worker_can_hold_stays_pending_and_says_why()
+    {
+        var (_, accepted) = await system.Submit(new { requestId = RequestId(), command = new[] { "/bin/true" }, resources = new { cpus = 64 } });
+
+        var job = await Eventually.Get(
+            async () => (await system.Api.GetFromJsonAsync<JsonObject>($"/api/v1/jobs/{accepted["jobId"]}"))!,
+            j => ((string?)j["pendingReason"])?.StartsWith("needs") == true, TimeSpan.FromSeconds(30), "a pending reason");
+
+        Assert.Equal("Pending", (string?)job["state"]);
+        Assert.Equal("needs 64 cpus; the largest live worker offering 'shell' has 4", (string?)job["pendingReason"]);
+    }
+
+    [Fact]
+    public async Task The_same_request_submitted_concurrently_is_one_job()
+    {
+        var body = new { requestId = RequestId(), command = new[] { "/bin/echo", "once" } };
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => system.Submit(body)));
+
+        Assert.All(answers, a => Assert.True(a.Status is HttpStatusCode.Accepted or HttpStatusCode.OK, a.Status.ToString()));
+        Assert.Single(answers.Select(a => (string?)a.Body["jobId"]).Distinct());
+        Assert.Single(answers, a => a.Status == HttpStatusCode.Accepted);
+        await system.WaitForJob((string)answers[0].Body["jobId"]!, "Completed");
+        Assert.Equal(1, await JobRows(body.requestId));
+    }
+
+    [Fact]
+    public async Task The_same_requestId_with_a_different_body_is_a_conflict()
+    {
+        var requestId = RequestId();
+        await system.Submit(new { requestId, command = new[] { "/bin/echo", "one" } });
+
+        var (status, problem) = await system.Submit(new { requestId, command = new[] { "/bin/echo", "two" } });
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Contains(requestId, (string?)problem["detail"]);
+    }
+
+    [Fact]
+    public async Task An_invalid_submission_is_refused_with_an_error_per_field()
+    {
+        var response = await system.Api.PostAsJsonAsync("/api/v1/jobs", new { requestId = "has spaces", resources = new { cpus = 0 }, priority = 101 });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var errors = (await response.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!.AsObject();
+        Assert.Equal(["command", "priority", "requestId", "resources.cpus"], errors.Select(e => e.Key).Order());
+    }
+
+    [Fact]
+    public async Task Calls_without_a_known_key_are_unauthorized_and_other_tenants_jobs_are_not_found()
+    {
+        var (_, accepted) = await system.Submit(new { requestId = RequestId(), command = new[] { "/bin/true" } });
+        var path = $"/api/v1/jobs/{accepted["jobId"]}";
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await system.Client(null).GetAsync(path)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await system.Client("not-a-key-at-all-000000").GetAsync(path)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await system.Client(RunningSystem.OtherTenantKey).GetAsync(path)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await system.Client(RunningSystem.UserKey).GetAsync(path)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Finished_jobs_give_their_capacity_back()
+    {
+        var ids = new List<string>();
+        for (var i = 0; i < 6; i++)
+            ids.Add((string)(await system.Submit(new { requestId = RequestId(), command = new[] { "/bin/true" }, resources = new { cpus = 2 } })).Body["jobId"]!);
+        foreach (var id in ids)
+            await system.WaitForJob(id, "Completed");
+
+        var workers = await Eventually.Get(
+            async () => (await system.Api.GetFromJsonAsync<JsonArray>("/api/v1/workers"))!,
+            w => w.All(x => (int?)x!["used"]!["cpus"] == 0), TimeSpan.FromSeconds(10), "every worker's cpus free again");
+        Assert.Equal(2, workers.Count);
+    }
+
+    async Task<long> ActiveAllocations(string jobId)
+    {
+        await using var command = system.Database.DataSource.CreateCommand("SELECT count(*) FROM resource_allocations WHERE job_id = $1 AND NOT released");
+        command.Parameters.AddWithValue(Guid.Parse(jobId));
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    async Task<long> JobRows(string requestId)
+    {
+        await using var command = system.Database.DataSource.CreateCommand("SELECT count(*) FROM jobs WHERE request_id = $1");
+        command.Parameters.AddWithValue(requestId);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}

@@ -1,0 +1,123 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Bus.IntegrationTests.Support;
+
+/// <summary>
+/// The whole system for end-to-end tests: gateway, scheduler, reconciler and two workers as real processes, on the
+/// real infrastructure, each test run with its own database, RabbitMQ virtual host and Redis key prefix.
+/// </summary>
+public sealed class RunningSystem : IAsyncLifetime
+{
+    public const string AdminKey = "dev-admin-key-0123456789";
+    public const string UserKey = "dev-user-key-0123456789";
+    public const string OtherTenantKey = "acme-user-key-0123456789";
+
+    readonly List<ServiceProcess> _services = [];
+    TestDatabase _database = null!;
+    TestVirtualHost _vhost = null!;
+
+    public HttpClient Api { get; private set; } = null!;
+    public Uri BaseAddress { get; private set; } = null!;
+    public string KeyPrefix { get; } = $"e2e-{Guid.NewGuid():N}:";
+    public TestDatabase Database => _database;
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestDatabase.Create();
+        _vhost = await TestVirtualHost.Create();
+        BaseAddress = new Uri($"http://127.0.0.1:{FreePort()}");
+
+        var common = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Postgres"] = _database.ConnectionString,
+            ["ConnectionStrings__Redis"] = TestEnvironment.Redis,
+            ["Redis__KeyPrefix"] = KeyPrefix,
+            ["RabbitMq__Host"] = TestEnvironment.RabbitHost,
+            ["RabbitMq__Port"] = TestEnvironment.RabbitPort.ToString(),
+            ["RabbitMq__VirtualHost"] = _vhost.Name,
+            ["RabbitMq__Username"] = TestEnvironment.RabbitUser,
+            ["RabbitMq__Password"] = TestEnvironment.RabbitPassword,
+            ["Scheduler__PendingRetryInterval"] = "00:00:01",
+            ["Worker__HeartbeatInterval"] = "00:00:02",
+            ["Worker__RegistrationTtl"] = "00:00:06",
+        };
+        Dictionary<string, string> With(params (string Key, string Value)[] extra) =>
+            new(common.Concat(extra.Select(e => KeyValuePair.Create(e.Key, e.Value))));
+
+        _services.Add(ServiceProcess.Start("scheduler", "scheduler", "Bus.Scheduler", common));
+        _services.Add(ServiceProcess.Start("reconciler", "reconciler", "Bus.Reconciler", With(("Reconciler__SyncInterval", "00:00:05"))));
+        _services.Add(ServiceProcess.Start("worker-a", "worker", "Bus.Worker", With(("Worker__Id", "worker-a"), ("Worker__Cpus", "2"))));
+        _services.Add(ServiceProcess.Start("worker-b", "worker", "Bus.Worker", With(("Worker__Id", "worker-b"), ("Worker__Cpus", "4"))));
+        _services.Add(ServiceProcess.Start("gateway", "gateway", "Bus.Gateway", With(("ASPNETCORE_URLS", BaseAddress.ToString()))));
+
+        Api = Client(AdminKey);
+        await Eventually.Get(async () =>
+        {
+            ThrowIfAServiceDied();
+            try
+            {
+                var workers = await Api.GetFromJsonAsync<JsonArray>("/api/v1/workers");
+                return workers?.Count ?? 0;
+            }
+            catch (HttpRequestException)
+            {
+                return 0;
+            }
+        }, count => count == 2, TimeSpan.FromSeconds(90), "the gateway answering with both workers registered");
+    }
+
+    public HttpClient Client(string? apiKey)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        if (apiKey is not null)
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        return client;
+    }
+
+    /// <summary>Polls a job until it reaches one of <paramref name="states"/>.</summary>
+    public Task<JsonObject> WaitForJob(string jobId, params string[] states) =>
+        Eventually.Get(async () =>
+        {
+            ThrowIfAServiceDied();
+            return (await Api.GetFromJsonAsync<JsonObject>($"/api/v1/jobs/{jobId}"))!;
+        }, job => states.Contains((string?)job["state"]), TimeSpan.FromSeconds(60), $"job {jobId} to reach {string.Join("/", states)}");
+
+    public async Task<(HttpStatusCode Status, JsonObject Body)> Submit(object body, HttpClient? client = null)
+    {
+        var response = await (client ?? Api).PostAsJsonAsync("/api/v1/jobs", body);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, text.Length > 0 ? JsonNode.Parse(text)!.AsObject() : []);
+    }
+
+    void ThrowIfAServiceDied()
+    {
+        foreach (var service in _services.Where(s => s.HasExited))
+            throw new InvalidOperationException($"{service.Name} exited:\n{service.Output}");
+    }
+
+    /// <summary>Every service's output, for a failing test's message.</summary>
+    public string Logs => string.Join("\n", _services.Select(s => $"===== {s.Name}\n{s.Output}"));
+
+    public async Task DisposeAsync()
+    {
+        Api?.Dispose();
+        foreach (var service in Enumerable.Reverse(_services))
+            await service.DisposeAsync();
+        await _vhost.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+}

@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Bus.IntegrationTests.Support;
+
+/// <summary>
+/// One of the project's services, started as a real process from its build output. Its output is kept so a failing
+/// test can show it. Stopped with SIGTERM (a clean stop), killed only if it does not stop in time.
+/// </summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    readonly Process _process;
+    readonly StringBuilder _output = new();
+
+    public string Name { get; }
+
+    ServiceProcess(string name, Process process)
+    {
+        Name = name;
+        _process = process;
+    }
+
+    public static ServiceProcess Start(string name, string service, string assembly, IReadOnlyDictionary<string, string> environment)
+    {
+        var dll = Path.Combine(TestEnvironment.RepoRoot, "services", service, "bin", BuildConfiguration, "net10.0", $"{assembly}.dll");
+        if (!File.Exists(dll))
+            throw new FileNotFoundException($"{dll} is missing: build the solution first", dll);
+
+        var start = new ProcessStartInfo("dotnet", [dll])
+        {
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["DOTNET_ENVIRONMENT"] = "Development";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        foreach (var (key, value) in environment)
+            start.Environment[key] = value;
+
+        var process = new Process { StartInfo = start };
+        var service_ = new ServiceProcess(name, process);
+        process.OutputDataReceived += (_, e) => service_.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => service_.Append(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return service_;
+    }
+
+    /// <summary>The build configuration the tests themselves were built in (the services were built alongside).</summary>
+    static string BuildConfiguration => AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}")
+        ? "Release" : "Debug";
+
+    public bool HasExited => _process.HasExited;
+
+    public string Output
+    {
+        get { lock (_output) return _output.ToString(); }
+    }
+
+    void Append(string? line)
+    {
+        if (line is null)
+            return;
+        lock (_output)
+            _output.AppendLine(line);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            Posix.Terminate(_process.Id);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            try
+            {
+                await _process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+        _process.Dispose();
+    }
+}
+
+/// <summary>Signals a process we started, by its pid.</summary>
+static class Posix
+{
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    static extern int Kill(int pid, int signal);
+
+    public static void Terminate(int pid) => Kill(pid, 15);
+}

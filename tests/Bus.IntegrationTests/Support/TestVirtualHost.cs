@@ -1,0 +1,34 @@
+using System.Net.Http.Headers;
+using System.Text;
+
+namespace Bus.IntegrationTests.Support;
+
+/// <summary>A RabbitMQ virtual host of its own, made through the management API and deleted afterwards.</summary>
+public sealed class TestVirtualHost : IAsyncDisposable
+{
+    readonly HttpClient _management;
+
+    public string Name { get; } = $"test-{Guid.NewGuid():N}";
+
+    TestVirtualHost()
+    {
+        _management = new HttpClient { BaseAddress = new Uri($"http://{TestEnvironment.RabbitHost}:{TestEnvironment.RabbitManagementPort}/api/") };
+        _management.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{TestEnvironment.RabbitUser}:{TestEnvironment.RabbitPassword}")));
+    }
+
+    public static async Task<TestVirtualHost> Create()
+    {
+        var vhost = new TestVirtualHost();
+        (await vhost._management.PutAsync($"vhosts/{vhost.Name}", null)).EnsureSuccessStatusCode();
+        (await vhost._management.PutAsync($"permissions/{vhost.Name}/{TestEnvironment.RabbitUser}",
+            new StringContent("""{"configure":".*","write":".*","read":".*"}""", Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+        return vhost;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _management.DeleteAsync($"vhosts/{Name}");
+        _management.Dispose();
+    }
+}
