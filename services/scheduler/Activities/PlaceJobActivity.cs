@@ -10,21 +10,9 @@ namespace Bus.Scheduler.Activities;
 /// Tries to place the job's current attempt. Placed: the saga records the worker and sends it <see cref="RunJob"/>
 /// (held by the in-memory outbox until the saga row is saved). Not placed: the saga records why it waits.
 /// </summary>
-public sealed class PlaceJobActivity(IPlacementEngine engine, TimeProvider clock) : IStateMachineActivity<JobState>
+public sealed class PlaceJobActivity(IPlacementEngine engine, TimeProvider clock) : JobActivity("place-job")
 {
-    public async Task Execute(BehaviorContext<JobState> context, IBehavior<JobState> next)
-    {
-        await Place(context);
-        await next.Execute(context);
-    }
-
-    public async Task Execute<T>(BehaviorContext<JobState, T> context, IBehavior<JobState, T> next) where T : class
-    {
-        await Place(context);
-        await next.Execute(context);
-    }
-
-    async Task Place(BehaviorContext<JobState> context)
+    protected override async Task Run(BehaviorContext<JobState> context)
     {
         var job = context.Saga;
         var request = new PlacementRequest(
@@ -48,14 +36,4 @@ public sealed class PlaceJobActivity(IPlacementEngine engine, TimeProvider clock
                 break;
         }
     }
-
-    public Task Faulted<TException>(BehaviorExceptionContext<JobState, TException> context, IBehavior<JobState> next)
-        where TException : Exception => next.Faulted(context);
-
-    public Task Faulted<T, TException>(BehaviorExceptionContext<JobState, T, TException> context, IBehavior<JobState, T> next)
-        where T : class where TException : Exception => next.Faulted(context);
-
-    public void Probe(ProbeContext context) => context.CreateScope("place-job");
-
-    public void Accept(StateMachineVisitor visitor) => visitor.Visit(this);
 }
