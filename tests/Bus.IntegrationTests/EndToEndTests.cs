@@ -120,6 +120,17 @@ public sealed class EndToEndTests(RunningSystem system) : IClassFixture<RunningS
         Assert.Equal(2, workers.Count);
     }
 
+    [Fact]
+    public async Task Health_and_metrics_answer_without_a_key()
+    {
+        var anonymous = system.Client(null);
+
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/health/live")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/health/ready")).StatusCode);
+        var metrics = await anonymous.GetStringAsync("/metrics");
+        Assert.Contains("http_requests_received_total", metrics);
+    }
+
     async Task<long> ActiveAllocations(string jobId)
     {
         await using var command = system.Database.DataSource.CreateCommand("SELECT count(*) FROM resource_allocations WHERE job_id = $1 AND NOT released");
