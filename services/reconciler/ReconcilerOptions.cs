@@ -1,6 +1,6 @@
 namespace Bus.Reconciler;
 
-/// <summary>How often the periodic jobs run. Bound from the <c>Reconciler</c> section.</summary>
+/// <summary>How often the periodic jobs run, and what the archiver moves. Bound from the <c>Reconciler</c> section.</summary>
 public sealed class ReconcilerOptions
 {
     public const string Section = "Reconciler";
@@ -11,4 +11,19 @@ public sealed class ReconcilerOptions
     /// drift is gone within two intervals.
     /// </summary>
     public TimeSpan SyncInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How long a released allocation stays in <c>resource_allocations</c> before the archiver moves it to
+    /// <c>resource_allocations_history</c> (R6). Default 30 days. Unreleased allocations are never moved.
+    /// </summary>
+    public TimeSpan ArchiveAfter { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>How often the archiver runs. Default 1 hour.</summary>
+    public TimeSpan ArchiveInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// How many rows the archiver moves per statement. Default 5000. Each batch is its own transaction, so a
+    /// large backlog never holds locks or a transaction open for long; the archiver repeats batches until none is left.
+    /// </summary>
+    public int ArchiveBatchSize { get; set; } = 5000;
 }

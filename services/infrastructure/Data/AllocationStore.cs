@@ -90,4 +90,32 @@ public sealed class AllocationStore(NpgsqlDataSource dataSource)
                 reader.GetFieldValue<DateTimeOffset>(6)));
         return rows;
     }
+
+    /// <summary>
+    /// Moves up to <paramref name="batchSize"/> allocations released before <paramref name="releasedBefore"/>, oldest
+    /// first, to <c>resource_allocations_history</c> (R6) and returns how many moved. One statement, so each row is
+    /// in exactly one of the two tables at every moment. Rows another archiver is moving are skipped, not waited
+    /// for, so archivers running at once share the work and never move a row twice.
+    /// </summary>
+    public async Task<int> ArchiveReleased(DateTimeOffset releasedBefore, int batchSize, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("""
+            WITH moved AS (
+                DELETE FROM resource_allocations
+                WHERE id IN (
+                    SELECT id FROM resource_allocations
+                    WHERE released AND released_at < $1
+                    ORDER BY released_at
+                    LIMIT $2
+                    FOR UPDATE SKIP LOCKED)
+                RETURNING id, job_id, attempt, worker_id, cpus, memory_mb, gpus, allocated_at, released, released_at, process_id)
+            INSERT INTO resource_allocations_history
+                (id, job_id, attempt, worker_id, cpus, memory_mb, gpus, allocated_at, released, released_at, process_id, archived_at)
+            SELECT id, job_id, attempt, worker_id, cpus, memory_mb, gpus, allocated_at, released, released_at, process_id, now()
+            FROM moved
+            """);
+        command.Parameters.AddWithValue(releasedBefore);
+        command.Parameters.AddWithValue(batchSize);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 }
