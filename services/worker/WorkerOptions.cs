@@ -23,8 +23,8 @@ public sealed class WorkerOptions
     /// <summary>The most jobs run at once, whatever their size. Default: <see cref="Cpus"/>.</summary>
     public int? MaxConcurrentJobs { get; set; }
 
-    /// <summary>Services this worker runs, e.g. <c>shell</c>, <c>asr</c>. Default <c>shell</c>.</summary>
-    public string[] Services { get; set; } = ["shell"];
+    /// <summary>Services this worker runs; each needs an executor (built in: <c>shell</c>, <c>noop</c>). Default both.</summary>
+    public string[] Services { get; set; } = ["shell", "noop"];
 
     /// <summary>Languages or language pairs this worker handles for its services, e.g. <c>zh</c>, <c>zh-en</c>.</summary>
     public string[] Languages { get; set; } = [];
@@ -34,6 +34,12 @@ public sealed class WorkerOptions
 
     /// <summary>How long a registration lives without a heartbeat. Default 60 s; keep it at least twice the interval.</summary>
     public TimeSpan RegistrationTtl { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// On SIGTERM or SIGINT, how long running jobs may go on to end by themselves before they are killed and handed
+    /// back to be run elsewhere. Default 30 s. The host's own shutdown timeout is set to this plus a margin.
+    /// </summary>
+    public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How much of a job's combined stdout and stderr is kept, from the end. Default 64 KiB.</summary>
     public int OutputTailBytes { get; set; } = 64 * 1024;

@@ -31,7 +31,7 @@ public sealed class EndToEndTests(RunningSystem system) : IClassFixture<RunningS
     [Fact]
     public async Task A_failing_command_ends_Failed_with_its_exit_code_and_its_resources_released()
     {
-        var (_, accepted) = await system.Submit(new { requestId = RequestId(), command = new[] { "/bin/sh", "-c", "echo broken >&2; exit 3" }, resources = new { cpus = 2 } });
+        var (_, accepted) = await system.Submit(new { requestId = RequestId(), command = new[] { "/bin/sh", "-c", "echo broken >&2; exit 3" }, resources = new { cpus = 2 }, maxAttempts = 1 });
 
         var job = await system.WaitForJob((string)accepted["jobId"]!, "Completed", "Failed");
 
@@ -118,6 +118,60 @@ public sealed class EndToEndTests(RunningSystem system) : IClassFixture<RunningS
             async () => (await system.Api.GetFromJsonAsync<JsonArray>("/api/v1/workers"))!,
             w => w.All(x => (int?)x!["used"]!["cpus"] == 0), TimeSpan.FromSeconds(10), "every worker's cpus free again");
         Assert.Equal(2, workers.Count);
+    }
+
+    [Fact]
+    public async Task A_failed_attempt_is_retried_and_the_next_attempt_can_succeed()
+    {
+        var marker = Path.Combine(Path.GetTempPath(), $"bus-retry-{Guid.NewGuid():N}");
+        var script = $"if [ -f {marker} ]; then echo second try; else touch {marker}; echo first try; exit 1; fi";
+        var (_, accepted) = await system.Submit(new { requestId = RequestId(), command = new[] { "/bin/sh", "-c", script }, maxAttempts = 2 });
+
+        var job = await system.WaitForJob((string)accepted["jobId"]!, "Completed", "Failed");
+
+        File.Delete(marker);
+        Assert.Equal(("Completed", 2, "second try\n"), ((string?)job["state"], (int?)job["attempt"], (string?)job["output"]));
+    }
+
+    [Fact]
+    public async Task Cancelling_a_running_job_kills_it_and_frees_its_capacity()
+    {
+        var (_, accepted) = await system.Submit(new { requestId = RequestId(), command = new[] { "/bin/sleep", "300" }, resources = new { cpus = 2 } });
+        var jobId = (string)accepted["jobId"]!;
+        await system.WaitForJob(jobId, "Running");
+
+        var cancel = await system.Api.PostAsync($"/api/v1/jobs/{jobId}/cancel", null);
+        Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
+
+        var job = await system.WaitForJob(jobId, "Cancelled");
+        Assert.Equal("cancelled", (string?)job["error"]);
+        await Eventually.Get(async () => await ActiveAllocations(jobId), n => n == 0, TimeSpan.FromSeconds(10), "the allocation released");
+        var again = await system.Api.PostAsync($"/api/v1/jobs/{jobId}/cancel", null);
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_pending_job_cancels_it_at_once()
+    {
+        var (_, accepted) = await system.Submit(new { requestId = RequestId(), command = new[] { "/bin/true" }, resources = new { cpus = 100 } });
+        var jobId = (string)accepted["jobId"]!;
+        await Eventually.Get(async () => (string?)(await system.Api.GetFromJsonAsync<JsonObject>($"/api/v1/jobs/{jobId}"))!["pendingReason"],
+            r => r?.StartsWith("needs") == true, TimeSpan.FromSeconds(30), "the job pending for lack of a big worker");
+
+        Assert.Equal(HttpStatusCode.Accepted, (await system.Api.PostAsync($"/api/v1/jobs/{jobId}/cancel", null)).StatusCode);
+
+        await system.WaitForJob(jobId, "Cancelled");
+    }
+
+    [Fact]
+    public async Task A_job_past_its_timeout_is_killed_and_ends_TimedOut()
+    {
+        var (_, accepted) = await system.Submit(new { requestId = RequestId(), command = new[] { "/bin/sh", "-c", "echo started; sleep 300" }, timeoutSeconds = 1 });
+
+        var job = await system.WaitForJob((string)accepted["jobId"]!, "TimedOut", "Completed", "Failed");
+
+        Assert.Equal("TimedOut", (string?)job["state"]);
+        Assert.Equal("started\n", (string?)job["output"]);
     }
 
     [Fact]

@@ -24,6 +24,7 @@ public sealed class JobStateMachineTests : IAsyncLifetime
             .AddSingleton<IPlacementEngine>(_placement)
             .AddSingleton<IAllocationRecorder>(_recorder)
             .AddSingleton(TimeProvider.System)
+            .Configure<SchedulerOptions>(o => o.RetryBaseDelay = TimeSpan.FromSeconds(30))
             .AddJobSagaActivities()
             .AddMassTransitTestHarness(x => x.AddSagaStateMachine<JobStateMachine, JobState>())
             .BuildServiceProvider(true);
@@ -111,7 +112,7 @@ public sealed class JobStateMachineTests : IAsyncLifetime
     [Fact]
     public async Task A_failed_attempt_records_the_exit_code_and_error()
     {
-        var job = await Allocated("w1");
+        var job = await Allocated("w1", maxAttempts: 1);
         await _harness.Bus.Publish(new JobFailed(job.JobId, 1, "w1", 3, "oops\n", "exited with code 3", DateTimeOffset.UtcNow));
 
         Assert.NotNull(await _saga.Exists(job.JobId, x => x.Failed));
@@ -145,10 +146,114 @@ public sealed class JobStateMachineTests : IAsyncLifetime
         Assert.Single(_harness.Sent.Select<RunJob>());
     }
 
-    async Task<SubmitJob> Allocated(string workerId)
+    [Fact]
+    public async Task A_failed_attempt_with_attempts_left_becomes_a_new_attempt_waiting_out_its_backoff()
+    {
+        var job = await Allocated("w1");
+        await _harness.Bus.Publish(new JobFailed(job.JobId, 1, "w1", 1, "", "exited with code 1", DateTimeOffset.UtcNow));
+
+        Assert.NotNull(await _saga.Exists(job.JobId, x => x.Pending));
+        var state = _saga.Sagas.Contains(job.JobId)!;
+        Assert.Equal((2, 1), (state.Attempt, state.Failures));
+        Assert.Null(state.WorkerId);
+        Assert.InRange(state.NotBefore!.Value - DateTimeOffset.UtcNow, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(31));
+        Assert.StartsWith("attempt 1 failed (exited with code 1); attempt 2 of at most 3 waits until", state.PendingReason);
+
+        // Offered again inside the backoff: placement is not even asked.
+        var calls = _placement.Calls;
+        await _harness.Bus.Publish(new PlaceJob(job.JobId));
+        Assert.True(await _harness.Consumed.Any<PlaceJob>(x => x.Context.Message.JobId == job.JobId));
+        Assert.Equal(calls, _placement.Calls);
+    }
+
+    [Fact]
+    public async Task The_last_allowed_failure_fails_the_job()
+    {
+        var job = await Allocated("w1", maxAttempts: 1);
+        await _harness.Bus.Publish(new JobFailed(job.JobId, 1, "w1", 2, "", "exited with code 2", DateTimeOffset.UtcNow));
+
+        Assert.NotNull(await _saga.Exists(job.JobId, x => x.Failed));
+        Assert.Equal(1, _saga.Sagas.Contains(job.JobId)!.Failures);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_pending_job_cancels_it_at_once()
+    {
+        _placement.Next = new PlacementDecision.Waiting("no live worker");
+        var job = Submit();
+        await _harness.Bus.Publish(job);
+        Assert.NotNull(await _saga.Exists(job.JobId, x => x.Pending));
+
+        await _harness.Bus.Publish(new CancelJob(job.JobId, DateTimeOffset.UtcNow));
+
+        Assert.NotNull(await _saga.Exists(job.JobId, x => x.Cancelled));
+        Assert.False(await _harness.Sent.Any<StopJob>());
+    }
+
+    [Fact]
+    public async Task Cancelling_a_running_job_stops_it_on_its_worker_and_cancels_once_the_worker_reports()
+    {
+        var job = await Allocated("w1");
+        await _harness.Bus.Publish(new JobStarted(job.JobId, 1, "w1", 7, DateTimeOffset.UtcNow));
+        Assert.NotNull(await _saga.Exists(job.JobId, x => x.Running));
+
+        await _harness.Bus.Publish(new CancelJob(job.JobId, DateTimeOffset.UtcNow));
+        Assert.True(await _harness.Sent.Any<StopJob>(x => x.Context.Message.JobId == job.JobId));
+        var stop = _harness.Sent.Select<StopJob>().Single().Context.Message;
+        Assert.Equal((1, "w1", StopReason.Cancelled), (stop.Attempt, stop.WorkerId, stop.Reason));
+        Assert.Equal(_saga.StateMachine.Running.Name, _saga.Sagas.Contains(job.JobId)!.CurrentState);
+
+        await _harness.Bus.Publish(new JobStopped(job.JobId, 1, "w1", StopReason.Cancelled, "partial", DateTimeOffset.UtcNow));
+
+        Assert.NotNull(await _saga.Exists(job.JobId, x => x.Cancelled));
+        Assert.Contains(("w1", job.JobId, 1), _recorder.Releases);
+    }
+
+    [Fact]
+    public async Task An_attempt_killed_for_its_timeout_ends_TimedOut()
+    {
+        var job = await Allocated("w1");
+        await _harness.Bus.Publish(new JobStopped(job.JobId, 1, "w1", StopReason.TimedOut, "", DateTimeOffset.UtcNow));
+
+        Assert.NotNull(await _saga.Exists(job.JobId, x => x.TimedOut));
+        Assert.Contains(("w1", job.JobId, 1), _recorder.Releases);
+    }
+
+    [Fact]
+    public async Task An_attempt_handed_back_by_a_stopping_worker_is_placed_again_without_counting_as_a_failure()
+    {
+        var job = await Allocated("w1");
+        _placement.Next = new PlacementDecision.Placed("w2");
+        await _harness.Bus.Publish(new JobStopped(job.JobId, 1, "w1", StopReason.HandedBack, "", DateTimeOffset.UtcNow));
+
+        Assert.True(await _harness.Sent.Any<RunJob>(x => x.Context.Message.Attempt == 2));
+        var state = _saga.Sagas.Contains(job.JobId)!;
+        Assert.Equal((2, "w2", 0), (state.Attempt, state.WorkerId, state.Failures));
+        Assert.NotNull(await _saga.Exists(job.JobId, x => x.Allocated));
+    }
+
+    [Fact]
+    public async Task A_late_completion_from_attempt_1_changes_nothing_once_attempt_2_runs()
+    {
+        var job = await Allocated("w1");
+        _placement.Next = new PlacementDecision.Placed("w2");
+        await _harness.Bus.Publish(new JobStopped(job.JobId, 1, "w1", StopReason.HandedBack, "", DateTimeOffset.UtcNow));
+        Assert.True(await _harness.Sent.Any<RunJob>(x => x.Context.Message.Attempt == 2));
+        await _harness.Bus.Publish(new JobStarted(job.JobId, 2, "w2", 9, DateTimeOffset.UtcNow));
+        Assert.NotNull(await _saga.Exists(job.JobId, x => x.Running));
+
+        await _harness.Bus.Publish(new JobCompleted(job.JobId, 1, "w1", 0, "stale", DateTimeOffset.UtcNow));
+        Assert.True(await _harness.Consumed.Any<JobCompleted>(x => x.Context.Message.Output == "stale"));
+
+        var state = _saga.Sagas.Contains(job.JobId)!;
+        Assert.Equal((_saga.StateMachine.Running.Name, 2, "w2"), (state.CurrentState, state.Attempt, state.WorkerId));
+        Assert.DoesNotContain(_recorder.Releases, r => r.Item1 == "w2");
+    }
+
+    async Task<SubmitJob> Allocated(string workerId, int maxAttempts = 3)
     {
         _placement.Next = new PlacementDecision.Placed(workerId);
-        var job = Submit();
+        var job = Submit() with { MaxAttempts = maxAttempts };
         await _harness.Bus.Publish(job);
         Assert.NotNull(await _saga.Exists(job.JobId, x => x.Allocated));
         return job;

@@ -19,6 +19,7 @@ public static class JobsApi
         api.MapPost("/", SubmitJob);
         api.MapGet("/{jobId:guid}", GetJob);
         api.MapGet("/", ListJobs);
+        api.MapPost("/{jobId:guid}/cancel", CancelJob);
         return api;
     }
 
@@ -59,6 +60,28 @@ public static class JobsApi
         await jobs.Find(user.Tenant(), jobId, cancellationToken) is { } job
             ? TypedResults.Ok(job)
             : TypedResults.NotFound();
+
+    static readonly string[] FinishedStates = ["Completed", "Failed", "Cancelled", "TimedOut"];
+
+    /// <summary>
+    /// 202 and the saga takes it from there: a pending job is Cancelled at once; one on a worker is killed first,
+    /// then becomes Cancelled. A finished job cannot be cancelled (409).
+    /// </summary>
+    static async Task<Results<Accepted<JobAccepted>, NotFound, ProblemHttpResult>> CancelJob(
+        Guid jobId, ClaimsPrincipal user, JobStore jobs, ISendEndpointProvider send, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if (await jobs.Find(user.Tenant(), jobId, cancellationToken) is not { } job)
+            return TypedResults.NotFound();
+        if (FinishedStates.Contains(job.State))
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status409Conflict,
+                title: "job already finished",
+                detail: $"job {jobId} is {job.State}; only a job that has not finished can be cancelled.");
+
+        var saga = await send.GetSendEndpoint(QueueNames.JobSagaAddress);
+        await saga.Send(new Contracts.CancelJob(jobId, clock.GetUtcNow()), cancellationToken);
+        return TypedResults.Accepted($"/api/v1/jobs/{jobId}", new JobAccepted(jobId, job.State));
+    }
 
     static async Task<Results<Ok<JobPage>, ValidationProblem>> ListJobs(
         ClaimsPrincipal user, JobStore jobs, CancellationToken cancellationToken,

@@ -15,6 +15,8 @@ public sealed class PlaceJobActivity(IPlacementEngine engine, TimeProvider clock
     protected override async Task Run(BehaviorContext<JobState> context)
     {
         var job = context.Saga;
+        if (job.NotBefore > clock.GetUtcNow())
+            return; // a retry still in its backoff; its pending reason says until when
         var request = new PlacementRequest(
             job.CorrelationId, job.Attempt, job.Service,
             new ResourceVector(job.Cpus, job.MemoryMb, job.Gpus),
@@ -26,6 +28,7 @@ public sealed class PlaceJobActivity(IPlacementEngine engine, TimeProvider clock
                 job.WorkerId = placed.WorkerId;
                 job.AllocatedAt = clock.GetUtcNow();
                 job.PendingReason = null;
+                job.NotBefore = null;
                 var worker = await context.GetSendEndpoint(QueueNames.WorkerAddress(placed.WorkerId));
                 await worker.Send(new RunJob(
                     job.CorrelationId, job.Attempt, placed.WorkerId, job.Service, job.Command, job.PayloadJson,

@@ -49,5 +49,7 @@ public static class SchedulerExtensions
     public static IServiceCollection AddJobSagaActivities(this IServiceCollection services) => services
         .AddScoped<PlaceJobActivity>()
         .AddScoped<ReleaseAllocationActivity>()
-        .AddScoped<RecordStartActivity>();
+        .AddScoped<RecordStartActivity>()
+        .AddScoped<ScheduleRetryActivity>()
+        .AddScoped<StopAttemptActivity>();
 }

@@ -54,7 +54,7 @@ public sealed class PendingJobDispatcher(
     async Task OfferPendingJobs(CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            SELECT job_id FROM jobs WHERE current_state = 'Pending'
+            SELECT job_id FROM jobs WHERE current_state = 'Pending' AND (not_before IS NULL OR not_before <= now())
             ORDER BY priority DESC, submitted_at LIMIT $1
             """);
         command.Parameters.AddWithValue(options.Value.PendingBatchSize);

@@ -32,6 +32,12 @@ public class JobState : SagaStateMachineInstance, ISagaVersion
 
     /// <summary>The current attempt, starting at 1. Also the fencing token of its reservation.</summary>
     public int Attempt { get; set; }
+    /// <summary>Failed attempts so far, counted against <see cref="MaxAttempts"/>. Handed-back attempts do not count.</summary>
+    public int Failures { get; set; }
+    /// <summary>A retried attempt is not placed before this time (backoff).</summary>
+    public DateTimeOffset? NotBefore { get; set; }
+    /// <summary>Set when a user cancelled the job while a worker held it; Cancelled follows the worker's report.</summary>
+    public DateTimeOffset? CancelRequestedAt { get; set; }
     public string? WorkerId { get; set; }
     /// <summary>Why a pending job is not running yet, in words a user understands.</summary>
     public string? PendingReason { get; set; }

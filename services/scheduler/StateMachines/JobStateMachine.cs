@@ -6,8 +6,9 @@ namespace Bus.Scheduler.StateMachines;
 
 /// <summary>
 /// A job's life: Pending until placed, Allocated once a worker holds its reservation, Running once the worker
-/// started it, then Completed or Failed. Reports carry the attempt number; a report for any other attempt
-/// than the current one is stale and changes nothing.
+/// started it, then Completed, Failed, Cancelled or TimedOut. A failed attempt is retried as a new attempt while
+/// attempts remain. Reports carry the attempt number, the fencing token: a report for any attempt but the
+/// current one is stale and changes nothing.
 /// </summary>
 public sealed class JobStateMachine : MassTransitStateMachine<JobState>
 {
@@ -16,23 +17,30 @@ public sealed class JobStateMachine : MassTransitStateMachine<JobState>
     public State Running { get; private set; } = null!;
     public State Completed { get; private set; } = null!;
     public State Failed { get; private set; } = null!;
+    public State Cancelled { get; private set; } = null!;
+    public State TimedOut { get; private set; } = null!;
 
     public Event<SubmitJob> Submit { get; private set; } = null!;
     public Event<PlaceJob> Place { get; private set; } = null!;
+    public Event<CancelJob> Cancel { get; private set; } = null!;
     public Event<JobStarted> Started { get; private set; } = null!;
     public Event<JobCompleted> AttemptCompleted { get; private set; } = null!;
     public Event<JobFailed> AttemptFailed { get; private set; } = null!;
+    public Event<JobStopped> AttemptStopped { get; private set; } = null!;
 
     public JobStateMachine()
     {
         InstanceState(x => x.CurrentState);
 
         Event(() => Submit, e => e.CorrelateById(m => m.Message.JobId));
+        // A cancel can overtake the submission it cancels by a moment: failing makes the endpoint retry it.
+        Event(() => Cancel, e => { e.CorrelateById(m => m.Message.JobId); e.OnMissingInstance(m => m.Fault()); });
         // Only Submit creates a job; anything else about an unknown job is dropped.
         Event(() => Place, e => { e.CorrelateById(m => m.Message.JobId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => Started, e => { e.CorrelateById(m => m.Message.JobId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => AttemptCompleted, e => { e.CorrelateById(m => m.Message.JobId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => AttemptFailed, e => { e.CorrelateById(m => m.Message.JobId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => AttemptStopped, e => { e.CorrelateById(m => m.Message.JobId); e.OnMissingInstance(m => m.Discard()); });
 
         // A duplicate Submit, a Place for a job already placed, a stale report: ignored, never an error.
         OnUnhandledEvent(x => x.Ignore());
@@ -48,7 +56,10 @@ public sealed class JobStateMachine : MassTransitStateMachine<JobState>
         During(Pending,
             When(Place)
                 .Activity(x => x.OfInstanceType<PlaceJobActivity>())
-                .If(x => x.Saga.WorkerId is not null, placed => placed.TransitionTo(Allocated)));
+                .If(x => x.Saga.WorkerId is not null, placed => placed.TransitionTo(Allocated)),
+            When(Cancel)
+                .Then(x => x.Saga.FinishedAt = x.Message.RequestedAt)
+                .TransitionTo(Cancelled));
 
         During(Allocated,
             When(Started, x => x.Message.Attempt == x.Saga.Attempt)
@@ -56,8 +67,10 @@ public sealed class JobStateMachine : MassTransitStateMachine<JobState>
                 .Activity(x => x.OfType<RecordStartActivity>())
                 .TransitionTo(Running));
 
-        // A fast job's Completed may overtake its Started, so Allocated accepts the end of an attempt too.
+        // A fast job's end may overtake its start, so Allocated accepts the end of an attempt too.
         During(Allocated, Running,
+            When(Cancel)
+                .Activity(x => x.OfInstanceType<StopAttemptActivity>()),
             When(AttemptCompleted, x => x.Message.Attempt == x.Saga.Attempt)
                 .Then(x => Finish(x.Saga, x.Message.ExitCode, x.Message.Output, null, x.Message.FinishedAt))
                 .Activity(x => x.OfInstanceType<ReleaseAllocationActivity>())
@@ -65,7 +78,28 @@ public sealed class JobStateMachine : MassTransitStateMachine<JobState>
             When(AttemptFailed, x => x.Message.Attempt == x.Saga.Attempt)
                 .Then(x => Finish(x.Saga, x.Message.ExitCode, x.Message.Output, x.Message.Error, x.Message.FinishedAt))
                 .Activity(x => x.OfInstanceType<ReleaseAllocationActivity>())
-                .TransitionTo(Failed));
+                .Then(x => x.Saga.Failures++)
+                .IfElse(x => x.Saga.Failures < x.Saga.MaxAttempts && x.Saga.CancelRequestedAt is null,
+                    retry => retry
+                        .Activity(a => a.OfType<ScheduleRetryActivity>())
+                        .TransitionTo(Pending),
+                    final => final
+                        .IfElse(x => x.Saga.CancelRequestedAt is null,
+                            failed => failed.TransitionTo(Failed),
+                            cancelled => cancelled.TransitionTo(Cancelled))),
+            When(AttemptStopped, x => x.Message.Attempt == x.Saga.Attempt)
+                .Then(x => Finish(x.Saga, null, x.Message.Output, StopError(x.Message.Reason), x.Message.FinishedAt))
+                .Activity(x => x.OfInstanceType<ReleaseAllocationActivity>())
+                .IfElse(x => x.Saga.CancelRequestedAt is not null || x.Message.Reason == StopReason.Cancelled,
+                    cancelled => cancelled.TransitionTo(Cancelled),
+                    other => other.IfElse(x => x.Message.Reason == StopReason.TimedOut,
+                        timedOut => timedOut.TransitionTo(TimedOut),
+                        handedBack => handedBack
+                            .Activity(a => a.OfType<ScheduleRetryActivity>())
+                            .Activity(a => a.OfInstanceType<PlaceJobActivity>())
+                            .IfElse(x => x.Saga.WorkerId is not null,
+                                placed => placed.TransitionTo(Allocated),
+                                waiting => waiting.TransitionTo(Pending)))));
     }
 
     static void Accept(JobState job, SubmitJob message)
@@ -96,4 +130,11 @@ public sealed class JobStateMachine : MassTransitStateMachine<JobState>
         job.Error = error;
         job.FinishedAt = finishedAt;
     }
+
+    static string StopError(StopReason reason) => reason switch
+    {
+        StopReason.Cancelled => "cancelled",
+        StopReason.TimedOut => "timed out: killed after its timeoutSeconds",
+        _ => "handed back: the worker was stopping",
+    };
 }

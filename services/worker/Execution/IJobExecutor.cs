@@ -5,9 +5,12 @@ namespace Bus.Worker.Execution;
 /// <summary>How an attempt ended, as the executor saw it.</summary>
 /// <param name="ExitCode">The process's exit code, or null when it never ran or was killed.</param>
 /// <param name="Error">Null on success; otherwise what went wrong, for the user.</param>
-public sealed record ExecutionResult(int? ExitCode, string Output, string? Error)
+/// <param name="Killed">True when the attempt was stopped from outside (cancel, timeout, shutdown) and its process tree killed.</param>
+public sealed record ExecutionResult(int? ExitCode, string Output, string? Error, bool Killed = false)
 {
-    public bool Succeeded => Error is null && ExitCode == 0;
+    public bool Succeeded => Error is null && ExitCode == 0 && !Killed;
+
+    public static ExecutionResult Stopped(string output) => new(null, output, "stopped", Killed: true);
 }
 
 /// <summary>
@@ -18,6 +21,10 @@ public interface IJobExecutor
 {
     string Service { get; }
 
-    /// <summary>Runs the job to its end. Calls <paramref name="started"/> once it runs, with its process id if it has one.</summary>
-    Task<ExecutionResult> Run(RunJob job, Func<int?, Task> started, CancellationToken cancellationToken);
+    /// <summary>
+    /// Runs the job to its end. Calls <paramref name="started"/> once it runs, with its process id if it has one.
+    /// When <paramref name="stop"/> fires, the executor ends the job at once (killing what it started) and returns
+    /// <see cref="ExecutionResult.Stopped"/>; the runner knows why it was stopped.
+    /// </summary>
+    Task<ExecutionResult> Run(RunJob job, Func<int?, Task> started, CancellationToken stop);
 }

@@ -2,67 +2,97 @@ using System.Collections.Concurrent;
 using Bus.Contracts;
 using Bus.Infrastructure.Redis;
 using MassTransit;
+using Microsoft.Extensions.Options;
 
 namespace Bus.Worker.Execution;
 
 /// <summary>
 /// Runs accepted jobs in the background, so the RunJob message is acknowledged at once instead of being held
 /// for hours (RabbitMQ closes a channel whose delivery stays unacknowledged past its consumer timeout).
-/// Each job: report Started, run, release the reservation, then report the end (R7: release before report).
+/// Each attempt: report Started, run until it ends or is stopped (cancel, timeout, shutdown), release the
+/// reservation, then report how it ended (R7: release before report).
 /// </summary>
 public sealed class JobRunner(
     IEnumerable<IJobExecutor> executors,
     CapacityLedger ledger,
     IBus bus,
+    IOptions<WorkerOptions> options,
     TimeProvider clock,
     ILogger<JobRunner> logger)
 {
     readonly Dictionary<string, IJobExecutor> _executors = executors.ToDictionary(e => e.Service);
-    readonly ConcurrentDictionary<Guid, Task> _running = new();
-    readonly CancellationTokenSource _stopping = new();
+    readonly ConcurrentDictionary<Guid, RunningAttempt> _running = new();
+    // A StopJob can overtake its RunJob on the worker's queue; remember it so the RunJob then does not run.
+    readonly ConcurrentDictionary<(Guid JobId, int Attempt), StopReason> _stoppedEarly = new();
+    volatile bool _stopping;
 
     /// <summary>The jobs running now.</summary>
     public int RunningCount => _running.Count;
 
-    /// <summary>Starts the job unless this attempt already runs here (a redelivered RunJob).</summary>
+    /// <summary>Starts the attempt unless it already runs here (a redelivered RunJob), was stopped, or the worker is stopping.</summary>
     public void Start(RunJob job)
     {
-        if (_running.ContainsKey(job.JobId))
+        var attempt = new RunningAttempt(job);
+        if (_stoppedEarly.TryRemove((job.JobId, job.Attempt), out var early))
+            attempt.RequestStop(early);
+        else if (_stopping)
+            attempt.RequestStop(StopReason.HandedBack);
+
+        if (!_running.TryAdd(job.JobId, attempt))
         {
-            logger.LogInformation("Job {JobId} attempt {Attempt} already runs here; ignoring the duplicate", job.JobId, job.Attempt);
+            logger.LogInformation("Job {JobId} already runs here; ignoring attempt {Attempt}", job.JobId, job.Attempt);
             return;
         }
-        var run = new TaskCompletionSource();
-        if (!_running.TryAdd(job.JobId, run.Task))
-            return;
-        _ = Task.Run(async () =>
+        attempt.StopAfter(TimeSpan.FromSeconds(job.TimeoutSeconds));
+        attempt.Completion = Task.Run(async () =>
         {
-            try { await Run(job); }
+            try { await Run(attempt); }
             finally
             {
                 _running.TryRemove(job.JobId, out _);
-                run.SetResult();
+                attempt.Dispose();
             }
         });
     }
 
-    /// <summary>Stops every running job and waits until each has released and reported.</summary>
-    public async Task StopAll()
+    /// <summary>Stops one attempt: kills it if it runs here, or makes sure it never starts.</summary>
+    public void Stop(Guid jobId, int attempt, StopReason reason)
     {
-        await _stopping.CancelAsync();
-        await Task.WhenAll(_running.Values);
+        if (_running.TryGetValue(jobId, out var running) && running.Job.Attempt == attempt)
+            running.RequestStop(reason);
+        else
+            _stoppedEarly[(jobId, attempt)] = reason;
     }
 
-    async Task Run(RunJob job)
+    /// <summary>
+    /// On shutdown: takes no new jobs, gives running ones <see cref="WorkerOptions.ShutdownGracePeriod"/> to end by
+    /// themselves, then hands the rest back. Returns once every attempt has released and reported.
+    /// </summary>
+    public async Task StopAll()
     {
+        _stopping = true;
+        var all = Task.WhenAll(_running.Values.Select(r => r.Completion));
+        if (_running.IsEmpty || await Task.WhenAny(all, Task.Delay(options.Value.ShutdownGracePeriod, clock)) == all)
+            return;
+        logger.LogInformation("Handing back {Count} jobs still running after the grace period", _running.Count);
+        foreach (var running in _running.Values)
+            running.RequestStop(StopReason.HandedBack);
+        await Task.WhenAll(_running.Values.Select(r => r.Completion));
+    }
+
+    async Task Run(RunningAttempt attempt)
+    {
+        var job = attempt.Job;
         ExecutionResult result;
         try
         {
-            if (!_executors.TryGetValue(job.Service, out var executor))
+            if (attempt.Reason is not null)
+                result = ExecutionResult.Stopped("");
+            else if (!_executors.TryGetValue(job.Service, out var executor))
                 result = new ExecutionResult(null, "", $"this worker has no executor for service '{job.Service}'");
             else
                 result = await executor.Run(job, processId => bus.Publish(
-                    new JobStarted(job.JobId, job.Attempt, job.WorkerId, processId, clock.GetUtcNow())), _stopping.Token);
+                    new JobStarted(job.JobId, job.Attempt, job.WorkerId, processId, clock.GetUtcNow())), attempt.Token);
         }
         catch (Exception e)
         {
@@ -72,11 +102,14 @@ public sealed class JobRunner(
 
         await ReleaseReservation(job);
         var finishedAt = clock.GetUtcNow();
-        if (result.Succeeded)
-            await bus.Publish(new JobCompleted(job.JobId, job.Attempt, job.WorkerId, 0, result.Output, finishedAt));
-        else
-            await bus.Publish(new JobFailed(job.JobId, job.Attempt, job.WorkerId, result.ExitCode, result.Output, result.Error!, finishedAt));
-        logger.LogInformation("Job {JobId} attempt {Attempt} ended: {Outcome}", job.JobId, job.Attempt, result.Error ?? "completed");
+        object report = result switch
+        {
+            { Killed: true } => new JobStopped(job.JobId, job.Attempt, job.WorkerId, attempt.Reason ?? StopReason.HandedBack, result.Output, finishedAt),
+            { Succeeded: true } => new JobCompleted(job.JobId, job.Attempt, job.WorkerId, 0, result.Output, finishedAt),
+            _ => new JobFailed(job.JobId, job.Attempt, job.WorkerId, result.ExitCode, result.Output, result.Error ?? "failed", finishedAt),
+        };
+        await bus.Publish(report);
+        logger.LogInformation("Job {JobId} attempt {Attempt} ended: {Report}", job.JobId, job.Attempt, report.GetType().Name);
     }
 
     async Task ReleaseReservation(RunJob job)
@@ -89,6 +122,40 @@ public sealed class JobRunner(
         {
             // The scheduler releases again when it records the end, so the report still goes out.
             logger.LogWarning(e, "Releasing job {JobId} attempt {Attempt} in Redis failed", job.JobId, job.Attempt);
+        }
+    }
+
+    /// <summary>One attempt running here, and why it is being stopped, if it is.</summary>
+    sealed class RunningAttempt(RunJob job) : IDisposable
+    {
+        readonly CancellationTokenSource _stop = new();
+        readonly Lock _lock = new();
+        Timer? _timeout;
+
+        public RunJob Job { get; } = job;
+        public Task Completion { get; set; } = Task.CompletedTask;
+        public StopReason? Reason { get; private set; }
+        public CancellationToken Token => _stop.Token;
+
+        /// <summary>The first reason wins: a job cancelled and then timed out was cancelled.</summary>
+        public void RequestStop(StopReason reason)
+        {
+            lock (_lock)
+            {
+                if (Reason is not null)
+                    return;
+                Reason = reason;
+            }
+            _stop.Cancel();
+        }
+
+        public void StopAfter(TimeSpan timeout) =>
+            _timeout = new Timer(_ => RequestStop(StopReason.TimedOut), null, timeout, Timeout.InfiniteTimeSpan);
+
+        public void Dispose()
+        {
+            _timeout?.Dispose();
+            _stop.Dispose();
         }
     }
 }

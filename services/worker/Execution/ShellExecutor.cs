@@ -7,13 +7,13 @@ namespace Bus.Worker.Execution;
 
 /// <summary>
 /// The <c>shell</c> service: runs the job's argv as a real OS process, with no shell unless argv asks for one
-/// (e.g. <c>["/bin/sh", "-c", "..."]</c>). On timeout or cancellation the whole process tree is killed.
+/// (e.g. <c>["/bin/sh", "-c", "..."]</c>). When stopped, the whole process tree is killed.
 /// </summary>
 public sealed class ShellExecutor(IOptions<WorkerOptions> options) : IJobExecutor
 {
     public string Service => "shell";
 
-    public async Task<ExecutionResult> Run(RunJob job, Func<int?, Task> started, CancellationToken cancellationToken)
+    public async Task<ExecutionResult> Run(RunJob job, Func<int?, Task> started, CancellationToken stop)
     {
         if (job.Command.Length == 0)
             return new ExecutionResult(null, "", "the job has no command to run");
@@ -47,20 +47,15 @@ public sealed class ShellExecutor(IOptions<WorkerOptions> options) : IJobExecuto
         process.BeginErrorReadLine();
         await started(process.Id);
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(job.TimeoutSeconds));
         try
         {
-            await process.WaitForExitAsync(timeout.Token);
+            await process.WaitForExitAsync(stop);
         }
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync(CancellationToken.None);
-            var why = cancellationToken.IsCancellationRequested
-                ? "stopped: the worker is shutting down"
-                : $"timed out after {job.TimeoutSeconds} s";
-            return new ExecutionResult(null, tail.ToString(), why);
+            return ExecutionResult.Stopped(tail.ToString());
         }
 
         // WaitForExitAsync returns once the output streams have been read to their end.

@@ -19,6 +19,7 @@ public static class WorkerExtensions
                 "Worker:Id must be 1 to 64 letters, digits, '.', '_' or '-'")
             .Validate(o => o.Cpus >= 1 && o.MemoryMb >= 0 && o.Gpus >= 0 && o.SlotLimit >= 1,
                 "Worker: cpus and the slot limit must be at least 1; memory and gpus at least 0")
+            .Validate(o => o.Services.Length > 0, "Worker:Services must name at least one service")
             .Validate(o => o.RegistrationTtl >= o.HeartbeatInterval * 1.5,
                 "Worker:RegistrationTtl must be at least 1.5 times Worker:HeartbeatInterval, or a live worker would flicker out")
             .ValidateOnStart();
@@ -26,13 +27,25 @@ public static class WorkerExtensions
         builder.AddDatabase();
         builder.AddRedis();
         builder.Services.AddSingleton<IJobExecutor, ShellExecutor>();
+        builder.Services.AddSingleton<IJobExecutor, NoopExecutor>();
         builder.Services.AddSingleton<JobRunner>();
 
         var workerId = builder.Configuration[$"{WorkerOptions.Section}:{nameof(WorkerOptions.Id)}"] ?? new WorkerOptions().Id;
         builder.AddBus(
-            x => x.AddConsumer<RunJobConsumer>().ExcludeFromConfigureEndpoints(),
+            x =>
+            {
+                x.AddConsumer<RunJobConsumer>().ExcludeFromConfigureEndpoints();
+                x.AddConsumer<StopJobConsumer>().ExcludeFromConfigureEndpoints();
+            },
             (context, cfg) => cfg.ReceiveEndpoint(QueueNames.Worker(workerId), e =>
-                e.ConfigureConsumer<RunJobConsumer>(context)));
+            {
+                e.ConfigureConsumer<RunJobConsumer>(context);
+                e.ConfigureConsumer<StopJobConsumer>(context);
+            }));
+
+        // Room for the grace period on SIGTERM, and for releasing and reporting after it.
+        var grace = builder.Configuration.GetValue($"{WorkerOptions.Section}:{nameof(WorkerOptions.ShutdownGracePeriod)}", new WorkerOptions().ShutdownGracePeriod);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = grace + TimeSpan.FromSeconds(15));
 
         // After the bus, because hosted services stop in reverse order: on stop the worker first unregisters
         // (no new placements), then ends its jobs and reports them, and only then the bus stops.

@@ -43,6 +43,7 @@ public sealed class RunningSystem : IAsyncLifetime
             ["RabbitMq__Username"] = TestEnvironment.RabbitUser,
             ["RabbitMq__Password"] = TestEnvironment.RabbitPassword,
             ["Scheduler__PendingRetryInterval"] = "00:00:01",
+            ["Scheduler__RetryBaseDelay"] = "00:00:01",
             ["Worker__HeartbeatInterval"] = "00:00:02",
             ["Worker__RegistrationTtl"] = "00:00:06",
         };
