@@ -13,6 +13,13 @@ public sealed class ReconcilerOptions
     public TimeSpan SyncInterval { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
+    /// How often jobs on dead workers are looked for (R2). A worker is dead once its registration has expired
+    /// (Worker:RegistrationTtl after its last heartbeat) and two sweeps in a row have found it missing, so its jobs
+    /// are retried or failed within the TTL plus one to two intervals. Default 10 s.
+    /// </summary>
+    public TimeSpan LostWorkerSweepInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// How long a released allocation stays in <c>resource_allocations</c> before the archiver moves it to
     /// <c>resource_allocations_history</c> (R6). Default 30 days. Unreleased allocations are never moved.
     /// </summary>

@@ -1,7 +1,9 @@
 using Bus.Infrastructure.Data;
+using Bus.Infrastructure.Messaging;
 using Bus.Infrastructure.Redis;
 using Bus.Reconciler.Archive;
 using Bus.Reconciler.Jobs;
+using Bus.Reconciler.Sweeps;
 using Bus.Reconciler.Sync;
 using Quartz;
 
@@ -14,15 +16,18 @@ public static class ReconcilerExtensions
         builder.Services.AddOptions<ReconcilerOptions>()
             .BindConfiguration(ReconcilerOptions.Section)
             .Validate(o => o.SyncInterval > TimeSpan.Zero, "Reconciler:SyncInterval must be positive")
+            .Validate(o => o.LostWorkerSweepInterval > TimeSpan.Zero, "Reconciler:LostWorkerSweepInterval must be positive")
             .Validate(o => o.ArchiveAfter > TimeSpan.Zero, "Reconciler:ArchiveAfter must be positive")
             .Validate(o => o.ArchiveInterval > TimeSpan.Zero, "Reconciler:ArchiveInterval must be positive")
             .Validate(o => o.ArchiveBatchSize > 0, "Reconciler:ArchiveBatchSize must be positive")
             .ValidateOnStart();
         builder.AddDatabase();
         builder.AddRedis();
+        builder.AddBus(); // publishes only: JobAttemptLost
         builder.Services.AddSingleton<JobLock>();
         builder.Services.AddSingleton<AllocationSync>();
         builder.Services.AddSingleton<AllocationArchiver>();
+        builder.Services.AddSingleton<LostWorkerSweep>();
 
         var options = builder.Configuration.GetSection(ReconcilerOptions.Section).Get<ReconcilerOptions>() ?? new();
         builder.Services.AddQuartz(q =>
@@ -30,6 +35,9 @@ public static class ReconcilerExtensions
             q.AddJob<AllocationSyncJob>(j => j.WithIdentity(AllocationSyncJob.Key));
             q.AddTrigger(t => t.ForJob(AllocationSyncJob.Key).StartNow()
                 .WithSimpleSchedule(s => s.WithInterval(options.SyncInterval).RepeatForever()));
+            q.AddJob<LostWorkerSweepJob>(j => j.WithIdentity(LostWorkerSweepJob.Key));
+            q.AddTrigger(t => t.ForJob(LostWorkerSweepJob.Key).StartNow()
+                .WithSimpleSchedule(s => s.WithInterval(options.LostWorkerSweepInterval).RepeatForever()));
             q.AddJob<AllocationArchiveJob>(j => j.WithIdentity(AllocationArchiveJob.Key));
             q.AddTrigger(t => t.ForJob(AllocationArchiveJob.Key).StartNow()
                 .WithSimpleSchedule(s => s.WithInterval(options.ArchiveInterval).RepeatForever()));

@@ -13,7 +13,8 @@ namespace Bus.Scheduler.Activities;
 /// </summary>
 public sealed class ScheduleRetryActivity(IOptions<SchedulerOptions> options, TimeProvider clock) :
     IStateMachineActivity<JobState, JobFailed>,
-    IStateMachineActivity<JobState, JobStopped>
+    IStateMachineActivity<JobState, JobStopped>,
+    IStateMachineActivity<JobState, JobAttemptLost>
 {
     public async Task Execute(BehaviorContext<JobState, JobFailed> context, IBehavior<JobState, JobFailed> next)
     {
@@ -32,6 +33,15 @@ public sealed class ScheduleRetryActivity(IOptions<SchedulerOptions> options, Ti
         await next.Execute(context);
     }
 
+    public async Task Execute(BehaviorContext<JobState, JobAttemptLost> context, IBehavior<JobState, JobAttemptLost> next)
+    {
+        // Not the job's fault, so no backoff: the next attempt is placed at once, on a live worker.
+        var job = context.Saga;
+        job.NotBefore = null;
+        NextAttempt(job, $"attempt {job.Attempt} was lost with worker {job.WorkerId}, which stopped heartbeating");
+        await next.Execute(context);
+    }
+
     static void NextAttempt(JobState job, string reason)
     {
         job.PendingReason = reason;
@@ -46,6 +56,9 @@ public sealed class ScheduleRetryActivity(IOptions<SchedulerOptions> options, Ti
         where TException : Exception => next.Faulted(context);
 
     public Task Faulted<TException>(BehaviorExceptionContext<JobState, JobStopped, TException> context, IBehavior<JobState, JobStopped> next)
+        where TException : Exception => next.Faulted(context);
+
+    public Task Faulted<TException>(BehaviorExceptionContext<JobState, JobAttemptLost, TException> context, IBehavior<JobState, JobAttemptLost> next)
         where TException : Exception => next.Faulted(context);
 
     public void Probe(ProbeContext context) => context.CreateScope("schedule-retry");

@@ -27,6 +27,7 @@ public sealed class JobStateMachine : MassTransitStateMachine<JobState>
     public Event<JobCompleted> AttemptCompleted { get; private set; } = null!;
     public Event<JobFailed> AttemptFailed { get; private set; } = null!;
     public Event<JobStopped> AttemptStopped { get; private set; } = null!;
+    public Event<JobAttemptLost> AttemptLost { get; private set; } = null!;
 
     public JobStateMachine()
     {
@@ -41,6 +42,7 @@ public sealed class JobStateMachine : MassTransitStateMachine<JobState>
         Event(() => AttemptCompleted, e => { e.CorrelateById(m => m.Message.JobId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => AttemptFailed, e => { e.CorrelateById(m => m.Message.JobId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => AttemptStopped, e => { e.CorrelateById(m => m.Message.JobId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => AttemptLost, e => { e.CorrelateById(m => m.Message.JobId); e.OnMissingInstance(m => m.Discard()); });
 
         // A duplicate Submit, a Place for a job already placed, a stale report: ignored, never an error.
         OnUnhandledEvent(x => x.Ignore());
@@ -83,6 +85,22 @@ public sealed class JobStateMachine : MassTransitStateMachine<JobState>
                     retry => retry
                         .Activity(a => a.OfType<ScheduleRetryActivity>())
                         .TransitionTo(Pending),
+                    final => final
+                        .IfElse(x => x.Saga.CancelRequestedAt is null,
+                            failed => failed.TransitionTo(Failed),
+                            cancelled => cancelled.TransitionTo(Cancelled))),
+            // A lost worker counts as a failed attempt, but its retry needs no backoff.
+            When(AttemptLost, x => x.Message.Attempt == x.Saga.Attempt)
+                .Then(x => Finish(x.Saga, null, "", $"worker {x.Message.WorkerId} stopped heartbeating", x.Message.DetectedAt))
+                .Activity(x => x.OfInstanceType<ReleaseAllocationActivity>())
+                .Then(x => x.Saga.Failures++)
+                .IfElse(x => x.Saga.Failures < x.Saga.MaxAttempts && x.Saga.CancelRequestedAt is null,
+                    retry => retry
+                        .Activity(a => a.OfType<ScheduleRetryActivity>())
+                        .Activity(a => a.OfInstanceType<PlaceJobActivity>())
+                        .IfElse(x => x.Saga.WorkerId is not null,
+                            placed => placed.TransitionTo(Allocated),
+                            waiting => waiting.TransitionTo(Pending)),
                     final => final
                         .IfElse(x => x.Saga.CancelRequestedAt is null,
                             failed => failed.TransitionTo(Failed),

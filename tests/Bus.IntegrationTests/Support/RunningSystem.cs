@@ -18,6 +18,7 @@ public sealed class RunningSystem : IAsyncLifetime
     public const string OtherTenantKey = "acme-user-key-0123456789";
 
     readonly List<ServiceProcess> _services = [];
+    Dictionary<string, string> _common = [];
     TestDatabase _database = null!;
     TestVirtualHost _vhost = null!;
 
@@ -46,7 +47,9 @@ public sealed class RunningSystem : IAsyncLifetime
             ["Scheduler__RetryBaseDelay"] = "00:00:01",
             ["Worker__HeartbeatInterval"] = "00:00:02",
             ["Worker__RegistrationTtl"] = "00:00:06",
+            ["Reconciler__LostWorkerSweepInterval"] = "00:00:01",
         };
+        _common = common;
         Dictionary<string, string> With(params (string Key, string Value)[] extra) =>
             new(common.Concat(extra.Select(e => KeyValuePair.Create(e.Key, e.Value))));
 
@@ -71,6 +74,22 @@ public sealed class RunningSystem : IAsyncLifetime
             }
         }, count => count == 2, TimeSpan.FromSeconds(90), "the gateway answering with both workers registered");
     }
+
+    /// <summary>Starts one more worker and waits until it is registered.</summary>
+    public async Task<ServiceProcess> StartWorker(string workerId, int cpus, params (string Key, string Value)[] settings)
+    {
+        var environment = new Dictionary<string, string>(_common) { ["Worker__Id"] = workerId, ["Worker__Cpus"] = cpus.ToString() };
+        foreach (var (key, value) in settings)
+            environment[key] = value;
+        var worker = ServiceProcess.Start(workerId, "worker", "Bus.Worker", environment);
+        _services.Add(worker);
+        await Eventually.Get(async () => await WorkerIds(), ids => ids.Contains(workerId), TimeSpan.FromSeconds(60), $"{workerId} registered");
+        return worker;
+    }
+
+    /// <summary>The ids of the workers the API lists as live.</summary>
+    public async Task<string[]> WorkerIds() =>
+        (await Api.GetFromJsonAsync<JsonArray>("/api/v1/workers"))!.Select(w => (string)w!["workerId"]!).ToArray();
 
     public HttpClient Client(string? apiKey)
     {
@@ -97,7 +116,8 @@ public sealed class RunningSystem : IAsyncLifetime
 
     void ThrowIfAServiceDied()
     {
-        foreach (var service in _services.Where(s => s.HasExited))
+        // Workers may be stopped on purpose by a test; the core services must not die.
+        foreach (var service in _services.Take(5).Where(s => s.HasExited))
             throw new InvalidOperationException($"{service.Name} exited:\n{service.Output}");
     }
 

@@ -54,6 +54,19 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>kill -9: the process dies at once, with no chance to unregister or report.</summary>
+    public void KillHard() => _process.Kill(entireProcessTree: false);
+
+    /// <summary>SIGTERM, and wait for the clean exit.</summary>
+    public async Task Terminate(TimeSpan timeout)
+    {
+        Posix.Terminate(_process.Id);
+        using var deadline = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(deadline.Token);
+    }
+
     public string Output
     {
         get { lock (_output) return _output.ToString(); }

@@ -1,0 +1,49 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Bus.IntegrationTests.Support;
+
+namespace Bus.IntegrationTests;
+
+/// <summary>
+/// Workers that die or stop while they run a job, with real processes. Each test brings its own workers, sized so
+/// that its job fits only them: 8 cpus for the first test, a gpu for the second (the fixture's workers have
+/// neither), whatever order the tests run in.
+/// </summary>
+public sealed class WorkerFailureTests(RunningSystem system) : IClassFixture<RunningSystem>
+{
+    [Fact]
+    public async Task When_a_worker_is_killed_its_job_runs_again_elsewhere_and_its_capacity_is_gone()
+    {
+        var doomed = await system.StartWorker("doomed", cpus: 8);
+        var (_, accepted) = await system.Submit(new { requestId = $"kill-{Guid.NewGuid():N}", command = new[] { "/bin/sh", "-c", "sleep 2; echo finished" }, resources = new { cpus = 8 } });
+        var jobId = (string)accepted["jobId"]!;
+        var running = await system.WaitForJob(jobId, "Running");
+        Assert.Equal("doomed", (string?)running["workerId"]);
+
+        doomed.KillHard();
+        await system.StartWorker("rescuer", cpus: 8);
+
+        var job = await system.WaitForJob(jobId, "Completed", "Failed");
+        Assert.Equal(("Completed", 2, "rescuer", "finished\n"),
+            ((string?)job["state"], (int?)job["attempt"], (string?)job["workerId"], (string?)job["output"]));
+        Assert.DoesNotContain("doomed", await system.WorkerIds());
+    }
+
+    [Fact]
+    public async Task A_worker_stopped_with_SIGTERM_hands_its_job_back_and_exits_cleanly()
+    {
+        var draining = await system.StartWorker("draining", cpus: 2, ("Worker__Gpus", "1"), ("Worker__ShutdownGracePeriod", "00:00:01"));
+        var (_, accepted) = await system.Submit(new { requestId = $"term-{Guid.NewGuid():N}", command = new[] { "/bin/sh", "-c", "sleep 3; echo finished" }, resources = new { cpus = 1, gpus = 1 }, maxAttempts = 1 });
+        var jobId = (string)accepted["jobId"]!;
+        Assert.Equal("draining", (string?)(await system.WaitForJob(jobId, "Running"))["workerId"]);
+        await system.StartWorker("taker", cpus: 2, ("Worker__Gpus", "1"));
+
+        await draining.Terminate(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(0, draining.ExitCode);
+        Assert.DoesNotContain("draining", await system.WorkerIds());
+        // maxAttempts is 1: only a hand-back, which is not a failure, lets the job run a second time.
+        var job = await system.WaitForJob(jobId, "Completed", "Failed");
+        Assert.Equal(("Completed", 2, "taker"), ((string?)job["state"], (int?)job["attempt"], (string?)job["workerId"]));
+    }
+}
