@@ -233,6 +233,19 @@ public sealed class JobStateMachineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_attempt_lost_with_its_worker_counts_as_a_failure_and_is_placed_again_at_once()
+    {
+        var job = await Allocated("w1");
+        _placement.Next = new PlacementDecision.Placed("w2");
+        await _harness.Bus.Publish(new JobAttemptLost(job.JobId, 1, "w1", DateTimeOffset.UtcNow));
+
+        Assert.True(await _harness.Sent.Any<RunJob>(x => x.Context.Message.Attempt == 2));
+        var state = _saga.Sagas.Contains(job.JobId)!;
+        Assert.Equal((2, "w2", 1), (state.Attempt, state.WorkerId, state.Failures));
+        Assert.Contains(("w1", job.JobId, 1), _recorder.Releases);
+    }
+
+    [Fact]
     public async Task A_late_completion_from_attempt_1_changes_nothing_once_attempt_2_runs()
     {
         var job = await Allocated("w1");
