@@ -55,13 +55,13 @@ internal static class LuaScripts
         """;
 
     /// <summary>
-    /// Write a worker's whole registration and (re)arm its TTL. KEYS: info. ARGV: ttlSeconds, then field/value pairs.
+    /// Write a worker's whole registration and (re)arm its TTL. KEYS: info. ARGV: ttl in ms, then field/value pairs.
     /// Writing everything each heartbeat means a registration that expired during a pause comes back whole.
     /// </summary>
     public const string Register = """
         redis.call('DEL', KEYS[1])
         redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-        redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
+        redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]))
         return 1
         """;
 

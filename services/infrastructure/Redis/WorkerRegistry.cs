@@ -18,7 +18,7 @@ public sealed class WorkerRegistry(IConnectionMultiplexer redis, RedisKeys keys,
         var now = clock.GetUtcNow();
         RedisValue[] args =
         [
-            (int)Math.Ceiling(ttl.TotalSeconds),
+            (long)ttl.TotalMilliseconds,
             "cpus", worker.Capacity.Cpus,
             "memoryMb", worker.Capacity.MemoryMb,
             "gpus", worker.Capacity.Gpus,

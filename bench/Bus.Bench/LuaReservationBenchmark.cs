@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using Bus.Contracts;
+using Bus.Infrastructure.Redis;
+using StackExchange.Redis;
+
+namespace Bus.Bench;
+
+/// <summary>One reserve+release run: each call's latency, and pairs per second over the whole run.</summary>
+public sealed record PairRun(int Tasks, LatencySummary Reserve, LatencySummary Release, double PairsPerSecond);
+
+/// <summary>Everything measured on one Redis deployment.</summary>
+public sealed record LuaResults(string Target, string ServerVersion, PairRun Loaded, PairRun Single, LatencySummary ListLive);
+
+/// <summary>
+/// Reserve and release through the project's own classes and Lua scripts (<see cref="CapacityLedger"/>,
+/// <see cref="WorkerRegistry"/>, <see cref="RedisKeys"/>), and the cluster-wide "how much is allocated" answer
+/// as the services compute it: <see cref="WorkerRegistry.ListLive"/> summing <c>Used</c>.
+/// </summary>
+public sealed class LuaReservationBenchmark(string target, string connectionString, BenchOptions options)
+{
+    // Small enough that Tasks concurrent jobs never fill a worker: a refusal would be measuring the wrong path.
+    static readonly ResourceVector OneJob = new(1, 256, 0);
+    static readonly ResourceVector WorkerCapacity = new(64, 262_144, 0);
+    const int WorkerSlots = 64;
+
+    public async Task<LuaResults> Run()
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(connectionString);
+        // A prefix of our own per run: we read nothing the services or tests wrote, and delete only our keys.
+        var keys = new RedisKeys($"bench-{Guid.NewGuid():N}:");
+        var registry = new WorkerRegistry(redis, keys, TimeProvider.System);
+        var ledger = new CapacityLedger(redis, keys);
+        var workers = Enumerable.Range(1, options.Workers).Select(i => $"bench-worker-{i:D3}").ToArray();
+        try
+        {
+            foreach (var id in workers)
+                await registry.Register(
+                    new WorkerRegistration(id, WorkerCapacity, WorkerSlots, ["shell"], [], WorkerStatus.Ready),
+                    TimeSpan.FromMinutes(10));
+
+            // Warm-up: tiered JIT, the connection's buffers, and each script's SHA on every master.
+            await RunPairs(ledger, workers, options.Tasks, options.WarmupOps);
+            var loaded = await RunPairs(ledger, workers, options.Tasks, options.Ops);
+            // One caller alone: the latency without queueing behind 31 others, comparable to the sequential SQL runs.
+            var single = await RunPairs(ledger, workers, 1, Math.Max(1_000, options.Ops / 10));
+            var listLive = await TimeListLive(registry, ledger, workers);
+            var version = redis.GetServers().First().Version.ToString();
+            return new LuaResults(target, version, loaded, single, listLive);
+        }
+        finally
+        {
+            // Key by key: in a cluster the keys live in different slots, so one multi-key DEL would be refused.
+            var db = redis.GetDatabase();
+            var ours = workers.SelectMany(w => new[] { keys.WorkerInfo(w), keys.WorkerUsed(w), keys.WorkerJobs(w) })
+                .Append(keys.LiveWorkers);
+            await Task.WhenAll(ours.Select(k => db.KeyDeleteAsync(k)));
+        }
+    }
+
+    /// <summary><paramref name="tasks"/> tasks take pair numbers from one counter until <paramref name="ops"/> are done.</summary>
+    static async Task<PairRun> RunPairs(CapacityLedger ledger, string[] workers, int tasks, int ops)
+    {
+        var reserveTicks = new long[ops];
+        var releaseTicks = new long[ops];
+        var next = -1;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, tasks).Select(_ => Task.Run(async () =>
+        {
+            for (int i; (i = Interlocked.Increment(ref next)) < ops;)
+            {
+                var worker = workers[i % workers.Length];
+                var job = Guid.NewGuid();
+                var start = Stopwatch.GetTimestamp();
+                var reserved = await ledger.Reserve(worker, job, 1, OneJob);
+                var middle = Stopwatch.GetTimestamp();
+                var released = await ledger.Release(worker, job, 1);
+                releaseTicks[i] = Stopwatch.GetTimestamp() - middle;
+                reserveTicks[i] = middle - start;
+                if (reserved != ReservationResult.Reserved || !released)
+                    throw new InvalidOperationException($"pair {i} on {worker}: reserve {reserved}, released {released}");
+            }
+        })));
+        clock.Stop();
+        return new PairRun(tasks, Percentiles.Summarize(reserveTicks), Percentiles.Summarize(releaseTicks), ops / clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// Times the cluster-wide total while every worker holds a 2-CPU reservation, so the answer is not trivially
+    /// zero and can be checked.
+    /// </summary>
+    async Task<LatencySummary> TimeListLive(WorkerRegistry registry, CapacityLedger ledger, string[] workers)
+    {
+        var held = workers.Select(w => (Worker: w, Job: Guid.NewGuid())).ToArray();
+        foreach (var (worker, job) in held)
+            await ledger.Reserve(worker, job, 1, new ResourceVector(2, 512, 0));
+        var expected = 2 * workers.Length;
+
+        async Task AllocatedCpus()
+        {
+            var total = (await registry.ListLive()).Sum(w => w.Used.Cpus);
+            if (total != expected)
+                throw new InvalidOperationException($"ListLive summed {total} allocated CPUs, expected {expected}");
+        }
+
+        for (var i = 0; i < Math.Max(20, options.Runs / 5); i++)
+            await AllocatedCpus();
+        var latency = await Percentiles.Time(options.Runs, AllocatedCpus);
+
+        foreach (var (worker, job) in held)
+            await ledger.Release(worker, job, 1);
+        return latency;
+    }
+}
