@@ -20,13 +20,7 @@ public sealed class AllocationSyncTests(RedisTargets redis) : IClassFixture<Redi
     [Theory, MemberData(nameof(RedisTargets.Both), MemberType = typeof(RedisTargets))]
     public async Task Drift_in_Redis_is_repaired_once_two_runs_have_seen_it(string target)
     {
-        var keys = RedisTargets.FreshKeys();
-        var connection = redis.Connection(target);
-        var registry = new WorkerRegistry(connection, keys, TimeProvider.System);
-        var ledger = new CapacityLedger(connection, keys);
-        var allocations = new AllocationStore(_database.DataSource);
-        var sync = new AllocationSync(allocations, ledger, registry, NullLogger<AllocationSync>.Instance);
-        await registry.Register(new WorkerRegistration("w1", new ResourceVector(8, 0, 0), 8, ["shell"], [], WorkerStatus.Ready), TimeSpan.FromMinutes(1));
+        var (keys, registry, ledger, allocations, sync) = await WithOneWorker(target);
 
         // PostgreSQL says two jobs hold w1; Redis lost one, holds a stray, and its counter is wrong.
         var kept = Guid.NewGuid();
@@ -36,7 +30,7 @@ public sealed class AllocationSyncTests(RedisTargets redis) : IClassFixture<Redi
             await allocations.Record(job, 1, "w1", new ResourceVector(2, 0, 0), DateTimeOffset.UtcNow);
         await ledger.Reserve("w1", kept, 1, new ResourceVector(2, 0, 0));
         await ledger.Reserve("w1", stray, 1, new ResourceVector(3, 0, 0));
-        await connection.GetDatabase().HashIncrementAsync(keys.WorkerUsed("w1"), "cpus", 10);
+        await redis.Connection(target).GetDatabase().HashIncrementAsync(keys.WorkerUsed("w1"), "cpus", 10);
 
         var first = await sync.Run(CancellationToken.None);
         Assert.Equal((2, 0, 0), (first.Suspected, first.Restored, first.Removed));
@@ -55,13 +49,7 @@ public sealed class AllocationSyncTests(RedisTargets redis) : IClassFixture<Redi
     [Theory, MemberData(nameof(RedisTargets.Both), MemberType = typeof(RedisTargets))]
     public async Task A_difference_that_resolves_itself_between_runs_is_left_alone(string target)
     {
-        var keys = RedisTargets.FreshKeys();
-        var connection = redis.Connection(target);
-        var registry = new WorkerRegistry(connection, keys, TimeProvider.System);
-        var ledger = new CapacityLedger(connection, keys);
-        var allocations = new AllocationStore(_database.DataSource);
-        var sync = new AllocationSync(allocations, ledger, registry, NullLogger<AllocationSync>.Instance);
-        await registry.Register(new WorkerRegistration("w1", new ResourceVector(8, 0, 0), 8, ["shell"], [], WorkerStatus.Ready), TimeSpan.FromMinutes(1));
+        var (keys, registry, ledger, allocations, sync) = await WithOneWorker(target);
 
         // A placement in flight: reserved in Redis, its allocation row not written yet.
         var job = Guid.NewGuid();
@@ -73,5 +61,17 @@ public sealed class AllocationSyncTests(RedisTargets redis) : IClassFixture<Redi
 
         Assert.Equal(0, second.Drift);
         Assert.Single(await ledger.Reservations("w1"));
+    }
+
+    /// <summary>A sync over a fresh key prefix and this test's database, with one registered 8-cpu worker, w1.</summary>
+    async Task<(RedisKeys, WorkerRegistry, CapacityLedger, AllocationStore, AllocationSync)> WithOneWorker(string target)
+    {
+        var keys = RedisTargets.FreshKeys();
+        var connection = redis.Connection(target);
+        var registry = new WorkerRegistry(connection, keys, TimeProvider.System);
+        var ledger = new CapacityLedger(connection, keys);
+        var allocations = new AllocationStore(_database.DataSource);
+        await registry.Register(new WorkerRegistration("w1", new ResourceVector(8, 0, 0), 8, ["shell"], [], WorkerStatus.Ready), TimeSpan.FromMinutes(1));
+        return (keys, registry, ledger, allocations, new AllocationSync(allocations, ledger, registry, NullLogger<AllocationSync>.Instance));
     }
 }

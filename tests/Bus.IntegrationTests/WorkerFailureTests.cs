@@ -15,7 +15,7 @@ public sealed class WorkerFailureTests(RunningSystem system) : IClassFixture<Run
     public async Task When_a_worker_is_killed_its_job_runs_again_elsewhere_and_its_capacity_is_gone()
     {
         var doomed = await system.StartWorker("doomed", cpus: 8);
-        var (_, accepted) = await system.Submit(new { requestId = $"kill-{Guid.NewGuid():N}", command = new[] { "/bin/sh", "-c", "sleep 2; echo finished" }, resources = new { cpus = 8 } });
+        var (_, accepted) = await system.Submit(new { requestId = $"kill-{Guid.NewGuid():N}", command = SlowFirstTime(), resources = new { cpus = 8 } });
         var jobId = (string)accepted["jobId"]!;
         var running = await system.WaitForJob(jobId, "Running");
         Assert.Equal("doomed", (string?)running["workerId"]);
@@ -33,7 +33,7 @@ public sealed class WorkerFailureTests(RunningSystem system) : IClassFixture<Run
     public async Task A_worker_stopped_with_SIGTERM_hands_its_job_back_and_exits_cleanly()
     {
         var draining = await system.StartWorker("draining", cpus: 2, ("Worker__Gpus", "1"), ("Worker__ShutdownGracePeriod", "00:00:01"));
-        var (_, accepted) = await system.Submit(new { requestId = $"term-{Guid.NewGuid():N}", command = new[] { "/bin/sh", "-c", "sleep 3; echo finished" }, resources = new { cpus = 1, gpus = 1 }, maxAttempts = 1 });
+        var (_, accepted) = await system.Submit(new { requestId = $"term-{Guid.NewGuid():N}", command = SlowFirstTime(), resources = new { cpus = 1, gpus = 1 }, maxAttempts = 1 });
         var jobId = (string)accepted["jobId"]!;
         Assert.Equal("draining", (string?)(await system.WaitForJob(jobId, "Running"))["workerId"]);
         await system.StartWorker("taker", cpus: 2, ("Worker__Gpus", "1"));
@@ -45,5 +45,15 @@ public sealed class WorkerFailureTests(RunningSystem system) : IClassFixture<Run
         // maxAttempts is 1: only a hand-back, which is not a failure, lets the job run a second time.
         var job = await system.WaitForJob(jobId, "Completed", "Failed");
         Assert.Equal(("Completed", 2, "taker"), ((string?)job["state"], (int?)job["attempt"], (string?)job["workerId"]));
+    }
+
+    /// <summary>
+    /// A command whose first run outlasts any test (so the worker is surely stopped while it runs) and whose later
+    /// runs finish at once. The first run's sleep is orphaned by a kill -9 and ends by itself.
+    /// </summary>
+    static string[] SlowFirstTime()
+    {
+        var marker = Path.Combine(Path.GetTempPath(), $"bus-first-run-{Guid.NewGuid():N}");
+        return ["/bin/sh", "-c", $"if [ -f {marker} ]; then rm {marker}; echo finished; else touch {marker}; sleep 60; fi"];
     }
 }
