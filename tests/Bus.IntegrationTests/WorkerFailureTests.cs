@@ -6,8 +6,8 @@ namespace Bus.IntegrationTests;
 
 /// <summary>
 /// Workers that die or stop while they run a job, with real processes. Each test brings its own workers, sized so
-/// that its job fits only them: 8 cpus for the first test, a gpu for the second (the fixture's workers have
-/// neither), whatever order the tests run in.
+/// that its job fits only them: 8 cpus, one gpu, two gpus (the fixture's workers have neither), whatever order
+/// the tests run in.
 /// </summary>
 public sealed class WorkerFailureTests(RunningSystem system) : IClassFixture<RunningSystem>
 {
@@ -45,6 +45,30 @@ public sealed class WorkerFailureTests(RunningSystem system) : IClassFixture<Run
         // maxAttempts is 1: only a hand-back, which is not a failure, lets the job run a second time.
         var job = await system.WaitForJob(jobId, "Completed", "Failed");
         Assert.Equal(("Completed", 2, "taker"), ((string?)job["state"], (int?)job["attempt"], (string?)job["workerId"]));
+    }
+
+    [Fact]
+    public async Task A_drained_worker_finishes_its_job_takes_no_new_one_and_unregisters_but_keeps_running()
+    {
+        var drained = await system.StartWorker("drained", cpus: 2, ("Worker__Gpus", "2"));
+        var (_, first) = await system.Submit(new { requestId = $"drain-{Guid.NewGuid():N}", command = new[] { "/bin/sh", "-c", "sleep 2; echo done" }, resources = new { gpus = 2 } });
+        Assert.Equal("drained", (string?)(await system.WaitForJob((string)first["jobId"]!, "Running"))["workerId"]);
+
+        var drain = await system.Api.PostAsync("/api/v1/workers/drained/drain", null);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, drain.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden,
+            (await system.Client(RunningSystem.UserKey).PostAsync("/api/v1/workers/drained/drain", null)).StatusCode);
+        await Eventually.Get(async () => (await system.Api.GetFromJsonAsync<JsonArray>("/api/v1/workers"))!
+                .FirstOrDefault(w => (string?)w!["workerId"] == "drained")?["status"]?.GetValue<string>(),
+            status => status == "draining", TimeSpan.FromSeconds(10), "the worker listed as draining");
+        var (_, second) = await system.Submit(new { requestId = $"drain-{Guid.NewGuid():N}", command = new[] { "/bin/true" }, resources = new { gpus = 2 } });
+
+        Assert.Equal("Completed", (string?)(await system.WaitForJob((string)first["jobId"]!, "Completed", "Failed"))["state"]);
+        await Eventually.Get(system.WorkerIds, ids => !ids.Contains("drained"), TimeSpan.FromSeconds(15), "the drained worker unregistered");
+        Assert.False(drained.HasExited);
+        var waiting = (await system.Api.GetFromJsonAsync<JsonObject>($"/api/v1/jobs/{second["jobId"]}"))!;
+        Assert.Equal(("Pending", null), ((string?)waiting["state"], (string?)waiting["workerId"]));
+        await system.Api.PostAsync($"/api/v1/jobs/{second["jobId"]}/cancel", null);
     }
 
     /// <summary>

@@ -38,6 +38,16 @@ public sealed class CapacityLedger(IConnectionMultiplexer redis, RedisKeys keys)
         return (int)result == 1;
     }
 
+    /// <summary>
+    /// Whether this attempt holds a reservation on the worker. A worker checks it before starting an attempt, so a
+    /// RunJob for an attempt the scheduler has since replaced (its reservation released) never runs.
+    /// </summary>
+    public async Task<bool> Holds(string workerId, Guid jobId, int attempt)
+    {
+        var held = await _db.HashGetAsync(keys.WorkerJobs(workerId), jobId.ToString());
+        return held.HasValue && held.ToString().Split(' ')[0] == attempt.ToString(CultureInfo.InvariantCulture);
+    }
+
     /// <summary>The reservations Redis holds for one worker.</summary>
     public async Task<IReadOnlyList<Reservation>> Reservations(string workerId)
     {

@@ -1,4 +1,5 @@
 using Bus.Contracts;
+using Bus.Infrastructure.Redis;
 using Bus.Worker.Execution;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -6,18 +7,25 @@ using Microsoft.Extensions.Options;
 namespace Bus.Worker.Consumers;
 
 /// <summary>Takes a RunJob from this worker's own queue and hands it to the runner; the message is acknowledged at once.</summary>
-public sealed class RunJobConsumer(JobRunner runner, IOptions<WorkerOptions> options, ILogger<RunJobConsumer> logger) : IConsumer<RunJob>
+public sealed class RunJobConsumer(JobRunner runner, CapacityLedger ledger, IOptions<WorkerOptions> options, ILogger<RunJobConsumer> logger)
+    : IConsumer<RunJob>
 {
-    public Task Consume(ConsumeContext<RunJob> context)
+    public async Task Consume(ConsumeContext<RunJob> context)
     {
         var job = context.Message;
         if (job.WorkerId != options.Value.Id)
         {
             // Cannot happen through routing; if it does, the reservation belongs to another worker.
             logger.LogError("RunJob for worker {Target} arrived at {WorkerId}; dropped", job.WorkerId, options.Value.Id);
-            return Task.CompletedTask;
+            return;
+        }
+        // The fencing check: run only the attempt that holds the reservation. A RunJob that arrives after the
+        // scheduler gave up on its attempt (lease expired, job cancelled) finds it released and must not run.
+        if (!await ledger.Holds(job.WorkerId, job.JobId, job.Attempt))
+        {
+            logger.LogWarning("Job {JobId} attempt {Attempt} no longer holds a reservation here; not running it", job.JobId, job.Attempt);
+            return;
         }
         runner.Start(job);
-        return Task.CompletedTask;
     }
 }

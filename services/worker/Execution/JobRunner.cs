@@ -17,6 +17,7 @@ public sealed class JobRunner(
     CapacityLedger ledger,
     IBus bus,
     IOptions<WorkerOptions> options,
+    WorkerLifecycle lifecycle,
     TimeProvider clock,
     ILogger<JobRunner> logger)
 {
@@ -24,18 +25,17 @@ public sealed class JobRunner(
     readonly ConcurrentDictionary<Guid, RunningAttempt> _running = new();
     // A StopJob can overtake its RunJob on the worker's queue; remember it so the RunJob then does not run.
     readonly ConcurrentDictionary<(Guid JobId, int Attempt), StopReason> _stoppedEarly = new();
-    volatile bool _stopping;
 
     /// <summary>The jobs running now.</summary>
     public int RunningCount => _running.Count;
 
-    /// <summary>Starts the attempt unless it already runs here (a redelivered RunJob), was stopped, or the worker is stopping.</summary>
+    /// <summary>Starts the attempt unless it already runs here (a redelivered RunJob), was stopped, or the worker is draining.</summary>
     public void Start(RunJob job)
     {
         var attempt = new RunningAttempt(job);
         if (_stoppedEarly.TryRemove((job.JobId, job.Attempt), out var early))
             attempt.RequestStop(early);
-        else if (_stopping)
+        else if (lifecycle.IsDraining)
             attempt.RequestStop(StopReason.HandedBack);
 
         if (!_running.TryAdd(job.JobId, attempt))
@@ -70,7 +70,7 @@ public sealed class JobRunner(
     /// </summary>
     public async Task StopAll()
     {
-        _stopping = true;
+        lifecycle.StartDraining();
         var all = Task.WhenAll(_running.Values.Select(r => r.Completion));
         if (_running.IsEmpty || await Task.WhenAny(all, Task.Delay(options.Value.ShutdownGracePeriod, clock)) == all)
             return;

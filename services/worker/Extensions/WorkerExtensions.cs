@@ -29,6 +29,7 @@ public static class WorkerExtensions
         builder.Services.AddSingleton<IJobExecutor, ShellExecutor>();
         builder.Services.AddSingleton<IJobExecutor, NoopExecutor>();
         builder.Services.AddSingleton<JobRunner>();
+        builder.Services.AddSingleton<WorkerLifecycle>();
 
         var workerId = builder.Configuration[$"{WorkerOptions.Section}:{nameof(WorkerOptions.Id)}"] ?? new WorkerOptions().Id;
         builder.AddBus(
@@ -36,20 +37,21 @@ public static class WorkerExtensions
             {
                 x.AddConsumer<RunJobConsumer>().ExcludeFromConfigureEndpoints();
                 x.AddConsumer<StopJobConsumer>().ExcludeFromConfigureEndpoints();
+                x.AddConsumer<DrainWorkerConsumer>().ExcludeFromConfigureEndpoints();
             },
             (context, cfg) => cfg.ReceiveEndpoint(QueueNames.Worker(workerId), e =>
             {
                 e.ConfigureConsumer<RunJobConsumer>(context);
                 e.ConfigureConsumer<StopJobConsumer>(context);
+                e.ConfigureConsumer<DrainWorkerConsumer>(context);
             }));
 
         // Room for the grace period on SIGTERM, and for releasing and reporting after it.
         var grace = builder.Configuration.GetValue($"{WorkerOptions.Section}:{nameof(WorkerOptions.ShutdownGracePeriod)}", new WorkerOptions().ShutdownGracePeriod);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = grace + TimeSpan.FromSeconds(15));
 
-        // After the bus, because hosted services stop in reverse order: on stop the worker first unregisters
-        // (no new placements), then ends its jobs and reports them, and only then the bus stops.
-        builder.Services.AddHostedService<JobRunnerShutdown>();
+        // After the bus, because hosted services stop in reverse order: the registrar drains the worker and its
+        // jobs report their ends while the bus still runs.
         builder.Services.AddHostedService<WorkerRegistrar>();
         return builder;
     }

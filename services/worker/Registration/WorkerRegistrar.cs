@@ -1,5 +1,6 @@
 using Bus.Contracts;
 using Bus.Infrastructure.Redis;
+using Bus.Worker.Execution;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -9,13 +10,15 @@ namespace Bus.Worker.Registration;
 /// <summary>
 /// Keeps this worker registered (R1): registers at start, refreshes by heartbeat with jitter so a fleet does
 /// not beat in step, and unregisters on a clean stop (R16). If Redis is briefly away, the next beat
-/// re-registers in full.
+/// re-registers in full. A draining worker is registered as such at once, and unregisters once idle.
 /// </summary>
 public sealed class WorkerRegistrar(
     WorkerRegistry registry,
     IBus bus,
     NpgsqlDataSource dataSource,
     IOptions<WorkerOptions> options,
+    WorkerLifecycle lifecycle,
+    JobRunner runner,
     TimeProvider clock,
     ILogger<WorkerRegistrar> logger) : BackgroundService
 {
@@ -27,7 +30,7 @@ public sealed class WorkerRegistrar(
         _options.SlotLimit,
         _options.Services,
         _options.Languages,
-        WorkerStatus.Ready);
+        lifecycle.Status);
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -49,7 +52,16 @@ public sealed class WorkerRegistrar(
             var jitter = 1 + (Random.Shared.NextDouble() - 0.5) / 5;
             try
             {
-                await Task.Delay(_options.HeartbeatInterval * jitter, clock, stoppingToken);
+                // While draining, look often: the worker unregisters as soon as its last job has ended.
+                var wait = lifecycle.IsDraining ? TimeSpan.FromMilliseconds(500) : _options.HeartbeatInterval * jitter;
+                await Task.WhenAny(Task.Delay(wait, clock, stoppingToken), lifecycle.DrainingStarted.WaitAsync(stoppingToken));
+                stoppingToken.ThrowIfCancellationRequested();
+                if (lifecycle.IsDraining && runner.RunningCount == 0)
+                {
+                    await registry.Unregister(_options.Id);
+                    logger.LogInformation("Worker {WorkerId} drained and unregistered; it takes no more jobs", _options.Id);
+                    return;
+                }
                 await registry.Register(Registration, _options.RegistrationTtl);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -63,8 +75,16 @@ public sealed class WorkerRegistrar(
         }
     }
 
+    /// <summary>
+    /// SIGTERM or SIGINT (R16): register as draining at once, so no new job is placed here; let running jobs end
+    /// within the grace period and hand the rest back, while heartbeats go on (a silent worker would be declared
+    /// lost and its jobs run twice); then unregister.
+    /// </summary>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
+        lifecycle.StartDraining();
+        await registry.Register(Registration, _options.RegistrationTtl);
+        await runner.StopAll();
         await base.StopAsync(cancellationToken);
         await registry.Unregister(_options.Id);
         logger.LogInformation("Worker {WorkerId} unregistered", _options.Id);
