@@ -41,6 +41,12 @@ public sealed class WorkerOptions
     /// </summary>
     public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The longest any attempt may run, whatever its timeoutSeconds. Startup recovery times out an orphaned attempt
+    /// found running past it (R17). Default 72 h.
+    /// </summary>
+    public TimeSpan MaxRuntime { get; set; } = TimeSpan.FromHours(72);
+
     /// <summary>How much of a job's combined stdout and stderr is kept, from the end. Default 64 KiB.</summary>
     public int OutputTailBytes { get; set; } = 64 * 1024;
 

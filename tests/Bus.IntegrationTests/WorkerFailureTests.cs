@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Bus.IntegrationTests.Support;
@@ -5,23 +6,21 @@ using Bus.IntegrationTests.Support;
 namespace Bus.IntegrationTests;
 
 /// <summary>
-/// Workers that die or stop while they run a job, with real processes. Each test brings its own workers, sized so
-/// that its job fits only them: 8 cpus, one gpu, two gpus (the fixture's workers have neither), whatever order
-/// the tests run in.
+/// Workers that die, stop, drain or restart while they run a job, with real processes. Each test brings its own
+/// workers, advertising a language no other worker has, and its jobs ask for that language: so a test's jobs run
+/// only on its own workers, whatever order the tests run in.
 /// </summary>
 public sealed class WorkerFailureTests(RunningSystem system) : IClassFixture<RunningSystem>
 {
     [Fact]
     public async Task When_a_worker_is_killed_its_job_runs_again_elsewhere_and_its_capacity_is_gone()
     {
-        var doomed = await system.StartWorker("doomed", cpus: 8);
-        var (_, accepted) = await system.Submit(new { requestId = $"kill-{Guid.NewGuid():N}", command = SlowFirstTime(), resources = new { cpus = 8 } });
-        var jobId = (string)accepted["jobId"]!;
-        var running = await system.WaitForJob(jobId, "Running");
-        Assert.Equal("doomed", (string?)running["workerId"]);
+        var doomed = await StartWorker("doomed", "kill");
+        var jobId = await Submit("kill", SlowFirstTime());
+        Assert.Equal("doomed", (string?)(await system.WaitForJob(jobId, "Running"))["workerId"]);
 
         doomed.KillHard();
-        await system.StartWorker("rescuer", cpus: 8);
+        await StartWorker("rescuer", "kill");
 
         var job = await system.WaitForJob(jobId, "Completed", "Failed");
         Assert.Equal(("Completed", 2, "rescuer", "finished\n"),
@@ -32,17 +31,16 @@ public sealed class WorkerFailureTests(RunningSystem system) : IClassFixture<Run
     [Fact]
     public async Task A_worker_stopped_with_SIGTERM_hands_its_job_back_and_exits_cleanly()
     {
-        var draining = await system.StartWorker("draining", cpus: 2, ("Worker__Gpus", "1"), ("Worker__ShutdownGracePeriod", "00:00:01"));
-        var (_, accepted) = await system.Submit(new { requestId = $"term-{Guid.NewGuid():N}", command = SlowFirstTime(), resources = new { cpus = 1, gpus = 1 }, maxAttempts = 1 });
-        var jobId = (string)accepted["jobId"]!;
-        Assert.Equal("draining", (string?)(await system.WaitForJob(jobId, "Running"))["workerId"]);
-        await system.StartWorker("taker", cpus: 2, ("Worker__Gpus", "1"));
+        var draining = await StartWorker("terminated", "term", ("Worker__ShutdownGracePeriod", "00:00:01"));
+        // maxAttempts 1: only a hand-back, which is not a failure, lets the job run a second time.
+        var jobId = await Submit("term", SlowFirstTime(), maxAttempts: 1);
+        Assert.Equal("terminated", (string?)(await system.WaitForJob(jobId, "Running"))["workerId"]);
+        await StartWorker("taker", "term");
 
         await draining.Terminate(TimeSpan.FromSeconds(30));
 
         Assert.Equal(0, draining.ExitCode);
-        Assert.DoesNotContain("draining", await system.WorkerIds());
-        // maxAttempts is 1: only a hand-back, which is not a failure, lets the job run a second time.
+        Assert.DoesNotContain("terminated", await system.WorkerIds());
         var job = await system.WaitForJob(jobId, "Completed", "Failed");
         Assert.Equal(("Completed", 2, "taker"), ((string?)job["state"], (int?)job["attempt"], (string?)job["workerId"]));
     }
@@ -50,30 +48,70 @@ public sealed class WorkerFailureTests(RunningSystem system) : IClassFixture<Run
     [Fact]
     public async Task A_drained_worker_finishes_its_job_takes_no_new_one_and_unregisters_but_keeps_running()
     {
-        var drained = await system.StartWorker("drained", cpus: 2, ("Worker__Gpus", "2"));
-        var (_, first) = await system.Submit(new { requestId = $"drain-{Guid.NewGuid():N}", command = new[] { "/bin/sh", "-c", "sleep 2; echo done" }, resources = new { gpus = 2 } });
-        Assert.Equal("drained", (string?)(await system.WaitForJob((string)first["jobId"]!, "Running"))["workerId"]);
+        var drained = await StartWorker("drained", "drain");
+        var first = await Submit("drain", ["/bin/sh", "-c", "sleep 2; echo done"]);
+        Assert.Equal("drained", (string?)(await system.WaitForJob(first, "Running"))["workerId"]);
 
-        var drain = await system.Api.PostAsync("/api/v1/workers/drained/drain", null);
-        Assert.Equal(System.Net.HttpStatusCode.Accepted, drain.StatusCode);
-        Assert.Equal(System.Net.HttpStatusCode.Forbidden,
+        Assert.Equal(HttpStatusCode.Accepted, (await system.Api.PostAsync("/api/v1/workers/drained/drain", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden,
             (await system.Client(RunningSystem.UserKey).PostAsync("/api/v1/workers/drained/drain", null)).StatusCode);
         await Eventually.Get(async () => (await system.Api.GetFromJsonAsync<JsonArray>("/api/v1/workers"))!
                 .FirstOrDefault(w => (string?)w!["workerId"] == "drained")?["status"]?.GetValue<string>(),
             status => status == "draining", TimeSpan.FromSeconds(10), "the worker listed as draining");
-        var (_, second) = await system.Submit(new { requestId = $"drain-{Guid.NewGuid():N}", command = new[] { "/bin/true" }, resources = new { gpus = 2 } });
+        var second = await Submit("drain", ["/bin/true"]);
 
-        Assert.Equal("Completed", (string?)(await system.WaitForJob((string)first["jobId"]!, "Completed", "Failed"))["state"]);
+        Assert.Equal("Completed", (string?)(await system.WaitForJob(first, "Completed", "Failed"))["state"]);
         await Eventually.Get(system.WorkerIds, ids => !ids.Contains("drained"), TimeSpan.FromSeconds(15), "the drained worker unregistered");
         Assert.False(drained.HasExited);
-        var waiting = (await system.Api.GetFromJsonAsync<JsonObject>($"/api/v1/jobs/{second["jobId"]}"))!;
+        var waiting = (await system.Api.GetFromJsonAsync<JsonObject>($"/api/v1/jobs/{second}"))!;
         Assert.Equal(("Pending", null), ((string?)waiting["state"], (string?)waiting["workerId"]));
-        await system.Api.PostAsync($"/api/v1/jobs/{second["jobId"]}/cancel", null);
+        await system.Api.PostAsync($"/api/v1/jobs/{second}/cancel", null);
+    }
+
+    [Fact]
+    public async Task A_restarted_worker_kills_its_orphaned_process_and_the_job_is_retried()
+    {
+        var first = await StartWorker("phoenix", "restart");
+        var jobId = await Submit("restart", SlowFirstTime());
+        await system.WaitForJob(jobId, "Running");
+        var orphan = await Eventually.Get(() => ProcessId(jobId, attempt: 1), pid => pid is not null, TimeSpan.FromSeconds(10), "the process id recorded");
+
+        first.KillHard(); // its shell and `sleep` live on, orphaned
+        Assert.True(Directory.Exists($"/proc/{orphan}"));
+        await StartWorker("phoenix", "restart");
+
+        var job = await system.WaitForJob(jobId, "Completed", "Failed");
+        Assert.Equal(("Completed", 2, "finished\n"), ((string?)job["state"], (int?)job["attempt"], (string?)job["output"]));
+        Assert.False(Directory.Exists($"/proc/{orphan}"), $"the orphaned process {orphan} should have been killed");
+    }
+
+    Task<ServiceProcess> StartWorker(string workerId, string language, params (string Key, string Value)[] settings) =>
+        system.StartWorker(workerId, cpus: 2, [("Worker__Languages__0", language), .. settings]);
+
+    async Task<string> Submit(string language, string[] command, int maxAttempts = 3)
+    {
+        var (_, accepted) = await system.Submit(new
+        {
+            requestId = $"{language}-{Guid.NewGuid():N}",
+            command,
+            constraints = new { language },
+            maxAttempts,
+        });
+        return (string)accepted["jobId"]!;
+    }
+
+    async Task<int?> ProcessId(string jobId, int attempt)
+    {
+        await using var command = system.Database.DataSource.CreateCommand(
+            "SELECT process_id FROM resource_allocations WHERE job_id = $1 AND attempt = $2");
+        command.Parameters.AddWithValue(Guid.Parse(jobId));
+        command.Parameters.AddWithValue(attempt);
+        return await command.ExecuteScalarAsync() as int?;
     }
 
     /// <summary>
     /// A command whose first run outlasts any test (so the worker is surely stopped while it runs) and whose later
-    /// runs finish at once. The first run's sleep is orphaned by a kill -9 and ends by itself.
+    /// runs finish at once. A first run orphaned by a kill -9 ends by itself after a minute.
     /// </summary>
     static string[] SlowFirstTime()
     {

@@ -108,7 +108,7 @@ public sealed class JobRunner(
             { Succeeded: true } => new JobCompleted(job.JobId, job.Attempt, job.WorkerId, 0, result.Output, finishedAt),
             _ => new JobFailed(job.JobId, job.Attempt, job.WorkerId, result.ExitCode, result.Output, result.Error ?? "failed", finishedAt),
         };
-        await bus.Publish(report);
+        await bus.Publish(report); // the non-generic overload: published as its runtime type
         logger.LogInformation("Job {JobId} attempt {Attempt} ended: {Report}", job.JobId, job.Attempt, report.GetType().Name);
     }
 

@@ -3,6 +3,7 @@ using Bus.Infrastructure.Messaging;
 using Bus.Infrastructure.Redis;
 using Bus.Worker.Consumers;
 using Bus.Worker.Execution;
+using Bus.Worker.Recovery;
 using Bus.Worker.Registration;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -50,8 +51,15 @@ public static class WorkerExtensions
         var grace = builder.Configuration.GetValue($"{WorkerOptions.Section}:{nameof(WorkerOptions.ShutdownGracePeriod)}", new WorkerOptions().ShutdownGracePeriod);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = grace + TimeSpan.FromSeconds(15));
 
-        // After the bus, because hosted services stop in reverse order: the registrar drains the worker and its
-        // jobs report their ends while the bus still runs.
+        // Startup recovery's steps, in the order they look at each orphaned attempt (R17).
+        builder.Services.AddSingleton<IRecoveryStrategy, KillLeftoverProcess>();
+        builder.Services.AddSingleton<IRecoveryStrategy, TimeOutOverdueAttempt>();
+        builder.Services.AddSingleton<IRecoveryStrategy, FailLostAttempt>();
+
+        // After the bus, because recovery publishes, and because hosted services stop in reverse order: the
+        // registrar drains the worker and its jobs report their ends while the bus still runs. Recovery runs
+        // before the worker registers, so nothing new is placed here while it settles the old.
+        builder.Services.AddHostedService<StartupRecovery>();
         builder.Services.AddHostedService<WorkerRegistrar>();
         return builder;
     }
