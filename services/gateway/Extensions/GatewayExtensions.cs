@@ -1,6 +1,8 @@
 using System.Text.Json.Serialization;
 using Bus.Gateway.Auth;
 using Bus.Gateway.Jobs;
+using Bus.Gateway.Sagas;
+using Bus.Gateway.Stats;
 using Bus.Infrastructure.Data;
 using Bus.Infrastructure.Messaging;
 using Bus.Infrastructure.Redis;
@@ -18,6 +20,14 @@ public static class GatewayExtensions
         builder.AddRedis();
         builder.AddBus();
         builder.Services.AddSingleton<JobStore>();
+        builder.Services.AddSingleton<SagaStore>();
+
+        builder.Services.AddOptions<StatsOptions>()
+            .BindConfiguration(StatsOptions.Section)
+            .Validate(o => o.RefreshInterval > TimeSpan.Zero, "Stats:RefreshInterval must be positive")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<StatsSnapshots>();
+        builder.Services.AddHostedService<StatsRefresher>();
 
         builder.Services.AddOptions<ApiKeyOptions>()
             .BindConfiguration(ApiKeyOptions.Section)

@@ -1,0 +1,77 @@
+using Bus.Contracts;
+using Bus.Infrastructure.Redis;
+using Npgsql;
+
+namespace Bus.Gateway.Stats;
+
+/// <summary>
+/// The latest stats snapshot (R15). <see cref="StatsRefresher"/> rebuilds it in the background; requests only read
+/// it, so the cost of a snapshot does not grow with the number of clients polling. Until the first build has
+/// finished, every caller (requests and the refresher alike) awaits one shared build: a cold start computes it once.
+/// </summary>
+public sealed class StatsSnapshots(WorkerRegistry registry, NpgsqlDataSource dataSource, TimeProvider clock)
+{
+    /// <summary>Every state of API.md, in lifecycle order, so a state with no jobs still shows as 0.</summary>
+    static readonly string[] States = ["Pending", "Allocated", "Running", "Completed", "Failed", "Cancelled", "TimedOut"];
+
+    readonly Lock _gate = new();
+    Task<StatsSnapshot>? _firstBuild;
+    volatile StatsSnapshot? _latest;
+
+    /// <summary>The latest snapshot; on a cold start, the one shared first build.</summary>
+    public Task<StatsSnapshot> Current()
+    {
+        if (_latest is { } latest)
+            return Task.FromResult(latest);
+        lock (_gate)
+        {
+            // A failed first build is not kept: the next caller starts another, instead of every request failing
+            // until the refresher's next tick.
+            if (_firstBuild is null || _firstBuild.IsFaulted || _firstBuild.IsCanceled)
+                _firstBuild = BuildFirst();
+            return _firstBuild;
+        }
+    }
+
+    /// <summary>Rebuilds the snapshot; before the first one exists, joins the shared first build instead.</summary>
+    public async Task Refresh(CancellationToken cancellationToken)
+    {
+        if (_latest is null)
+            await Current().WaitAsync(cancellationToken);
+        else
+            _latest = await Build(cancellationToken);
+    }
+
+    // Not cancelled by any one caller: several requests share it, and one client going away must not fail the rest.
+    async Task<StatsSnapshot> BuildFirst() => _latest = await Build(CancellationToken.None);
+
+    async Task<StatsSnapshot> Build(CancellationToken cancellationToken)
+    {
+        var live = registry.ListLive();
+
+        // Cluster-wide on purpose, unlike /api/v1/jobs: capacity and load are shared by every tenant, so the
+        // counts cover all tenants' jobs. The GROUP BY reads the whole table, but once per snapshot, not per request.
+        var jobsByState = States.ToDictionary(s => s, _ => 0L);
+        await using (var command = dataSource.CreateCommand("SELECT current_state, count(*) FROM jobs GROUP BY 1"))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            while (await reader.ReadAsync(cancellationToken))
+                jobsByState[reader.GetString(0)] = reader.GetInt64(1);
+
+        // No index covers finished_at, so this is a scan too; an index on (finished_at) WHERE current_state =
+        // 'Completed' would make it a short range read if the table grows large.
+        await using var recent = dataSource.CreateCommand(
+            "SELECT count(*) FROM jobs WHERE finished_at > now() - interval '1 minute' AND current_state = 'Completed'");
+        var completedLastMinute = (long)(await recent.ExecuteScalarAsync(cancellationToken))!;
+
+        var workers = await live;
+        var capacity = Sum(workers.Select(w => w.Registration.Capacity));
+        var allocated = Sum(workers.Select(w => w.Used));
+        var utilization = capacity.Cpus == 0 ? 0 : (double)allocated.Cpus / capacity.Cpus;
+        return new StatsSnapshot(
+            workers.Count, capacity, allocated, utilization, jobsByState, jobsByState["Pending"], completedLastMinute,
+            clock.GetUtcNow());
+    }
+
+    static ResourceVector Sum(IEnumerable<ResourceVector> vectors) =>
+        vectors.Aggregate(new ResourceVector(0, 0, 0), (a, b) => new ResourceVector(a.Cpus + b.Cpus, a.MemoryMb + b.MemoryMb, a.Gpus + b.Gpus));
+}
