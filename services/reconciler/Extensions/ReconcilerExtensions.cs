@@ -23,8 +23,10 @@ public static class ReconcilerExtensions
             .ValidateOnStart();
         builder.AddDatabase();
         builder.AddRedis();
-        builder.AddBus(); // publishes only: JobAttemptLost
+        builder.AddBus(); // publishes only: JobAttemptLost, WorkerLost
         builder.Services.AddSingleton<JobLock>();
+        builder.Services.AddMetrics();
+        builder.Services.AddSingleton<SyncMetrics>();
         builder.Services.AddSingleton<AllocationSync>();
         builder.Services.AddSingleton<AllocationArchiver>();
         builder.Services.AddSingleton<LostWorkerSweep>();

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Bus.Infrastructure.Data;
 using Bus.Infrastructure.Redis;
 
@@ -14,12 +15,46 @@ public sealed record SyncReport(int Workers, int Suspected, int Restored, int Re
 }
 
 /// <summary>
+/// The drift each sync run repaired, as counters on the <c>Bus.Reconciler</c> meter, so drift can be graphed and
+/// alerted on rather than searched for in logs (issue 3, point 5).
+/// </summary>
+public sealed class SyncMetrics
+{
+    public const string MeterName = "Bus.Reconciler";
+
+    readonly Counter<long> _restored;
+    readonly Counter<long> _removed;
+    readonly Counter<long> _countersCorrected;
+
+    public SyncMetrics(IMeterFactory meters)
+    {
+        var meter = meters.Create(MeterName);
+        _restored = meter.CreateCounter<long>("bus.reconciler.sync.restored", "{reservation}", "Reservations Redis had lost, restored from PostgreSQL");
+        _removed = meter.CreateCounter<long>("bus.reconciler.sync.removed", "{reservation}", "Reservations in Redis with no allocation in PostgreSQL, removed");
+        _countersCorrected = meter.CreateCounter<long>("bus.reconciler.sync.counters_corrected", "{counter}", "Worker counters that disagreed with their reservations");
+    }
+
+    public void Record(SyncReport report)
+    {
+        _restored.Add(report.Restored);
+        _removed.Add(report.Removed);
+        _countersCorrected.Add(report.CountersCorrected);
+    }
+}
+
+/// <summary>
 /// Makes Redis agree with PostgreSQL, the source of truth (R4, R5). Placement writes Redis a moment before
 /// PostgreSQL, and a finishing worker releases Redis a moment before the scheduler marks the row released (R7),
 /// so a difference seen once may be a write in flight. Only a difference seen by two runs in a row is repaired.
 /// One instance is kept per process, so it remembers the previous run's suspects.
 /// </summary>
-public sealed class AllocationSync(AllocationStore allocations, CapacityLedger ledger, WorkerRegistry registry, ILogger<AllocationSync> logger)
+/// <param name="metrics">Where drift is counted; the service always has it, tests that only check repairs may pass none.</param>
+public sealed class AllocationSync(
+    AllocationStore allocations,
+    CapacityLedger ledger,
+    WorkerRegistry registry,
+    ILogger<AllocationSync> logger,
+    SyncMetrics? metrics = null)
 {
     HashSet<(string Worker, Reservation Reservation, bool InRedisOnly)> _suspects = [];
 
@@ -53,6 +88,7 @@ public sealed class AllocationSync(AllocationStore allocations, CapacityLedger l
         _suspects = seen;
 
         var report = new SyncReport(workers.Count, seen.Count, restored, removed, corrected);
+        metrics?.Record(report);
         if (report.Drift > 0)
             logger.LogWarning("Allocation sync repaired drift: {Restored} restored, {Removed} removed, {Corrected} counters corrected over {Workers} workers",
                 restored, removed, corrected, workers.Count);

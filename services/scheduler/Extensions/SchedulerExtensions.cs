@@ -1,5 +1,6 @@
 using Bus.Infrastructure.Data;
 using Bus.Infrastructure.Messaging;
+using Bus.Infrastructure.Observability;
 using Bus.Infrastructure.Redis;
 using Bus.Scheduler.Activities;
 using Bus.Scheduler.Consumers;
@@ -29,6 +30,7 @@ public static class SchedulerExtensions
         builder.Services.AddPooledDbContextFactory<SchedulerDbContext>((sp, options) =>
             options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
 
+        builder.AddAllocationObservers();
         builder.Services.AddSingleton<IPlacementEngine, PlacementEngine>();
         builder.Services.AddSingleton<IAllocationRecorder, AllocationRecorder>();
         builder.Services.AddJobSagaActivities();

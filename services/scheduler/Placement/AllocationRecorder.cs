@@ -1,4 +1,5 @@
 using Bus.Infrastructure.Data;
+using Bus.Infrastructure.Observability;
 using Bus.Infrastructure.Redis;
 
 namespace Bus.Scheduler.Placement;
@@ -6,8 +7,10 @@ namespace Bus.Scheduler.Placement;
 /// <summary>
 /// Writes what the saga learns about an allocation. On release the worker has already given the Redis reservation
 /// back before reporting (R7); releasing it here again is a no-op that covers a worker whose own release failed.
+/// Observers hear of the release once it is recorded (R18).
 /// </summary>
-public sealed class AllocationRecorder(CapacityLedger ledger, AllocationStore allocations, TimeProvider clock) : IAllocationRecorder
+public sealed class AllocationRecorder(CapacityLedger ledger, AllocationStore allocations, AllocationObservers observers, TimeProvider clock)
+    : IAllocationRecorder
 {
     public async Task Started(Guid jobId, int attempt, int? processId)
     {
@@ -18,6 +21,10 @@ public sealed class AllocationRecorder(CapacityLedger ledger, AllocationStore al
     public async Task Released(string workerId, Guid jobId, int attempt)
     {
         await ledger.Release(workerId, jobId, attempt);
-        await allocations.Release(jobId, attempt, clock.GetUtcNow());
+        var at = clock.GetUtcNow();
+        await allocations.Release(jobId, attempt, at);
+        // A redelivered saga message can release twice; observers may then hear of it twice (counts are approximate,
+        // the alert re-reads real utilization). The resources are not known here: the recorder is told only the attempt.
+        observers.Released(new AllocationEvent(jobId, attempt, workerId, null, at));
     }
 }

@@ -1,4 +1,5 @@
 using Bus.Infrastructure.Data;
+using Bus.Infrastructure.Observability;
 using Bus.Infrastructure.Redis;
 
 namespace Bus.Scheduler.Placement;
@@ -6,12 +7,14 @@ namespace Bus.Scheduler.Placement;
 /// <summary>
 /// Places one job attempt: picks workers from a fresh snapshot, takes capacity with the atomic Lua reservation,
 /// and records the allocation row in PostgreSQL. The Lua script is the only synchronisation, so several
-/// scheduler instances can place at once without overselling (R10, R13).
+/// scheduler instances can place at once without overselling (R10, R13). Observers hear of each placement once it
+/// is recorded (R18); they only log, count or queue, so placement never waits on Redis or the bus for them.
 /// </summary>
 public sealed class PlacementEngine(
     WorkerRegistry registry,
     CapacityLedger ledger,
     AllocationStore allocations,
+    AllocationObservers observers,
     TimeProvider clock,
     ILogger<PlacementEngine> logger) : IPlacementEngine
 {
@@ -33,9 +36,12 @@ public sealed class PlacementEngine(
                 continue;
             }
 
-            var holder = await allocations.Record(request.JobId, request.Attempt, worker.WorkerId, request.Resources, clock.GetUtcNow());
+            var at = clock.GetUtcNow();
+            var holder = await allocations.Record(request.JobId, request.Attempt, worker.WorkerId, request.Resources, at);
             if (holder != worker.WorkerId)
                 await ledger.Release(worker.WorkerId, request.JobId, request.Attempt); // a concurrent try won elsewhere
+            else
+                observers.Allocated(new AllocationEvent(request.JobId, request.Attempt, holder, request.Resources, at));
             return new PlacementDecision.Placed(holder);
         }
         return new PlacementDecision.Waiting(selection.WaitReason ?? WorkerSelector.FullReason(selection.Candidates.Count));
