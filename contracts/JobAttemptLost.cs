@@ -1,7 +1,9 @@
 namespace Bus.Contracts;
 
 /// <summary>
-/// The worker running an attempt stopped heartbeating and is presumed dead (R2). Published by the reconciler's
-/// lost-worker sweep; the saga releases the attempt's reservation and retries the job or fails it.
+/// An attempt is given up for lost (R2): its worker stopped heartbeating, or never started it within the lease.
+/// Published by the reconciler's sweeps; the saga tells the worker to stop the attempt should it still run,
+/// releases its reservation, and retries the job or fails it.
 /// </summary>
-public record JobAttemptLost(Guid JobId, int Attempt, string WorkerId, DateTimeOffset DetectedAt);
+/// <param name="Reason">Why, in words for the user; shown as the job's error.</param>
+public record JobAttemptLost(Guid JobId, int Attempt, string WorkerId, DateTimeOffset DetectedAt, string Reason);

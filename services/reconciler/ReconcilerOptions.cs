@@ -20,6 +20,13 @@ public sealed class ReconcilerOptions
     public TimeSpan LostWorkerSweepInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// How long a placed attempt may wait for its worker to start it. Past this it is given up and placed again
+    /// (a lost RunJob must not leave a job Allocated for ever). Checked every <see cref="LostWorkerSweepInterval"/>.
+    /// Default 60 s: generous, because giving up on a slow worker wastes its place in the queue.
+    /// </summary>
+    public TimeSpan StartLease { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
     /// How long a released allocation stays in <c>resource_allocations</c> before the archiver moves it to
     /// <c>resource_allocations_history</c> (R6). Default 30 days. Unreleased allocations are never moved.
     /// </summary>

@@ -85,6 +85,33 @@ public sealed class WorkerFailureTests(RunningSystem system) : IClassFixture<Run
         Assert.False(Directory.Exists($"/proc/{orphan}"), $"the orphaned process {orphan} should have been killed");
     }
 
+    [Fact]
+    public async Task An_attempt_whose_RunJob_is_lost_is_placed_again_after_the_lease_and_never_runs_twice()
+    {
+        // A ghost: registered in Redis, but no process consumes its queue, so its RunJob is as good as lost.
+        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(TestEnvironment.Redis);
+        var registry = new Bus.Infrastructure.Redis.WorkerRegistry(redis, new Bus.Infrastructure.Redis.RedisKeys(system.KeyPrefix), TimeProvider.System);
+        Bus.Infrastructure.Redis.WorkerRegistration Ghost(string status) =>
+            new("ghost", new Bus.Contracts.ResourceVector(2, 1024, 0), 2, ["shell"], ["lease"], status);
+        await registry.Register(Ghost(Bus.Infrastructure.Redis.WorkerStatus.Ready), TimeSpan.FromMinutes(5));
+        var ledger = Path.Combine(Path.GetTempPath(), $"bus-runs-{Guid.NewGuid():N}");
+        var jobId = await Submit("lease", ["/bin/sh", "-c", $"echo ran >> {ledger}"]);
+        Assert.Equal("ghost", (string?)(await system.WaitForJob(jobId, "Allocated"))["workerId"]);
+        await registry.Register(Ghost(Bus.Infrastructure.Redis.WorkerStatus.Draining), TimeSpan.FromMinutes(5));
+        await StartWorker("real", "lease");
+
+        var job = await system.WaitForJob(jobId, "Completed", "Failed");
+        Assert.Equal(("Completed", 2, "real"), ((string?)job["state"], (int?)job["attempt"], (string?)job["workerId"]));
+
+        // Now the ghost comes to life and finds attempt 1's RunJob in its queue: the attempt no longer holds a
+        // reservation, so it must not run.
+        var ghost = system.StartWorkerProcess("ghost", ("Worker__Languages__0", "lease"));
+        await Eventually.Get(() => Task.FromResult(ghost.Output), o => o.Contains("no longer holds a reservation"),
+            TimeSpan.FromSeconds(60), "the ghost refusing the stale attempt");
+        Assert.Equal(["ran"], File.ReadAllLines(ledger));
+        File.Delete(ledger);
+    }
+
     Task<ServiceProcess> StartWorker(string workerId, string language, params (string Key, string Value)[] settings) =>
         system.StartWorker(workerId, cpus: 2, [("Worker__Languages__0", language), .. settings]);
 

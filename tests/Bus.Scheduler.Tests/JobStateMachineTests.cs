@@ -237,7 +237,7 @@ public sealed class JobStateMachineTests : IAsyncLifetime
     {
         var job = await Allocated("w1");
         _placement.Next = new PlacementDecision.Placed("w2");
-        await _harness.Bus.Publish(new JobAttemptLost(job.JobId, 1, "w1", DateTimeOffset.UtcNow));
+        await _harness.Bus.Publish(new JobAttemptLost(job.JobId, 1, "w1", DateTimeOffset.UtcNow, "worker w1 stopped heartbeating"));
 
         Assert.True(await _harness.Sent.Any<RunJob>(x => x.Context.Message.Attempt == 2));
         var state = _saga.Sagas.Contains(job.JobId)!;

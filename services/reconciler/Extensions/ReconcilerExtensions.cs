@@ -17,6 +17,7 @@ public static class ReconcilerExtensions
             .BindConfiguration(ReconcilerOptions.Section)
             .Validate(o => o.SyncInterval > TimeSpan.Zero, "Reconciler:SyncInterval must be positive")
             .Validate(o => o.LostWorkerSweepInterval > TimeSpan.Zero, "Reconciler:LostWorkerSweepInterval must be positive")
+            .Validate(o => o.StartLease > TimeSpan.Zero, "Reconciler:StartLease must be positive")
             .Validate(o => o.ArchiveAfter > TimeSpan.Zero, "Reconciler:ArchiveAfter must be positive")
             .Validate(o => o.ArchiveInterval > TimeSpan.Zero, "Reconciler:ArchiveInterval must be positive")
             .Validate(o => o.ArchiveBatchSize > 0, "Reconciler:ArchiveBatchSize must be positive")
@@ -30,6 +31,7 @@ public static class ReconcilerExtensions
         builder.Services.AddSingleton<AllocationSync>();
         builder.Services.AddSingleton<AllocationArchiver>();
         builder.Services.AddSingleton<LostWorkerSweep>();
+        builder.Services.AddSingleton<LeaseSweep>();
 
         var options = builder.Configuration.GetSection(ReconcilerOptions.Section).Get<ReconcilerOptions>() ?? new();
         builder.Services.AddQuartz(q =>
@@ -39,6 +41,9 @@ public static class ReconcilerExtensions
                 .WithSimpleSchedule(s => s.WithInterval(options.SyncInterval).RepeatForever()));
             q.AddJob<LostWorkerSweepJob>(j => j.WithIdentity(LostWorkerSweepJob.Key));
             q.AddTrigger(t => t.ForJob(LostWorkerSweepJob.Key).StartNow()
+                .WithSimpleSchedule(s => s.WithInterval(options.LostWorkerSweepInterval).RepeatForever()));
+            q.AddJob<LeaseSweepJob>(j => j.WithIdentity(LeaseSweepJob.Key));
+            q.AddTrigger(t => t.ForJob(LeaseSweepJob.Key).StartNow()
                 .WithSimpleSchedule(s => s.WithInterval(options.LostWorkerSweepInterval).RepeatForever()));
             q.AddJob<AllocationArchiveJob>(j => j.WithIdentity(AllocationArchiveJob.Key));
             q.AddTrigger(t => t.ForJob(AllocationArchiveJob.Key).StartNow()

@@ -40,7 +40,7 @@ public sealed class LostWorkerSweep(NpgsqlDataSource dataSource, WorkerRegistry 
         _suspects = orphans.Except(lost).ToHashSet();
         var now = clock.GetUtcNow();
         foreach (var (jobId, attempt, workerId) in lost)
-            await bus.Publish(new JobAttemptLost(jobId, attempt, workerId, now), cancellationToken);
+            await bus.Publish(new JobAttemptLost(jobId, attempt, workerId, now, $"worker {workerId} stopped heartbeating"), cancellationToken);
 
         var lostWorkers = lost.Select(l => l.WorkerId).Distinct().ToList();
         if (lost.Count > 0)

@@ -1,4 +1,5 @@
 using Bus.Contracts;
+using Bus.Infrastructure.Messaging;
 using Bus.Scheduler.Activities;
 using MassTransit;
 
@@ -89,9 +90,12 @@ public sealed class JobStateMachine : MassTransitStateMachine<JobState>
                         .IfElse(x => x.Saga.CancelRequestedAt is null,
                             failed => failed.TransitionTo(Failed),
                             cancelled => cancelled.TransitionTo(Cancelled))),
-            // A lost worker counts as a failed attempt, but its retry needs no backoff.
+            // A lost attempt counts as a failure, but its retry needs no backoff. Should the attempt still run after
+            // all (a worker too slow, not dead), StopJob ends it; its late reports are stale anyway.
             When(AttemptLost, x => x.Message.Attempt == x.Saga.Attempt)
-                .Then(x => Finish(x.Saga, null, "", $"worker {x.Message.WorkerId} stopped heartbeating", x.Message.DetectedAt))
+                .Then(x => Finish(x.Saga, null, "", x.Message.Reason, x.Message.DetectedAt))
+                .Send(x => QueueNames.WorkerAddress(x.Message.WorkerId),
+                    x => new StopJob(x.Message.JobId, x.Message.Attempt, x.Message.WorkerId, StopReason.HandedBack))
                 .Activity(x => x.OfInstanceType<ReleaseAllocationActivity>())
                 .Then(x => x.Saga.Failures++)
                 .IfElse(x => x.Saga.Failures < x.Saga.MaxAttempts && x.Saga.CancelRequestedAt is null,

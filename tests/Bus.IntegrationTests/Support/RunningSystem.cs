@@ -48,6 +48,7 @@ public sealed class RunningSystem : IAsyncLifetime
             ["Worker__HeartbeatInterval"] = "00:00:02",
             ["Worker__RegistrationTtl"] = "00:00:06",
             ["Reconciler__LostWorkerSweepInterval"] = "00:00:01",
+            ["Reconciler__StartLease"] = "00:00:05",
         };
         _common = common;
         Dictionary<string, string> With(params (string Key, string Value)[] extra) =>
@@ -78,12 +79,19 @@ public sealed class RunningSystem : IAsyncLifetime
     /// <summary>Starts one more worker and waits until it is registered.</summary>
     public async Task<ServiceProcess> StartWorker(string workerId, int cpus, params (string Key, string Value)[] settings)
     {
-        var environment = new Dictionary<string, string>(_common) { ["Worker__Id"] = workerId, ["Worker__Cpus"] = cpus.ToString() };
+        var worker = StartWorkerProcess(workerId, [("Worker__Cpus", cpus.ToString()), .. settings]);
+        await Eventually.Get(async () => await WorkerIds(), ids => ids.Contains(workerId), TimeSpan.FromSeconds(60), $"{workerId} registered");
+        return worker;
+    }
+
+    /// <summary>Starts one more worker process, without waiting for it.</summary>
+    public ServiceProcess StartWorkerProcess(string workerId, params (string Key, string Value)[] settings)
+    {
+        var environment = new Dictionary<string, string>(_common) { ["Worker__Id"] = workerId };
         foreach (var (key, value) in settings)
             environment[key] = value;
         var worker = ServiceProcess.Start(workerId, "worker", "Bus.Worker", environment);
         _services.Add(worker);
-        await Eventually.Get(async () => await WorkerIds(), ids => ids.Contains(workerId), TimeSpan.FromSeconds(60), $"{workerId} registered");
         return worker;
     }
 
