@@ -26,4 +26,4 @@ source "$ENV_FILE"
 echo "==> building $PROJECT (Release)" >&2
 dotnet build "$PROJECT" -c Release -nologo -v quiet >&2
 
-exec dotnet "$ROOT/bench/Bus.Bench/bin/Release/net10.0/Bus.Bench.dll" "$@"
+exec dotnet "$ROOT/bench/Bus.Bench/bin/Release/net10.0/Bus.Bench.dll" capacity "$@"

@@ -1,35 +1,16 @@
-using Bus.Bench;
+using Bus.Bench.Capacity;
+using Bus.Bench.EndToEnd;
 
-// Capacity benchmark (issue 3, point 8): what "how much is allocated" costs our way (Lua on Redis, standalone and
-// cluster) and the seeds' way (a SQL SUM over the allocation history), measured in one run on one machine.
-BenchOptions options;
-try
+// The benchmarks: bench/run-capacity.sh runs "capacity", bench/run-end-to-end.sh runs "end-to-end".
+return args.FirstOrDefault() switch
 {
-    options = BenchOptions.Parse(args);
-}
-catch (ArgumentException e)
+    "capacity" => await CapacityBenchmark.Run(args[1..]),
+    "end-to-end" => await EndToEndBenchmark.Run(args[1..]),
+    _ => Usage(),
+};
+
+static int Usage()
 {
-    Console.Error.WriteLine(e.Message);
+    Console.Error.WriteLine("usage: Bus.Bench capacity [options] | Bus.Bench end-to-end [options]");
     return 2;
 }
-
-foreach (var line in MachineInfo.Describe())
-    Console.WriteLine(line);
-Console.WriteLine($"load:    {MachineInfo.LoadAverage()} at start (1/5/15 min)");
-Console.WriteLine($"options: --tasks {options.Tasks} --ops {options.Ops} --warmup {options.WarmupOps} --workers {options.Workers} " +
-                  $"--rows {options.Rows} --unreleased {options.Unreleased} --runs {options.Runs}");
-
-var redis = new List<LuaResults>();
-foreach (var (target, connectionString) in new[] { ("redis standalone", BenchEnvironment.Redis), ("redis cluster", BenchEnvironment.RedisCluster) })
-{
-    Console.Error.WriteLine($"measuring {target} ...");
-    redis.Add(await new LuaReservationBenchmark(target, connectionString, options).Run());
-}
-Console.Error.WriteLine($"measuring postgres SUM over {options.Rows:N0} rows ...");
-var sql = await new SqlSumBenchmark(BenchEnvironment.Postgres, options).Run();
-
-Console.WriteLine($"load:    {MachineInfo.LoadAverage()} at end");
-Console.WriteLine("servers: " + string.Join(", ", redis.Select(r => $"{r.Target} {r.ServerVersion}")) + $", PostgreSQL {sql.ServerVersion}");
-Console.WriteLine();
-ResultsReport.Print(options, redis, sql);
-return 0;

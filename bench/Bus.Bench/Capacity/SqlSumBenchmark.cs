@@ -2,7 +2,7 @@ using Bus.Infrastructure.Data;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace Bus.Bench;
+namespace Bus.Bench.Capacity;
 
 /// <summary>One index setup: the query's latency, and the plan PostgreSQL chose for it.</summary>
 public sealed record SqlVariant(string Name, LatencySummary Latency, IReadOnlyList<string> Plan);

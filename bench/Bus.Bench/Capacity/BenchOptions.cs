@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Bus.Bench;
+namespace Bus.Bench.Capacity;
 
 /// <summary>
 /// What to measure and how much. Plain <c>--name value</c> pairs: System.CommandLine is not in the repo's

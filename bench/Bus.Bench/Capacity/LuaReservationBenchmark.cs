@@ -3,7 +3,7 @@ using Bus.Contracts;
 using Bus.Infrastructure.Redis;
 using StackExchange.Redis;
 
-namespace Bus.Bench;
+namespace Bus.Bench.Capacity;
 
 /// <summary>One reserve+release run: each call's latency, and pairs per second over the whole run.</summary>
 public sealed record PairRun(int Tasks, LatencySummary Reserve, LatencySummary Release, double PairsPerSecond);

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Bus.Bench;
+namespace Bus.Bench.Capacity;
 
 /// <summary>Prints the plans, the results table and the ratios: the text docs/benchmarks.md quotes verbatim.</summary>
 public static class ResultsReport
