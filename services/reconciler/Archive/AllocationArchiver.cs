@@ -1,3 +1,5 @@
+using Bus.Reconciler.Jobs;
+using Quartz;
 using Bus.Infrastructure.Data;
 using Microsoft.Extensions.Options;
 
@@ -15,8 +17,12 @@ public sealed class AllocationArchiver(
     AllocationStore allocations,
     IOptions<ReconcilerOptions> options,
     TimeProvider clock,
-    ILogger<AllocationArchiver> logger)
+    ILogger<AllocationArchiver> logger) : IReconcilerTask
 {
+    public static JobKey Key { get; } = new("allocation-archive", "reconciler");
+
+    Task IReconcilerTask.Run(CancellationToken cancellationToken) => Run(cancellationToken);
+
     public async Task<ArchiveReport> Run(CancellationToken cancellationToken)
     {
         var settings = options.Value;

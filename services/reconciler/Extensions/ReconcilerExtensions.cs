@@ -36,18 +36,16 @@ public static class ReconcilerExtensions
         var options = builder.Configuration.GetSection(ReconcilerOptions.Section).Get<ReconcilerOptions>() ?? new();
         builder.Services.AddQuartz(q =>
         {
-            q.AddJob<AllocationSyncJob>(j => j.WithIdentity(AllocationSyncJob.Key));
-            q.AddTrigger(t => t.ForJob(AllocationSyncJob.Key).StartNow()
-                .WithSimpleSchedule(s => s.WithInterval(options.SyncInterval).RepeatForever()));
-            q.AddJob<LostWorkerSweepJob>(j => j.WithIdentity(LostWorkerSweepJob.Key));
-            q.AddTrigger(t => t.ForJob(LostWorkerSweepJob.Key).StartNow()
-                .WithSimpleSchedule(s => s.WithInterval(options.LostWorkerSweepInterval).RepeatForever()));
-            q.AddJob<LeaseSweepJob>(j => j.WithIdentity(LeaseSweepJob.Key));
-            q.AddTrigger(t => t.ForJob(LeaseSweepJob.Key).StartNow()
-                .WithSimpleSchedule(s => s.WithInterval(options.LostWorkerSweepInterval).RepeatForever()));
-            q.AddJob<AllocationArchiveJob>(j => j.WithIdentity(AllocationArchiveJob.Key));
-            q.AddTrigger(t => t.ForJob(AllocationArchiveJob.Key).StartNow()
-                .WithSimpleSchedule(s => s.WithInterval(options.ArchiveInterval).RepeatForever()));
+            void Every<TTask>(TimeSpan interval) where TTask : IReconcilerTask
+            {
+                q.AddJob<ExclusiveJob<TTask>>(j => j.WithIdentity(TTask.Key));
+                q.AddTrigger(t => t.ForJob(TTask.Key).StartNow().WithSimpleSchedule(s => s.WithInterval(interval).RepeatForever()));
+            }
+
+            Every<AllocationSync>(options.SyncInterval);
+            Every<LostWorkerSweep>(options.LostWorkerSweepInterval);
+            Every<LeaseSweep>(options.LostWorkerSweepInterval);
+            Every<AllocationArchiver>(options.ArchiveInterval);
         });
         builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
         return builder;

@@ -1,3 +1,5 @@
+using Bus.Reconciler.Jobs;
+using Quartz;
 using Bus.Contracts;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -12,8 +14,12 @@ namespace Bus.Reconciler.Sweeps;
 /// a worker runs an attempt only while the attempt holds its reservation, and the saga also sends the old
 /// worker a StopJob in case it had started it after all.
 /// </summary>
-public sealed class LeaseSweep(NpgsqlDataSource dataSource, IBus bus, IOptions<ReconcilerOptions> options, TimeProvider clock, ILogger<LeaseSweep> logger)
+public sealed class LeaseSweep(NpgsqlDataSource dataSource, IBus bus, IOptions<ReconcilerOptions> options, TimeProvider clock, ILogger<LeaseSweep> logger) : IReconcilerTask
 {
+    public static JobKey Key { get; } = new("lease-sweep", "reconciler");
+
+    Task IReconcilerTask.Run(CancellationToken cancellationToken) => Run(cancellationToken);
+
     /// <summary>Returns the attempts given up.</summary>
     public async Task<int> Run(CancellationToken cancellationToken)
     {

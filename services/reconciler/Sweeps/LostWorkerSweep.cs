@@ -1,3 +1,5 @@
+using Bus.Reconciler.Jobs;
+using Quartz;
 using Bus.Contracts;
 using Bus.Infrastructure.Redis;
 using MassTransit;
@@ -15,8 +17,12 @@ namespace Bus.Reconciler.Sweeps;
 /// table. A worker that dies holding no job is not noticed here.
 /// One instance is kept per process, so it remembers the previous sweep's suspects.
 /// </summary>
-public sealed class LostWorkerSweep(NpgsqlDataSource dataSource, WorkerRegistry registry, IBus bus, TimeProvider clock, ILogger<LostWorkerSweep> logger)
+public sealed class LostWorkerSweep(NpgsqlDataSource dataSource, WorkerRegistry registry, IBus bus, TimeProvider clock, ILogger<LostWorkerSweep> logger) : IReconcilerTask
 {
+    public static JobKey Key { get; } = new("lost-worker-sweep", "reconciler");
+
+    Task IReconcilerTask.Run(CancellationToken cancellationToken) => Run(cancellationToken);
+
     HashSet<(Guid JobId, int Attempt, string WorkerId)> _suspects = [];
 
     // The last heartbeat seen of each live or suspected worker: a lost worker's registration is gone from Redis,

@@ -1,3 +1,5 @@
+using Bus.Reconciler.Jobs;
+using Quartz;
 using System.Diagnostics.Metrics;
 using Bus.Infrastructure.Data;
 using Bus.Infrastructure.Redis;
@@ -54,8 +56,12 @@ public sealed class AllocationSync(
     CapacityLedger ledger,
     WorkerRegistry registry,
     ILogger<AllocationSync> logger,
-    SyncMetrics? metrics = null)
+    SyncMetrics? metrics = null) : IReconcilerTask
 {
+    public static JobKey Key { get; } = new("allocation-sync", "reconciler");
+
+    Task IReconcilerTask.Run(CancellationToken cancellationToken) => Run(cancellationToken);
+
     HashSet<(string Worker, Reservation Reservation, bool InRedisOnly)> _suspects = [];
 
     public async Task<SyncReport> Run(CancellationToken cancellationToken)
