@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# End-to-end benchmark (issue 6): brings the system up with ./bus up (no demo jobs), then drives it over HTTP
-# with Bus.Bench end-to-end and prints throughput, latency percentiles, invariants and per-service resource use.
+# End-to-end benchmark (issue 6): brings the system up with ./bus up (no demo jobs), drives it over HTTP with
+# Bus.Bench end-to-end (throughput, latency percentiles, invariants, per-service resource use), then runs the
+# same number of trivial jobs on Slurm with the same 8 cpu slots (bench/slurm) and prints the ratio.
 #
 #   bench/run-end-to-end.sh [--jobs 10000] [--concurrency 32] [--service noop|shell] [--warmup 300]
 #
-# The system stays up afterwards (./bus down stops it).
+# SLURM=0 skips the Slurm run. The system stays up afterwards (./bus down stops it).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 BUS_NO_DEMO=1 "$ROOT/bus" up >&2
@@ -12,4 +13,21 @@ BUS_NO_DEMO=1 "$ROOT/bus" up >&2
 source "$ROOT/.state/env"
 echo "==> building bench (Release)" >&2
 dotnet build "$ROOT/bench/Bus.Bench/Bus.Bench.csproj" -c Release -nologo -v quiet >&2
-exec dotnet "$ROOT/bench/Bus.Bench/bin/Release/net10.0/Bus.Bench.dll" end-to-end "$@"
+
+out="$(mktemp)"
+status=0
+dotnet "$ROOT/bench/Bus.Bench/bin/Release/net10.0/Bus.Bench.dll" end-to-end "$@" | tee "$out" || status=$?
+[[ "${SLURM:-1}" == 0 ]] && exit $status
+
+jobs="$(sed -nE 's/^Throughput: ([0-9,]+) .*/\1/p' "$out" | tr -d ,)"
+ours="$(sed -nE 's/^Throughput: .* = ([0-9.]+) jobs\/s.*/\1/p' "$out")"
+rm -f "$out"
+echo
+echo "==> the same $jobs trivial jobs on Slurm (4 nodes x 2 cpus)" >&2
+slurm_line="$("$ROOT/bench/slurm/run-jobs.sh" "$jobs" | tail -n 1)"
+echo "$slurm_line"
+theirs="$(sed -nE 's/^slurm: .* = ([0-9.]+) jobs\/s$/\1/p' <<<"$slurm_line")"
+if [[ -n "$ours" && -n "$theirs" ]]; then
+  awk -v o="$ours" -v t="$theirs" 'BEGIN { printf "ours: %.1f jobs/s, slurm: %.1f jobs/s, ratio ours/slurm: %.2f\n", o, t, o / t }'
+fi
+exit $status
