@@ -22,4 +22,25 @@ public sealed class RedisKeys(string prefix)
     /// written once per heartbeat, never per reservation.
     /// </summary>
     public RedisKey LiveWorkers => $"{prefix}workers:live";
+
+    /// <summary>
+    /// Set (NX, with a TTL) when a worker reports a service unavailable (R12). Its existence is the debounce: a
+    /// report that finds it changes nothing, on any scheduler instance.
+    /// </summary>
+    public RedisKey ServiceUnavailable(string workerId, string service) => $"{prefix}unavailable:{{w:{workerId}}}:{service}";
+
+    /// <summary>
+    /// Index of the (worker, service) pairs reported unavailable, scored by when the report lapses (unix ms). Read by
+    /// placement's background snapshot instead of enumerating keys; written once per report window, not per placement.
+    /// </summary>
+    public RedisKey UnavailableIndex => $"{prefix}unavailable:index";
+
+    /// <summary>The worker that last served an affinity key of one tenant. Written once per placement of such a job.</summary>
+    public RedisKey Affinity(string tenant, string affinityKey) => $"{prefix}affinity:{tenant}:{affinityKey}";
+
+    /// <summary>The capacity hold: the one long-waiting job placement keeps a worker free for. Written by the pending-job pass.</summary>
+    public RedisKey CapacityHold => $"{prefix}placement:hold";
+
+    /// <summary>Lease of the periodic pending-job pass, so one scheduler instance per interval runs it.</summary>
+    public RedisKey PendingPassLease => $"{prefix}placement:pending-pass";
 }

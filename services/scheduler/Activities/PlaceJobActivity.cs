@@ -20,7 +20,8 @@ public sealed class PlaceJobActivity(IPlacementEngine engine, TimeProvider clock
         var request = new PlacementRequest(
             job.CorrelationId, job.Attempt, job.Service,
             new ResourceVector(job.Cpus, job.MemoryMb, job.Gpus),
-            new PlacementConstraints(job.Language, job.Pool, job.ExcludeWorker, job.AffinityKey));
+            new PlacementConstraints(job.Language, job.Pool, job.ExcludeWorker, job.AffinityKey),
+            job.Tenant, job.Priority, job.SubmittedAt);
 
         switch (await engine.Place(request))
         {

@@ -10,6 +10,7 @@ using Bus.Scheduler.Placement;
 using Bus.Scheduler.StateMachines;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using JobStateMachine = Bus.Scheduler.StateMachines.JobStateMachine;
 
@@ -24,6 +25,7 @@ public static class SchedulerExtensions
             .Validate(o => o.PendingRetryInterval > TimeSpan.Zero && o.PendingBatchSize > 0 && o.SagaConcurrency > 0,
                 "Scheduler: intervals, batch size and concurrency must be positive")
             .ValidateOnStart();
+        builder.Services.AddPlacementOptions();
 
         builder.AddDatabase();
         builder.AddRedis();
@@ -31,7 +33,17 @@ public static class SchedulerExtensions
             options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
 
         builder.AddAllocationObservers();
-        builder.Services.AddSingleton<IPlacementEngine, PlacementEngine>();
+        builder.Services.AddSingleton<ServiceAvailability>();
+        builder.Services.AddSingleton<AffinityMap>();
+        builder.Services.AddSingleton<PendingPassCoordinator>();
+        builder.Services.AddSingleton<PlacementSnapshots>();
+        builder.Services.AddSingleton<IPlacementSnapshots>(sp => sp.GetRequiredService<PlacementSnapshots>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<PlacementSnapshots>());
+        builder.Services.AddSingleton<IPlacementEngine>(sp => new PlacementEngine(
+            sp.GetRequiredService<IPlacementSnapshots>(), sp.GetRequiredService<AffinityMap>(), sp.GetRequiredService<CapacityLedger>(),
+            sp.GetRequiredService<AllocationStore>(), sp.GetRequiredService<AllocationObservers>(),
+            sp.GetRequiredService<IOptionsMonitor<PlacementOptions>>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<PlacementEngine>>()));
         builder.Services.AddSingleton<IAllocationRecorder, AllocationRecorder>();
         builder.Services.AddJobSagaActivities();
         builder.Services.AddSingleton<PendingJobDispatcher>();
@@ -43,8 +55,27 @@ public static class SchedulerExtensions
                 .Endpoint(e => e.ConcurrentMessageLimit = builder.Configuration.GetValue($"{SchedulerOptions.Section}:{nameof(SchedulerOptions.SagaConcurrency)}", 16))
                 .EfCoreRepository<JobState, SchedulerDbContext>();
             x.AddConsumer<CapacityChangedConsumer>();
+            // Its own queue, so a storm of reports never queues ahead of the saga's messages.
+            x.AddConsumer<ServiceUnavailableConsumer>();
         });
         return builder;
+    }
+
+    /// <summary>
+    /// <see cref="PlacementOptions"/> from the <c>Placement</c> section, validated at start and at every reload (an
+    /// invalid reload is refused and the previous options stay in force).
+    /// </summary>
+    public static IServiceCollection AddPlacementOptions(this IServiceCollection services)
+    {
+        services.AddOptions<PlacementOptions>()
+            .BindConfiguration(PlacementOptions.Section)
+            .Validate(o => o.SnapshotInterval > TimeSpan.Zero && o.AgingInterval > TimeSpan.Zero && o.UnavailableTtl > TimeSpan.Zero
+                    && o.AffinityTtl > TimeSpan.Zero && o.HoldCapacityAfter > TimeSpan.Zero && o.MinPassInterval >= TimeSpan.Zero,
+                "Placement: intervals and TTLs must be positive")
+            .Validate(o => o.StaleSnapshotTries >= 0, "Placement:StaleSnapshotTries must be 0 or more")
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PlacementOptions>, PoolsValidation>();
+        return services;
     }
 
     /// <summary>The saga's activities; the test harness registers the same ones.</summary>
@@ -54,4 +85,11 @@ public static class SchedulerExtensions
         .AddScoped<RecordStartActivity>()
         .AddScoped<ScheduleRetryActivity>()
         .AddScoped<StopAttemptActivity>();
+
+    /// <summary>Checks the pool list, with a message naming what is wrong (a reload that fails keeps the previous pools).</summary>
+    sealed class PoolsValidation : IValidateOptions<PlacementOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, PlacementOptions options) =>
+            PoolSet.Problem(options.Pools) is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
+    }
 }

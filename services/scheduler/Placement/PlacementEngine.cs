@@ -1,49 +1,95 @@
 using Bus.Infrastructure.Data;
 using Bus.Infrastructure.Observability;
 using Bus.Infrastructure.Redis;
+using Microsoft.Extensions.Options;
 
 namespace Bus.Scheduler.Placement;
 
 /// <summary>
-/// Places one job attempt: picks workers from a fresh snapshot, takes capacity with the atomic Lua reservation,
-/// and records the allocation row in PostgreSQL. The Lua script is the only synchronisation, so several
-/// scheduler instances can place at once without overselling (R10, R13). Observers hear of each placement once it
-/// is recorded (R18); they only log, count or queue, so placement never waits on Redis or the bus for them.
+/// Places one job attempt: picks workers from the current snapshot, takes capacity with the atomic Lua reservation,
+/// and records the allocation row in PostgreSQL. The snapshot is read without a lock and may be a few hundred ms old;
+/// the Lua script is the only synchronisation, so a stale view costs at most a refused reservation and the next
+/// candidate is tried, and several scheduler instances can place at once without overselling (R10, R13). Observers
+/// hear of each placement once it is recorded (R18); they only log, count or queue, so placement never waits on them.
 /// </summary>
-public sealed class PlacementEngine(
-    WorkerRegistry registry,
-    CapacityLedger ledger,
-    AllocationStore allocations,
-    AllocationObservers observers,
-    TimeProvider clock,
-    ILogger<PlacementEngine> logger) : IPlacementEngine
+public sealed class PlacementEngine : IPlacementEngine
 {
+    readonly IPlacementSnapshots _snapshots;
+    readonly AffinityMap? _affinity;
+    readonly CapacityLedger _ledger;
+    readonly AllocationStore _allocations;
+    readonly AllocationObservers _observers;
+    readonly IOptionsMonitor<PlacementOptions> _options;
+    readonly TimeProvider _clock;
+    readonly ILogger _logger;
+
+    public PlacementEngine(
+        IPlacementSnapshots snapshots,
+        AffinityMap? affinity,
+        CapacityLedger ledger,
+        AllocationStore allocations,
+        AllocationObservers observers,
+        IOptionsMonitor<PlacementOptions> options,
+        TimeProvider clock,
+        ILogger<PlacementEngine> logger)
+    {
+        (_snapshots, _affinity, _ledger, _allocations, _observers, _options, _clock, _logger) =
+            (snapshots, affinity, ledger, allocations, observers, options, clock, logger);
+    }
+
+    /// <summary>
+    /// An engine that reads a fresh snapshot of the registry for every placement, without pools, reports, holds or
+    /// affinity: for tools and tests that drive placement directly.
+    /// </summary>
+    public PlacementEngine(WorkerRegistry registry, CapacityLedger ledger, AllocationStore allocations, AllocationObservers observers,
+        TimeProvider clock, ILogger<PlacementEngine> logger)
+        : this(new FreshSnapshots(registry, clock), null, ledger, allocations, observers, new FixedOptions(new PlacementOptions()), clock, logger)
+    {
+    }
+
     public async Task<PlacementDecision> Place(PlacementRequest request)
     {
         // A retried message may find its attempt already placed: keep that placement, take nothing twice.
-        var recorded = await allocations.RecordedWorker(request.JobId, request.Attempt);
+        var recorded = await _allocations.RecordedWorker(request.JobId, request.Attempt);
         if (recorded is not null)
             return new PlacementDecision.Placed(recorded);
 
-        var selection = WorkerSelector.Select(await registry.ListLive(), request);
-        foreach (var worker in selection.Candidates)
+        var snapshot = await _snapshots.Current();
+        var affinityKey = request.Constraints.AffinityKey;
+        var affinityWorker = affinityKey is null || _affinity is null ? null : await _affinity.Lookup(request.Tenant, affinityKey);
+        var selection = WorkerSelector.Select(snapshot, request, affinityWorker);
+
+        var options = _options.CurrentValue;
+        // Workers the snapshot shows full are tried last and few: capacity freed since it was taken shows only in the next.
+        foreach (var worker in selection.Candidates.Concat(selection.LookedFull.Take(options.StaleSnapshotTries)))
         {
-            var result = await ledger.Reserve(worker.WorkerId, request.JobId, request.Attempt, request.Resources);
+            var result = await _ledger.Reserve(worker.WorkerId, request.JobId, request.Attempt, request.Resources);
             if (result is not (ReservationResult.Reserved or ReservationResult.AlreadyHeld))
             {
-                // The snapshot was stale (another scheduler got there first): try the next worker.
-                logger.LogDebug("Reservation of job {JobId} on {WorkerId} refused: {Result}", request.JobId, worker.WorkerId, result);
+                // The snapshot was stale (another placement got there first): try the next worker.
+                _logger.LogDebug("Reservation of job {JobId} on {WorkerId} refused: {Result}", request.JobId, worker.WorkerId, result);
                 continue;
             }
 
-            var at = clock.GetUtcNow();
-            var holder = await allocations.Record(request.JobId, request.Attempt, worker.WorkerId, request.Resources, at);
+            var at = _clock.GetUtcNow();
+            var holder = await _allocations.Record(request.JobId, request.Attempt, worker.WorkerId, request.Resources, at);
             if (holder != worker.WorkerId)
-                await ledger.Release(worker.WorkerId, request.JobId, request.Attempt); // a concurrent try won elsewhere
-            else
-                observers.Allocated(new AllocationEvent(request.JobId, request.Attempt, holder, request.Resources, at));
+            {
+                await _ledger.Release(worker.WorkerId, request.JobId, request.Attempt); // a concurrent try won elsewhere
+                return new PlacementDecision.Placed(holder);
+            }
+            _observers.Allocated(new AllocationEvent(request.JobId, request.Attempt, holder, request.Resources, at));
+            if (affinityKey is not null)
+                _affinity?.Remember(request.Tenant, affinityKey, holder, options.AffinityTtl);
             return new PlacementDecision.Placed(holder);
         }
-        return new PlacementDecision.Waiting(selection.WaitReason ?? WorkerSelector.FullReason(selection.Candidates.Count));
+        return new PlacementDecision.Waiting(selection.Reason);
+    }
+
+    sealed class FixedOptions(PlacementOptions value) : IOptionsMonitor<PlacementOptions>
+    {
+        public PlacementOptions CurrentValue => value;
+        public PlacementOptions Get(string? name) => value;
+        public IDisposable? OnChange(Action<PlacementOptions, string?> listener) => null;
     }
 }

@@ -1,67 +1,186 @@
+using Bus.Contracts;
 using Bus.Infrastructure.Redis;
 
 namespace Bus.Scheduler.Placement;
 
+/// <summary>Why a job cannot be placed now, in kinds the pending-job pass can act on.</summary>
+public enum WaitKind
+{
+    /// <summary>Not waiting: there are workers with room to try.</summary>
+    None,
+    /// <summary>No live, ready worker offers the service (and language).</summary>
+    NoWorker,
+    /// <summary>Workers offer it, but none is in a pool that serves the job.</summary>
+    NoPool,
+    /// <summary>Every worker offering it reported the service unavailable.</summary>
+    Unavailable,
+    /// <summary>The job is bigger than any such worker even when idle.</summary>
+    TooBig,
+    /// <summary>The only worker big enough is the excluded one.</summary>
+    Excluded,
+    /// <summary>Eligible workers exist, but none has room now: waiting for capacity.</summary>
+    Full,
+    /// <summary>As <see cref="Full"/>, and the worker with room is held for a job that has waited longer.</summary>
+    Held,
+}
+
 /// <summary>
-/// The pure half of placement: from a snapshot of live workers, the workers worth trying for a job, best first,
-/// or the reason none is. It reads no clock and does no I/O, so it is tested on plain data.
+/// The pure half of placement: from a snapshot, the workers worth trying for a job, best first, or the reason none
+/// is. It reads no clock and does no I/O (randomness comes in as an argument), so it is tested on plain data.
 /// </summary>
+/// <remarks>
+/// The steps, each with its own reason when it leaves nobody: workers that are ready and offer the service and
+/// language; of those, the ones in a pool that serves the job; not reported unavailable for the service; big enough
+/// when idle; not the excluded worker. The survivors are grouped by the job's eligible pools (preferred first, the
+/// default pool last), and inside each pool those with room are ordered by the balancing strategy. A worker the
+/// capacity hold keeps free is skipped unless the held job would still fit beside this one. The affinity worker, if
+/// among the candidates, goes first.
+/// </remarks>
 public static class WorkerSelector
 {
-    public sealed record Selection(IReadOnlyList<WorkerSnapshot> Candidates, string? WaitReason);
+    /// <param name="Candidates">Workers with room in the snapshot, best first: try them in order.</param>
+    /// <param name="LookedFull">Eligible workers the snapshot shows full, best first: worth a try only because the snapshot may be stale.</param>
+    /// <param name="Reason">Why the job waits if no worker can be reserved, in words a user understands.</param>
+    public sealed record Selection(IReadOnlyList<WorkerSnapshot> Candidates, IReadOnlyList<WorkerSnapshot> LookedFull, WaitKind Kind, string Reason)
+    {
+        /// <summary>The reason, when no worker has room at all.</summary>
+        public string? WaitReason => Candidates.Count > 0 ? null : Reason;
+    }
 
-    public static Selection Select(IReadOnlyList<WorkerSnapshot> workers, PlacementRequest request)
+    /// <param name="affinityWorker">The worker that served the job's affinity key last, if any.</param>
+    /// <param name="random">For <see cref="BalancingStrategy.PowerOfTwoChoices"/>; <see cref="Random.Shared"/> when null.</param>
+    public static Selection Select(PlacementSnapshot snapshot, PlacementRequest request, string? affinityWorker = null, Random? random = null)
     {
         var need = request.Resources;
+        var service = request.Service;
         var language = request.Constraints.Language;
-        var offering = workers
-            .Where(w => w.IsReady && w.Registration.Services.Contains(request.Service))
-            .Where(w => language is null || w.Registration.Languages.Contains(language))
+
+        var offering = snapshot.Workers
+            .Where(w => w.Worker.IsReady && w.Worker.Registration.Services.Contains(service))
+            .Where(w => language is null || w.Worker.Registration.Languages.Contains(language))
             .ToList();
         if (offering.Count == 0)
-            return Wait(workers.Count == 0
-                ? "no live worker"
-                : $"no live worker offers service '{request.Service}'" + (language is null ? "" : $" for language '{language}'"));
+            return Wait(WaitKind.NoWorker, snapshot.Workers.Count == 0 ? "no live worker" : $"no live worker offers {What(service, language)}");
+
+        var pools = snapshot.Pools.EligibleFor(service, language, request.Constraints.Pool);
+        var pooled = offering.Where(w => w.Pools.Any(pools.Contains)).ToList();
+        if (pooled.Count == 0)
+            return Wait(WaitKind.NoPool, $"{Count(offering.Count, "live worker offers", "live workers offer")} {What(service, language)}, " +
+                $"but no pool that serves it has {(offering.Count == 1 ? "it" : "them")}");
+
+        var available = pooled.Where(w => !snapshot.IsUnavailable(w.WorkerId, service)).ToList();
+        if (available.Count == 0)
+            return Wait(WaitKind.Unavailable, pooled.Count == 1
+                ? $"the only live worker offering {What(service, language)} reported it unavailable; retrying when the report lapses"
+                : $"all {pooled.Count} live workers offering {What(service, language)} reported it unavailable; retrying when the reports lapse");
 
         // Big enough when empty: a job that fits no worker even idle can only wait for a bigger worker.
-        var bigEnough = offering.Where(w =>
-            need.Cpus <= w.Registration.Capacity.Cpus &&
-            need.MemoryMb <= w.Registration.Capacity.MemoryMb &&
-            need.Gpus <= w.Registration.Capacity.Gpus).ToList();
+        var bigEnough = available.Where(w => Covers(w.Worker.Registration.Capacity, need)).ToList();
         if (bigEnough.Count == 0)
-            return Wait(TooBigReason(offering, request));
+            return Wait(WaitKind.TooBig, TooBigReason(bigEnoughOf: available, request));
 
         var eligible = bigEnough.Where(w => w.WorkerId != request.Constraints.ExcludeWorker).ToList();
         if (eligible.Count == 0)
-            return Wait("the excluded worker is the only one eligible");
+            return Wait(WaitKind.Excluded, "the excluded worker is the only one eligible");
 
-        var candidates = eligible
-            .Where(w => Fits(w, need))
-            // Least loaded first: the lowest CPU share in use, then the fewest running jobs.
-            .OrderBy(w => (double)w.Used.Cpus / Math.Max(1, w.Registration.Capacity.Cpus))
-            .ThenBy(w => w.RunningJobs)
-            .ThenBy(w => w.WorkerId, StringComparer.Ordinal)
-            .ToList();
-        return candidates.Count > 0
-            ? new Selection(candidates, null)
-            : Wait(FullReason(eligible.Count));
+        var hold = snapshot.Hold;
+        var held = hold is not null && hold.JobId != request.JobId
+            && QueueOrder.Compare(request.Priority, request.SubmittedAt, request.JobId, hold.Priority, hold.SubmittedAt, hold.JobId, snapshot.Policy.AgingInterval) > 0
+            ? eligible.FirstOrDefault(w => w.WorkerId == hold.WorkerId && !Fits(w.Worker, Add(need, hold.Need), slots: 2))
+            : null;
+
+        var candidates = new List<WorkerSnapshot>();
+        var lookedFull = new List<WorkerSnapshot>();
+        var placed = new HashSet<string>();
+        foreach (var pool in pools)
+        {
+            // A worker in several eligible pools counts in the first, the most preferred.
+            var members = eligible.Where(w => w != held && w.Pools.Contains(pool) && placed.Add(w.WorkerId)).Select(w => w.Worker).ToList();
+            candidates.AddRange(Balance(members.Where(w => Fits(w, need, slots: 1)).ToList(), snapshot.Policy.Balancing, random));
+            lookedFull.AddRange(ByLoad(members.Where(w => !Fits(w, need, slots: 1))));
+        }
+
+        if (affinityWorker is not null && candidates.FindIndex(w => w.WorkerId == affinityWorker) is var at and > 0)
+        {
+            var preferred = candidates[at];
+            candidates.RemoveAt(at);
+            candidates.Insert(0, preferred);
+        }
+
+        if (candidates.Count > 0)
+            return new Selection(candidates, lookedFull, WaitKind.None, FullReason(eligible.Count));
+        return held is not null
+            ? new Selection([], lookedFull, WaitKind.Held, HeldReason(eligible.Count))
+            : new Selection([], lookedFull, WaitKind.Full, FullReason(eligible.Count));
     }
 
-    /// <summary>The sentence for a job that has been offered workers, all of which were full.</summary>
+    /// <summary>The sentence for a job whose eligible workers were all full.</summary>
     public static string FullReason(int eligibleWorkers) => eligibleWorkers == 1
         ? "1 eligible worker, full (waiting for capacity)"
         : $"{eligibleWorkers} eligible workers, all full (waiting for capacity)";
 
-    static bool Fits(WorkerSnapshot w, Bus.Contracts.ResourceVector need) =>
-        need.Cpus <= w.Free.Cpus &&
-        need.MemoryMb <= w.Free.MemoryMb &&
-        need.Gpus <= w.Free.Gpus &&
-        w.RunningJobs < w.Registration.MaxConcurrentJobs;
+    static string HeldReason(int eligibleWorkers) => eligibleWorkers == 1
+        ? "1 eligible worker, kept free for a job that has waited longer (waiting for capacity)"
+        : $"{eligibleWorkers} eligible workers, all full or kept free for a job that has waited longer (waiting for capacity)";
 
-    static string TooBigReason(List<WorkerSnapshot> offering, PlacementRequest request)
+    /// <summary>
+    /// How loaded a worker is: its dominant share, the largest fraction of any resource or of its job slots in use.
+    /// A worker with half its CPUs but all its memory taken is full, not half empty.
+    /// </summary>
+    public static double Load(WorkerSnapshot w)
+    {
+        var capacity = w.Registration.Capacity;
+        var load = (double)w.RunningJobs / Math.Max(1, w.Registration.MaxConcurrentJobs);
+        load = Math.Max(load, (double)w.Used.Cpus / Math.Max(1, capacity.Cpus));
+        if (capacity.MemoryMb > 0)
+            load = Math.Max(load, (double)w.Used.MemoryMb / capacity.MemoryMb);
+        if (capacity.Gpus > 0)
+            load = Math.Max(load, (double)w.Used.Gpus / capacity.Gpus);
+        return load;
+    }
+
+    static IEnumerable<WorkerSnapshot> ByLoad(IEnumerable<WorkerSnapshot> workers) => workers
+        .OrderBy(Load)
+        .ThenBy(w => w.RunningJobs)
+        .ThenBy(w => w.WorkerId, StringComparer.Ordinal);
+
+    /// <summary>
+    /// Orders the workers with room. Power of two choices puts the less loaded of two random ones first and the rest
+    /// by load behind it, as fallbacks should its reservation be refused.
+    /// </summary>
+    static List<WorkerSnapshot> Balance(List<WorkerSnapshot> withRoom, BalancingStrategy balancing, Random? random)
+    {
+        var ordered = ByLoad(withRoom).ToList();
+        if (balancing != BalancingStrategy.PowerOfTwoChoices || ordered.Count < 3)
+            return ordered; // of two, the less loaded is the least loaded
+        random ??= Random.Shared;
+        var first = random.Next(ordered.Count);
+        var second = random.Next(ordered.Count - 1);
+        if (second >= first)
+            second++;
+        var chosen = Math.Min(first, second); // ordered by load, so the lower index is the less loaded one
+        var winner = ordered[chosen];
+        ordered.RemoveAt(chosen);
+        ordered.Insert(0, winner);
+        return ordered;
+    }
+
+    static bool Covers(ResourceVector capacity, ResourceVector need) =>
+        need.Cpus <= capacity.Cpus && need.MemoryMb <= capacity.MemoryMb && need.Gpus <= capacity.Gpus;
+
+    static bool Fits(WorkerSnapshot w, ResourceVector need, int slots) =>
+        Covers(w.Free, need) && w.RunningJobs + slots <= w.Registration.MaxConcurrentJobs;
+
+    static ResourceVector Add(ResourceVector a, ResourceVector b) => new(a.Cpus + b.Cpus, a.MemoryMb + b.MemoryMb, a.Gpus + b.Gpus);
+
+    static string What(string service, string? language) => $"service '{service}'" + (language is null ? "" : $" for language '{language}'");
+
+    static string Count(int n, string one, string many) => n == 1 ? $"1 {one}" : $"{n} {many}";
+
+    static string TooBigReason(List<PooledWorker> bigEnoughOf, PlacementRequest request)
     {
         var need = request.Resources;
-        var largest = offering.Select(w => w.Registration.Capacity).ToList();
+        var largest = bigEnoughOf.Select(w => w.Worker.Registration.Capacity).ToList();
         if (need.Cpus > largest.Max(c => c.Cpus))
             return $"needs {need.Cpus} cpus; the largest live worker offering '{request.Service}' has {largest.Max(c => c.Cpus)}";
         if (need.MemoryMb > largest.Max(c => c.MemoryMb))
@@ -71,5 +190,5 @@ public static class WorkerSelector
         return $"no single live worker offering '{request.Service}' has {need.Cpus} cpus, {need.MemoryMb} MB and {need.Gpus} gpus together";
     }
 
-    static Selection Wait(string reason) => new([], reason);
+    static Selection Wait(WaitKind kind, string reason) => new([], [], kind, reason);
 }

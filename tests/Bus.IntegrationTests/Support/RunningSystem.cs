@@ -18,6 +18,7 @@ public sealed class RunningSystem : IAsyncLifetime
     public const string OtherTenantKey = "acme-user-key-0123456789";
 
     readonly List<ServiceProcess> _services = [];
+    readonly IReadOnlyDictionary<string, string> _settings;
     Dictionary<string, string> _common = [];
     TestDatabase _database = null!;
     TestVirtualHost _vhost = null!;
@@ -26,6 +27,16 @@ public sealed class RunningSystem : IAsyncLifetime
     public Uri BaseAddress { get; private set; } = null!;
     public string KeyPrefix { get; } = $"e2e-{Guid.NewGuid():N}:";
     public TestDatabase Database => _database;
+
+    /// <summary>The RabbitMQ virtual host of this run, for a test that talks to the bus itself.</summary>
+    public string VirtualHost => _vhost.Name;
+
+    public RunningSystem() : this(new Dictionary<string, string>())
+    {
+    }
+
+    /// <summary>A system whose services all get <paramref name="settings"/> on top of the usual test settings (e.g. pools).</summary>
+    internal RunningSystem(IReadOnlyDictionary<string, string> settings) => _settings = settings;
 
     public async Task InitializeAsync()
     {
@@ -50,9 +61,17 @@ public sealed class RunningSystem : IAsyncLifetime
             ["Reconciler__LostWorkerSweepInterval"] = "00:00:01",
             ["Reconciler__StartLease"] = "00:00:05",
         };
+        foreach (var (key, value) in _settings)
+            common[key] = value;
         _common = common;
-        Dictionary<string, string> With(params (string Key, string Value)[] extra) =>
-            new(common.Concat(extra.Select(e => KeyValuePair.Create(e.Key, e.Value))));
+        // The settings this system was made with win over the per-service defaults below.
+        Dictionary<string, string> With(params (string Key, string Value)[] extra)
+        {
+            var environment = new Dictionary<string, string>(common);
+            foreach (var (key, value) in extra.Where(e => !_settings.ContainsKey(e.Key)))
+                environment[key] = value;
+            return environment;
+        }
 
         _services.Add(ServiceProcess.Start("scheduler", "scheduler", "Bus.Scheduler", common));
         _services.Add(ServiceProcess.Start("reconciler", "reconciler", "Bus.Reconciler", With(("Reconciler__SyncInterval", "00:00:05"))));
@@ -93,6 +112,37 @@ public sealed class RunningSystem : IAsyncLifetime
         var worker = ServiceProcess.Start(workerId, "worker", "Bus.Worker", environment);
         _services.Add(worker);
         return worker;
+    }
+
+    /// <summary>Starts one more scheduler instance, without waiting for it.</summary>
+    public ServiceProcess StartScheduler(string name, params (string Key, string Value)[] settings) =>
+        StartService(name, "scheduler", "Bus.Scheduler", settings);
+
+    /// <summary>Starts one more gateway and waits until it answers; returns it and a client for it with the admin key.</summary>
+    public async Task<(ServiceProcess Gateway, HttpClient Api)> StartGateway(string name)
+    {
+        var address = new Uri($"http://127.0.0.1:{FreePort()}");
+        var gateway = StartService(name, "gateway", "Bus.Gateway", [("ASPNETCORE_URLS", address.ToString())]);
+        var api = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        await Eventually.Get(async () =>
+        {
+            if (gateway.HasExited)
+                throw new InvalidOperationException($"{name} exited:\n{gateway.Output}");
+            try { return (await api.GetAsync("/health/ready")).IsSuccessStatusCode; }
+            catch (HttpRequestException) { return false; }
+        }, ready => ready, TimeSpan.FromSeconds(60), $"{name} answering");
+        return (gateway, api);
+    }
+
+    ServiceProcess StartService(string name, string service, string assembly, (string Key, string Value)[] settings)
+    {
+        var environment = new Dictionary<string, string>(_common);
+        foreach (var (key, value) in settings)
+            environment[key] = value;
+        var process = ServiceProcess.Start(name, service, assembly, environment);
+        _services.Add(process);
+        return process;
     }
 
     /// <summary>The ids of the workers the API lists as live.</summary>

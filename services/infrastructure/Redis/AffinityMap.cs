@@ -1,0 +1,35 @@
+using System.Security.Cryptography;
+using System.Text;
+using StackExchange.Redis;
+
+namespace Bus.Infrastructure.Redis;
+
+/// <summary>
+/// Session affinity (R11): which worker last served an affinity key, per tenant, for a while. One small key per
+/// affinity key, written once per placement of a job that carries one (never by other reservations), and read once
+/// when such a job is placed.
+/// </summary>
+public sealed class AffinityMap(IConnectionMultiplexer redis, RedisKeys keys)
+{
+    readonly IDatabase _db = redis.GetDatabase();
+
+    /// <summary>The worker that served the key last, or null when none did within the TTL.</summary>
+    public async Task<string?> Lookup(string tenant, string affinityKey)
+    {
+        var worker = await _db.StringGetAsync(Key(tenant, affinityKey));
+        return worker.HasValue ? worker.ToString() : null;
+    }
+
+    /// <summary>
+    /// Remembers the worker for <paramref name="ttl"/>, from now. Fire and forget: losing one write only costs the next
+    /// job of the key its preference, so placement does not wait for it.
+    /// </summary>
+    public void Remember(string tenant, string affinityKey, string workerId, TimeSpan ttl) =>
+        _db.StringSet(Key(tenant, affinityKey), workerId, ttl, flags: CommandFlags.FireAndForget);
+
+    RedisKey Key(string tenant, string affinityKey) =>
+        // Keys are the client's: long ones are hashed, so a key name stays small whatever is submitted.
+        keys.Affinity(tenant, affinityKey.Length <= 128
+            ? affinityKey
+            : "sha256-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(affinityKey))));
+}

@@ -1,0 +1,66 @@
+using StackExchange.Redis;
+
+namespace Bus.Infrastructure.Redis;
+
+/// <summary>A (worker, service) pair reported unavailable, until the report lapses.</summary>
+public sealed record UnavailableService(string WorkerId, string Service, DateTimeOffset Until);
+
+/// <summary>
+/// Service-unavailable reports in Redis (R12). A report sets a per-pair key with <c>SET NX PX</c>: the first report of a
+/// window wins on whichever scheduler instance it lands, and only the winner writes the index placement reads. Later
+/// reports inside the window learn how long it has left, so each instance can drop them without asking Redis again.
+/// </summary>
+public sealed class ServiceAvailability(IConnectionMultiplexer redis, RedisKeys keys, TimeProvider clock)
+{
+    /// <summary>
+    /// SET NX PX, answering how long the window has left when the key already exists (one round trip, one key, so
+    /// it runs on a Redis Cluster). KEYS: the pair's key. ARGV: reason, ttl in ms. Returns -1 when set now, else the
+    /// remaining ms (0 for a key with no expiry, which this class never writes).
+    /// </summary>
+    const string MarkScript = """
+        if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', tonumber(ARGV[2])) then return -1 end
+        local left = redis.call('PTTL', KEYS[1])
+        if left < 0 then return 0 end
+        return left
+        """;
+
+    const char Separator = '\n';
+
+    readonly IDatabase _db = redis.GetDatabase();
+
+    /// <summary>
+    /// Records a report. Returns whether this report opened a new window (false: debounced), and when the window
+    /// ends either way.
+    /// </summary>
+    public async Task<(bool Recorded, DateTimeOffset Until)> MarkUnavailable(string workerId, string service, string reason, TimeSpan ttl)
+    {
+        var now = clock.GetUtcNow();
+        var left = (long)await _db.ScriptEvaluateAsync(MarkScript, [keys.ServiceUnavailable(workerId, service)],
+            [reason, (long)ttl.TotalMilliseconds]);
+        if (left >= 0)
+            return (false, now + TimeSpan.FromMilliseconds(left));
+
+        var until = now + ttl;
+        // The index is another key (another slot), so a second command: scored by the lapse, so readers ignore
+        // lapsed entries and the trim below is housekeeping only.
+        await _db.SortedSetAddAsync(keys.UnavailableIndex, $"{workerId}{Separator}{service}", until.ToUnixTimeMilliseconds());
+        await _db.SortedSetRemoveRangeByScoreAsync(keys.UnavailableIndex, double.NegativeInfinity, now.ToUnixTimeMilliseconds(), Exclude.Stop);
+        return (true, until);
+    }
+
+    /// <summary>Every (worker, service) pair whose report has not lapsed: one sorted-set read, never <c>KEYS</c>.</summary>
+    public async Task<IReadOnlyList<UnavailableService>> ListUnavailable()
+    {
+        var nowMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var entries = await _db.SortedSetRangeByScoreWithScoresAsync(keys.UnavailableIndex, nowMs, double.PositiveInfinity, Exclude.Start);
+        var pairs = new List<UnavailableService>(entries.Length);
+        foreach (var entry in entries)
+        {
+            var member = entry.Element.ToString();
+            var split = member.IndexOf(Separator);
+            if (split > 0)
+                pairs.Add(new UnavailableService(member[..split], member[(split + 1)..], DateTimeOffset.FromUnixTimeMilliseconds((long)entry.Score)));
+        }
+        return pairs;
+    }
+}

@@ -1,0 +1,48 @@
+using System.Collections.Concurrent;
+using Bus.Contracts;
+using Bus.Infrastructure.Redis;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace Bus.Scheduler.Consumers;
+
+/// <summary>
+/// Records a worker's <see cref="ServiceUnavailable"/> report (R12), so placement skips that worker for that service
+/// until <see cref="PlacementOptions.UnavailableTtl"/> lapses. Built to be cheap under a storm of reports: a report
+/// inside a window this instance already knows of is dropped in memory; otherwise one Lua call does <c>SET NX PX</c>,
+/// and only the report that opens a window writes the index placement's snapshot reads. Nothing here touches the
+/// saga, PostgreSQL or the placement path, and the consumer has its own queue.
+/// </summary>
+public sealed class ServiceUnavailableConsumer(
+    ServiceAvailability availability,
+    IOptionsMonitor<PlacementOptions> options,
+    TimeProvider clock,
+    ILogger<ServiceUnavailableConsumer> logger) : IConsumer<ServiceUnavailable>
+{
+    // Windows this instance knows are open, and until when. Static: MassTransit makes a consumer per message.
+    static readonly ConcurrentDictionary<(string WorkerId, string Service), DateTimeOffset> KnownWindows = new();
+    const int MaxKnownWindows = 10_000;
+    const int MaxLength = 256;
+
+    public async Task Consume(ConsumeContext<ServiceUnavailable> context)
+    {
+        var report = context.Message;
+        if (string.IsNullOrWhiteSpace(report.WorkerId) || string.IsNullOrWhiteSpace(report.Service)
+            || report.WorkerId.Length > MaxLength || report.Service.Length > MaxLength)
+            return; // not a report anyone could act on
+
+        var pair = (report.WorkerId, report.Service);
+        var now = clock.GetUtcNow();
+        if (KnownWindows.TryGetValue(pair, out var until) && until > now)
+            return;
+
+        var reason = report.Reason.Length > MaxLength ? report.Reason[..MaxLength] : report.Reason;
+        var (recorded, windowEnds) = await availability.MarkUnavailable(report.WorkerId, report.Service, reason, options.CurrentValue.UnavailableTtl);
+        if (KnownWindows.Count >= MaxKnownWindows)
+            KnownWindows.Clear(); // only a shortcut: forgetting costs one Redis call per pair
+        KnownWindows[pair] = windowEnds;
+        if (recorded)
+            logger.LogInformation("Worker {WorkerId} reported service {Service} unavailable ({Reason}); skipping it for that service until {Until:HH:mm:ss} UTC",
+                report.WorkerId, report.Service, reason, windowEnds);
+    }
+}

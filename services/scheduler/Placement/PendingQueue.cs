@@ -1,0 +1,79 @@
+using Bus.Contracts;
+
+namespace Bus.Scheduler.Placement;
+
+/// <summary>A pending job as the pending queue reads it from its saga row.</summary>
+public sealed record PendingJob(
+    Guid JobId,
+    string Tenant,
+    string Service,
+    ResourceVector Resources,
+    PlacementConstraints Constraints,
+    int Priority,
+    DateTimeOffset SubmittedAt)
+{
+    public PlacementRequest Request => new(JobId, 0, Service, Resources, Constraints, Tenant, Priority, SubmittedAt);
+}
+
+/// <summary>
+/// The pure decisions of the pending-job pass, over plain data: the queue's order, which jobs to offer when capacity
+/// appears (backfill), and which job gets capacity held for it.
+/// </summary>
+public static class PendingQueue
+{
+    /// <summary>Highest effective priority first (priority plus aging), then oldest first.</summary>
+    public static List<PendingJob> Order(IEnumerable<PendingJob> jobs, TimeSpan aging)
+    {
+        var ordered = jobs.ToList();
+        ordered.Sort((a, b) => QueueOrder.Compare(a.Priority, a.SubmittedAt, a.JobId, b.Priority, b.SubmittedAt, b.JobId, aging));
+        return ordered;
+    }
+
+    /// <summary>
+    /// Backfill: the jobs, in queue order, that the snapshot says would fit if placed one after another. A job that
+    /// does not fit is passed over instead of ending the walk, so the smaller jobs behind it still get the room it
+    /// cannot use; the capacity hold is respected, so they never get the room it keeps. At most <paramref name="limit"/>.
+    /// </summary>
+    public static List<PendingJob> Fitting(IReadOnlyList<PendingJob> ordered, PlacementSnapshot snapshot, int limit)
+    {
+        // Planned with the deterministic strategy: the plan only counts what fits, the saga chooses the real worker.
+        var plan = snapshot with { Policy = snapshot.Policy with { Balancing = BalancingStrategy.LeastLoaded } };
+        var fitting = new List<PendingJob>();
+        foreach (var job in ordered)
+        {
+            if (fitting.Count >= limit)
+                break;
+            var selection = WorkerSelector.Select(plan, job.Request);
+            if (selection.Candidates.Count == 0)
+                continue;
+            fitting.Add(job);
+            plan = plan.WithReserved(selection.Candidates[0].WorkerId, job.Resources);
+        }
+        return fitting;
+    }
+
+    /// <summary>
+    /// The job to hold capacity for: the highest-ranked job that has waited at least <paramref name="after"/> and
+    /// waits only for capacity (it would fit an eligible worker that is busy). Jobs that wait for something capacity
+    /// cannot fix (no such worker, too big, only the excluded worker) are passed over. The held worker is the least
+    /// loaded eligible one, or the one already held for the same job while it stays eligible, so the hold does not
+    /// wander as loads change. Null when no job qualifies.
+    /// </summary>
+    public static CapacityHold? ChooseHold(IReadOnlyList<PendingJob> ordered, PlacementSnapshot snapshot, DateTimeOffset now, TimeSpan after)
+    {
+        var unheld = snapshot with { Hold = null };
+        foreach (var job in ordered)
+        {
+            if (now - job.SubmittedAt < after)
+                continue;
+            var selection = WorkerSelector.Select(unheld, job.Request);
+            if (selection.Kind != WaitKind.Full)
+                continue;
+            var target = snapshot.Hold is { } current && current.JobId == job.JobId && selection.LookedFull.Any(w => w.WorkerId == current.WorkerId)
+                ? current.WorkerId
+                : selection.LookedFull[0].WorkerId;
+            return new CapacityHold(job.JobId, job.Priority, job.SubmittedAt, job.Resources, target);
+        }
+        return null;
+    }
+}

@@ -1,0 +1,90 @@
+namespace Bus.Scheduler;
+
+/// <summary>
+/// How placement chooses workers and orders the pending queue. Bound from the <c>Placement</c> section through
+/// <c>IOptionsMonitor</c>: a change to <c>appsettings.json</c> (pools above all) takes effect at the next snapshot,
+/// without a restart. See <c>docs/placement.md</c>.
+/// </summary>
+public sealed class PlacementOptions
+{
+    public const string Section = "Placement";
+
+    /// <summary>
+    /// Worker pools, in order of preference. A worker belongs to every pool whose rules it matches; workers matching
+    /// none form the implicit pool <c>default</c>, tried last. A job may use the pools whose rules admit its service and
+    /// language (and always <c>default</c>); its <c>constraints.pool</c> moves that pool to the front. Default: none,
+    /// so every worker is in <c>default</c>.
+    /// </summary>
+    public List<PoolOptions> Pools { get; set; } = [];
+
+    /// <summary>
+    /// How often the placement snapshot (live workers, pools, unavailable services, the capacity hold) is rebuilt in
+    /// the background. Placement reads only the snapshot, so this bounds how stale its view is; the Lua reservation
+    /// catches what a stale view gets wrong. Default 300 ms.
+    /// </summary>
+    public TimeSpan SnapshotInterval { get; set; } = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>How placement spreads load inside a pool. Default <see cref="BalancingStrategy.PowerOfTwoChoices"/>.</summary>
+    public BalancingStrategy Balancing { get; set; } = BalancingStrategy.PowerOfTwoChoices;
+
+    /// <summary>
+    /// When the snapshot shows no eligible worker with room, how many of the eligible workers placement still tries
+    /// (least loaded first), because capacity freed since the snapshot was taken only shows in the next one. Default 2;
+    /// 0 trusts the snapshot.
+    /// </summary>
+    public int StaleSnapshotTries { get; set; } = 2;
+
+    /// <summary>How long a worker is skipped for a service after it reports the service unavailable. Default 30 s.</summary>
+    public TimeSpan UnavailableTtl { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a job's <c>affinityKey</c> remembers the worker that served it last. Default 10 min.</summary>
+    public TimeSpan AffinityTtl { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Aging of the pending queue: a waiting job gains one point of priority per this much time waited, so a
+    /// low-priority job is not starved forever. Default 1 min (a priority-0 job outranks a fresh priority-100 job
+    /// after 100 minutes).
+    /// </summary>
+    public TimeSpan AgingInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// A job that has waited this long for capacity gets a worker held for it: lower-ranked jobs may not take what it
+    /// needs there, so a stream of small jobs cannot starve a large one. One job at a time. Default 5 min.
+    /// </summary>
+    public TimeSpan HoldCapacityAfter { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// The shortest gap between two pending-job passes of one instance when events (jobs finishing, workers joining)
+    /// arrive faster, so a busy cluster coalesces them instead of querying per event. Default 100 ms.
+    /// </summary>
+    public TimeSpan MinPassInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+}
+
+/// <summary>One pool: a named rule over worker capabilities. Every list left empty matches anything.</summary>
+public sealed class PoolOptions
+{
+    /// <summary>The pool's name, as jobs name it in <c>constraints.pool</c>. Required; not <c>default</c>.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>Services the pool is for: its workers offer at least one, and it serves jobs of these services.</summary>
+    public string[] Services { get; set; } = [];
+
+    /// <summary>Languages the pool is for: its workers offer at least one, and it serves jobs of these languages (or none).</summary>
+    public string[] Languages { get; set; } = [];
+
+    /// <summary>Worker id prefixes, e.g. <c>gpu-</c>: only workers whose id starts with one belong.</summary>
+    public string[] WorkerPrefixes { get; set; } = [];
+}
+
+/// <summary>How a worker is chosen among the workers of a pool that have room.</summary>
+public enum BalancingStrategy
+{
+    /// <summary>
+    /// The less loaded of two workers drawn at random. Several scheduler instances placing from snapshots a few
+    /// hundred ms old then spread a burst instead of all piling onto the one worker that looked emptiest.
+    /// </summary>
+    PowerOfTwoChoices,
+
+    /// <summary>The least loaded worker first: the lowest dominant share of CPUs, memory, GPUs and job slots in use.</summary>
+    LeastLoaded,
+}

@@ -1,0 +1,153 @@
+using Bus.Contracts;
+using Bus.Infrastructure.Redis;
+using Bus.IntegrationTests.Support;
+using Bus.Scheduler;
+using Bus.Scheduler.Extensions;
+using Bus.Scheduler.Placement;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Bus.IntegrationTests;
+
+/// <summary>
+/// Placement's shared state on real Redis, standalone and the 3-master cluster alike: service-unavailable reports,
+/// affinity, the pending-pass lease and capacity hold, and the snapshot built from all of them.
+/// </summary>
+public sealed class PlacementRedisTests(RedisTargets redis) : IClassFixture<RedisTargets>
+{
+    static readonly TimeSpan Window = TimeSpan.FromSeconds(30);
+
+    [Theory, MemberData(nameof(RedisTargets.Both), MemberType = typeof(RedisTargets))]
+    public async Task A_report_opens_a_window_that_later_reports_do_not_reopen_and_it_lapses_by_itself(string target)
+    {
+        var availability = new ServiceAvailability(redis.Connection(target), RedisTargets.FreshKeys(), TimeProvider.System);
+
+        var (first, until) = await availability.MarkUnavailable("w1", "asr", "model failed to load", TimeSpan.FromMilliseconds(700));
+        var (second, sameUntil) = await availability.MarkUnavailable("w1", "asr", "again", TimeSpan.FromMilliseconds(700));
+
+        Assert.True(first);
+        Assert.False(second);
+        Assert.InRange(sameUntil - until, TimeSpan.FromMilliseconds(-200), TimeSpan.FromMilliseconds(200));
+        Assert.Equal([("w1", "asr")], (await availability.ListUnavailable()).Select(u => (u.WorkerId, u.Service)));
+
+        await Task.Delay(900);
+        Assert.Empty(await availability.ListUnavailable());
+        Assert.True((await availability.MarkUnavailable("w1", "asr", "still broken", Window)).Recorded);
+    }
+
+    [Theory, MemberData(nameof(RedisTargets.Both), MemberType = typeof(RedisTargets))]
+    public async Task A_storm_of_concurrent_reports_records_each_pair_once(string target)
+    {
+        // Several clients at once stand for several scheduler instances: SET NX lets exactly one win per pair.
+        var keys = RedisTargets.FreshKeys();
+        var instances = Enumerable.Range(0, 4).Select(_ => new ServiceAvailability(redis.Connection(target), keys, TimeProvider.System)).ToArray();
+        var reports = Enumerable.Range(0, 4000).Select(i => (Instance: instances[i % 4], Worker: $"w{i % 20}", Service: i % 40 < 20 ? "asr" : "tts"));
+
+        var results = await Task.WhenAll(reports.Select(r => r.Instance.MarkUnavailable(r.Worker, r.Service, "storm", Window)));
+
+        Assert.Equal(40, results.Count(r => r.Recorded));
+        Assert.Equal(40, (await instances[0].ListUnavailable()).Count);
+    }
+
+    [Theory, MemberData(nameof(RedisTargets.Both), MemberType = typeof(RedisTargets))]
+    public async Task Affinity_remembers_the_last_worker_per_tenant_and_key(string target)
+    {
+        var affinity = new AffinityMap(redis.Connection(target), RedisTargets.FreshKeys());
+        var longKey = new string('k', 500);
+
+        affinity.Remember("dev", "session-1", "w1", Window);
+        affinity.Remember("dev", "session-1", "w2", Window);
+        affinity.Remember("dev", longKey, "w3", Window);
+        affinity.Remember("dev", "brief", "w4", TimeSpan.FromMilliseconds(300));
+
+        await Eventually.Get(() => affinity.Lookup("dev", longKey), w => w is not null, TimeSpan.FromSeconds(5), "the fire-and-forget writes landed");
+        Assert.Equal("w2", await affinity.Lookup("dev", "session-1"));
+        Assert.Equal("w3", await affinity.Lookup("dev", longKey));
+        Assert.Null(await affinity.Lookup("acme", "session-1"));
+        await Task.Delay(500);
+        Assert.Null(await affinity.Lookup("dev", "brief"));
+    }
+
+    [Theory, MemberData(nameof(RedisTargets.Both), MemberType = typeof(RedisTargets))]
+    public async Task One_instance_leads_each_periodic_pass_and_the_hold_it_writes_is_read_back(string target)
+    {
+        var keys = RedisTargets.FreshKeys();
+        var instances = Enumerable.Range(0, 3).Select(_ => new PendingPassCoordinator(redis.Connection(target), keys)).ToArray();
+
+        var leads = await Task.WhenAll(instances.Select(i => i.TryLead(TimeSpan.FromMilliseconds(500))));
+        Assert.Single(leads, led => led);
+        await Task.Delay(700);
+        Assert.True(await instances[2].TryLead(TimeSpan.FromSeconds(5)));
+
+        var hold = new CapacityHold(Guid.NewGuid(), 40, DateTimeOffset.UtcNow.AddMinutes(-10), new ResourceVector(16, 2048, 1), "big-1");
+        Assert.Null(await instances[1].ReadHold());
+        await instances[0].WriteHold(hold, Window);
+        Assert.Equal(hold, await instances[1].ReadHold());
+        await instances[0].ClearHold();
+        Assert.Null(await instances[1].ReadHold());
+    }
+
+    [Theory, MemberData(nameof(RedisTargets.Both), MemberType = typeof(RedisTargets))]
+    public async Task The_snapshot_carries_workers_reports_and_hold_and_picks_up_a_pool_change_without_a_restart(string target)
+    {
+        var keys = RedisTargets.FreshKeys();
+        var connection = redis.Connection(target);
+        var registry = new WorkerRegistry(connection, keys, TimeProvider.System);
+        var availability = new ServiceAvailability(connection, keys, TimeProvider.System);
+        var coordinator = new PendingPassCoordinator(connection, keys);
+        await registry.Register(new WorkerRegistration("gpu-1", new ResourceVector(8, 0, 1), 8, ["asr"], ["zh"], WorkerStatus.Ready), Window);
+        await registry.Register(new WorkerRegistration("cpu-1", new ResourceVector(8, 0, 0), 8, ["asr"], ["zh"], WorkerStatus.Ready), Window);
+        await availability.MarkUnavailable("cpu-1", "asr", "model failed to load", Window);
+        var hold = new CapacityHold(Guid.NewGuid(), 50, DateTimeOffset.UtcNow, new ResourceVector(8, 0, 0), "cpu-1");
+        await coordinator.WriteHold(hold, Window);
+
+        var settings = Path.Combine(Path.GetTempPath(), $"placement-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(settings, """{ "Placement": { "Pools": [ { "Name": "gpu", "WorkerPrefixes": [ "gpu-" ] } ] } }""");
+        try
+        {
+            var configuration = new ConfigurationBuilder().AddJsonFile(settings, optional: false, reloadOnChange: true).Build();
+            await using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddPlacementOptions().BuildServiceProvider();
+            var options = services.GetRequiredService<IOptionsMonitor<PlacementOptions>>();
+            var snapshots = new PlacementSnapshots(registry, availability, coordinator, options, TimeProvider.System, NullLogger<PlacementSnapshots>.Instance);
+
+            var first = await snapshots.Current();
+            Assert.Equal([("cpu-1", "default"), ("gpu-1", "gpu")], first.Workers.Select(w => (w.WorkerId, w.Pools.Single())).Order());
+            Assert.True(first.IsUnavailable("cpu-1", "asr"));
+            Assert.Equal(hold, first.Hold);
+            Assert.Same(first, await snapshots.Current()); // published, not rebuilt per read
+
+            var changed = new TaskCompletionSource();
+            using var _ = options.OnChange(o => { if (o.Pools.Any(p => p.Name == "cpu")) changed.TrySetResult(); });
+            await File.WriteAllTextAsync(settings, """{ "Placement": { "Pools": [ { "Name": "cpu", "WorkerPrefixes": [ "cpu-" ] } ] } }""");
+            await changed.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+            var second = await snapshots.Fresh(DateTimeOffset.UtcNow);
+            Assert.Equal([("cpu-1", "cpu"), ("gpu-1", "default")], second.Workers.Select(w => (w.WorkerId, w.Pools.Single())).Order());
+
+            // A broken reload (two pools of one name) is refused; the pools in force stay.
+            await File.WriteAllTextAsync(settings, """{ "Placement": { "Pools": [ { "Name": "x" }, { "Name": "x" } ] } }""");
+            await Eventually.Get(() => Task.FromResult(Refused(options)), refused => refused, TimeSpan.FromSeconds(10), "the broken reload seen");
+            var third = await snapshots.Fresh(DateTimeOffset.UtcNow);
+            Assert.Equal([("cpu-1", "cpu"), ("gpu-1", "default")], third.Workers.Select(w => (w.WorkerId, w.Pools.Single())).Order());
+        }
+        finally
+        {
+            File.Delete(settings);
+        }
+    }
+
+    static bool Refused(IOptionsMonitor<PlacementOptions> options)
+    {
+        try
+        {
+            _ = options.CurrentValue;
+            return false;
+        }
+        catch (OptionsValidationException)
+        {
+            return true;
+        }
+    }
+}
