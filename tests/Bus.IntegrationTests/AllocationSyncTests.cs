@@ -63,6 +63,23 @@ public sealed class AllocationSyncTests(RedisTargets redis) : IClassFixture<Redi
         Assert.Single(await ledger.Reservations("w1"));
     }
 
+    [Theory, MemberData(nameof(RedisTargets.Both), MemberType = typeof(RedisTargets))]
+    public async Task A_reservation_its_worker_released_is_not_restored_while_the_row_waits_for_the_scheduler(string target)
+    {
+        var (_, registry, ledger, allocations, sync) = await WithOneWorker(target);
+        // The worker finished the job and released (R7); the scheduler is behind and has not released the row yet.
+        var job = Guid.NewGuid();
+        await ledger.Reserve("w1", job, 1, new ResourceVector(8, 0, 0));
+        await allocations.Record(job, 1, "w1", new ResourceVector(8, 0, 0), DateTimeOffset.UtcNow);
+        await ledger.Release("w1", job, 1);
+
+        await sync.Run(CancellationToken.None);
+        await sync.Run(CancellationToken.None);
+
+        Assert.Empty(await ledger.Reservations("w1"));
+        Assert.Equal(0, (await registry.Read("w1"))!.Used.Cpus);
+    }
+
     /// <summary>A sync over a fresh key prefix and this test's database, with one registered 8-cpu worker, w1.</summary>
     async Task<(RedisKeys, WorkerRegistry, CapacityLedger, AllocationStore, AllocationSync)> WithOneWorker(string target)
     {

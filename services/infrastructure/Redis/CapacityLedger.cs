@@ -33,7 +33,7 @@ public sealed class CapacityLedger(IConnectionMultiplexer redis, RedisKeys keys)
     {
         var result = await _db.ScriptEvaluateAsync(
             LuaScripts.Release,
-            [keys.WorkerUsed(workerId), keys.WorkerJobs(workerId)],
+            [keys.WorkerUsed(workerId), keys.WorkerJobs(workerId), keys.WorkerReleased(workerId)],
             [jobId.ToString(), attempt]);
         return (int)result == 1;
     }
@@ -76,7 +76,8 @@ public sealed class CapacityLedger(IConnectionMultiplexer redis, RedisKeys keys)
             args.Add(r.JobId.ToString());
             args.Add(r.Attempt);
         }
-        var result = await _db.ScriptEvaluateAsync(LuaScripts.Repair, [keys.WorkerUsed(workerId), keys.WorkerJobs(workerId)], args.ToArray());
+        var result = await _db.ScriptEvaluateAsync(LuaScripts.Repair,
+            [keys.WorkerUsed(workerId), keys.WorkerJobs(workerId), keys.WorkerReleased(workerId)], args.ToArray());
         return (int)result;
     }
 }

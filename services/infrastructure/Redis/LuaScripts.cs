@@ -33,7 +33,7 @@ internal static class LuaScripts
         """;
 
     /// <summary>
-    /// Release one job's reservation. KEYS: used, jobs. ARGV: jobId, attempt.
+    /// Release one job's reservation, and remember it was released. KEYS: used, jobs, released. ARGV: jobId, attempt.
     /// Returns 1 released, 0 nothing held (a repeat), -3 held by another attempt (a stale release is refused).
     /// Counters never go below zero.
     /// </summary>
@@ -51,6 +51,7 @@ internal static class LuaScripts
           end
         end
         redis.call('HDEL', KEYS[2], ARGV[1])
+        redis.call('ZADD', KEYS[3], redis.call('TIME')[1], ARGV[1] .. ':' .. ARGV[2])
         return 1
         """;
 
@@ -67,17 +68,22 @@ internal static class LuaScripts
 
     /// <summary>
     /// Repair one worker's reservations from the database's truth, then recount its counters from its reservations.
-    /// KEYS: used, jobs. ARGV: n, then n pairs (jobId, "attempt cpus memoryMb gpus") to restore,
-    /// then pairs (jobId, attempt) to remove. Returns how many counters were wrong.
+    /// KEYS: used, jobs, released. ARGV: n, then n pairs (jobId, "attempt cpus memoryMb gpus") to restore,
+    /// then pairs (jobId, attempt) to remove. Returns how many counters were wrong. An attempt the worker released
+    /// is never restored: its allocation row is only late. Release marks older than a day are dropped here.
     /// Atomic, so it cannot interleave with a reservation in flight.
     /// </summary>
     public const string Repair = """
         local n = tonumber(ARGV[1])
         local i = 2
         for _ = 1, n do
-          redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1])
+          local attempt = string.match(ARGV[i + 1], '^%d+')
+          if not redis.call('ZSCORE', KEYS[3], ARGV[i] .. ':' .. attempt) then
+            redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1])
+          end
           i = i + 2
         end
+        redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', redis.call('TIME')[1] - 86400)
         while i <= #ARGV do
           local held = redis.call('HGET', KEYS[2], ARGV[i])
           if held and string.match(held, '^%d+') == ARGV[i + 1] then redis.call('HDEL', KEYS[2], ARGV[i]) end

@@ -18,6 +18,12 @@ public sealed class RedisKeys(string prefix)
     public RedisKey WorkerJobs(string workerId) => $"{prefix}{{w:{workerId}}}:jobs";
 
     /// <summary>
+    /// The worker's recently released attempts ("jobId:attempt", scored by release time in unix seconds), so the
+    /// sync never restores a reservation its worker gave back while the allocation row still waits to be released.
+    /// </summary>
+    public RedisKey WorkerReleased(string workerId) => $"{prefix}{{w:{workerId}}}:released";
+
+    /// <summary>
     /// Index of registered workers, scored by registration expiry (unix ms). It replaces <c>KEYS</c>:
     /// written once per heartbeat, never per reservation.
     /// </summary>
