@@ -89,10 +89,17 @@ public sealed class JobRunner(
             if (attempt.Reason is not null)
                 result = ExecutionResult.Stopped("");
             else if (!_executors.TryGetValue(job.Service, out var executor))
-                result = new ExecutionResult(null, "", $"this worker has no executor for service '{job.Service}'");
+                throw new ServiceUnavailableException($"this worker has no executor for service '{job.Service}'");
             else
                 result = await executor.Run(job, processId => bus.Publish(
                     new JobStarted(job.JobId, job.Attempt, job.WorkerId, processId, clock.GetUtcNow())), attempt.Token);
+        }
+        catch (ServiceUnavailableException e)
+        {
+            logger.LogWarning("Service {Service} unavailable here: {Reason}; handing job {JobId} back", job.Service, e.Message, job.JobId);
+            await bus.Publish(new ServiceUnavailable(job.WorkerId, job.Service, e.Message, clock.GetUtcNow()));
+            attempt.RequestStop(StopReason.HandedBack);
+            result = ExecutionResult.Stopped("");
         }
         catch (Exception e)
         {
