@@ -2,6 +2,7 @@
 # Capacity benchmark (issue 3, point 8): reserve/release through our Lua scripts on Redis standalone and
 # cluster, the cluster-wide allocated answer, and the seeds' SQL SUM with and without the partial index.
 #
+#   bench/run-capacity.sh --storm     (placement's Redis path under a storm of service-unavailable reports)
 #   bench/run-capacity.sh [--tasks 32] [--ops 20000] [--warmup 5000] [--workers 50] [--rows 500000] [--unreleased 0.01] [--runs 200]
 #
 # Uses the running infrastructure (.state/env); starts it with infra/up.sh when it does not answer.
@@ -26,4 +27,7 @@ source "$ENV_FILE"
 echo "==> building $PROJECT (Release)" >&2
 dotnet build "$PROJECT" -c Release -nologo -v quiet >&2
 
+if [[ "${1:-}" == "--storm" ]]; then
+  exec dotnet "$ROOT/bench/Bus.Bench/bin/Release/net10.0/Bus.Bench.dll" report-storm
+fi
 exec dotnet "$ROOT/bench/Bus.Bench/bin/Release/net10.0/Bus.Bench.dll" capacity "$@"

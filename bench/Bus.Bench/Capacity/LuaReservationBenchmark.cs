@@ -51,7 +51,7 @@ public sealed class LuaReservationBenchmark(string target, string connectionStri
         {
             // Key by key: in a cluster the keys live in different slots, so one multi-key DEL would be refused.
             var db = redis.GetDatabase();
-            var ours = workers.SelectMany(w => new[] { keys.WorkerInfo(w), keys.WorkerUsed(w), keys.WorkerJobs(w) })
+            var ours = workers.SelectMany(w => new[] { keys.WorkerInfo(w), keys.WorkerUsed(w), keys.WorkerJobs(w), keys.WorkerReleased(w) })
                 .Append(keys.LiveWorkers);
             await Task.WhenAll(ours.Select(k => db.KeyDeleteAsync(k)));
         }
