@@ -2,4 +2,6 @@ namespace Bus.Contracts;
 
 /// <summary>An attempt ran to the end with exit code 0. Its resources were already released (R7).</summary>
 /// <param name="Output">The tail of the combined stdout and stderr, at most 64 KiB.</param>
-public record JobCompleted(Guid JobId, int Attempt, string WorkerId, int ExitCode, string Output, DateTimeOffset FinishedAt);
+/// <param name="StartedAt">When the attempt started, so the job shows it even if this report overtakes JobStarted.</param>
+public record JobCompleted(Guid JobId, int Attempt, string WorkerId, int ExitCode, string Output, DateTimeOffset FinishedAt,
+    DateTimeOffset? StartedAt = null);

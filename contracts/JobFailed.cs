@@ -4,6 +4,7 @@ namespace Bus.Contracts;
 /// <param name="ExitCode">The process's exit code, or null when it never ran.</param>
 /// <param name="Output">The tail of the combined stdout and stderr, at most 64 KiB.</param>
 /// <param name="Error">What went wrong, in words a user understands.</param>
+/// <param name="StartedAt">When the attempt started, if it did, so the job shows it even if this report overtakes JobStarted.</param>
 public record JobFailed(
     Guid JobId,
     int Attempt,
@@ -11,4 +12,5 @@ public record JobFailed(
     int? ExitCode,
     string Output,
     string Error,
-    DateTimeOffset FinishedAt);
+    DateTimeOffset FinishedAt,
+    DateTimeOffset? StartedAt = null);

@@ -110,6 +110,17 @@ public sealed class JobStateMachineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_completion_that_overtakes_its_start_still_shows_when_the_job_started()
+    {
+        var job = await Allocated("w1");
+        var started = DateTimeOffset.UtcNow.AddMilliseconds(-5);
+        await _harness.Bus.Publish(new JobCompleted(job.JobId, 1, "w1", 0, "", DateTimeOffset.UtcNow, started));
+
+        Assert.NotNull(await _saga.Exists(job.JobId, x => x.Completed));
+        Assert.Equal(started, _saga.Sagas.Contains(job.JobId)!.StartedAt);
+    }
+
+    [Fact]
     public async Task A_failed_attempt_records_the_exit_code_and_error()
     {
         var job = await Allocated("w1", maxAttempts: 1);

@@ -75,10 +75,12 @@ public sealed class JobStateMachine : MassTransitStateMachine<JobState>
             When(Cancel)
                 .Activity(x => x.OfInstanceType<StopAttemptActivity>()),
             When(AttemptCompleted, x => x.Message.Attempt == x.Saga.Attempt)
+                .Then(x => x.Saga.StartedAt ??= x.Message.StartedAt)
                 .Then(x => Finish(x.Saga, x.Message.ExitCode, x.Message.Output, null, x.Message.FinishedAt))
                 .Activity(x => x.OfInstanceType<ReleaseAllocationActivity>())
                 .TransitionTo(Completed),
             When(AttemptFailed, x => x.Message.Attempt == x.Saga.Attempt)
+                .Then(x => x.Saga.StartedAt ??= x.Message.StartedAt)
                 .Then(x => Finish(x.Saga, x.Message.ExitCode, x.Message.Output, x.Message.Error, x.Message.FinishedAt))
                 .Activity(x => x.OfInstanceType<ReleaseAllocationActivity>())
                 .Then(x => x.Saga.Failures++)

@@ -84,6 +84,7 @@ public sealed class JobRunner(
     {
         var job = attempt.Job;
         ExecutionResult result;
+        DateTimeOffset? startedAt = null;
         try
         {
             if (attempt.Reason is not null)
@@ -91,8 +92,11 @@ public sealed class JobRunner(
             else if (!_executors.TryGetValue(job.Service, out var executor))
                 throw new ServiceUnavailableException($"this worker has no executor for service '{job.Service}'");
             else
-                result = await executor.Run(job, processId => bus.Publish(
-                    new JobStarted(job.JobId, job.Attempt, job.WorkerId, processId, clock.GetUtcNow())), attempt.Token);
+                result = await executor.Run(job, processId =>
+                {
+                    startedAt = clock.GetUtcNow();
+                    return bus.Publish(new JobStarted(job.JobId, job.Attempt, job.WorkerId, processId, startedAt.Value));
+                }, attempt.Token);
         }
         catch (ServiceUnavailableException e)
         {
@@ -112,8 +116,8 @@ public sealed class JobRunner(
         object report = result switch
         {
             { Killed: true } => new JobStopped(job.JobId, job.Attempt, job.WorkerId, attempt.Reason ?? StopReason.HandedBack, result.Output, finishedAt),
-            { Succeeded: true } => new JobCompleted(job.JobId, job.Attempt, job.WorkerId, 0, result.Output, finishedAt),
-            _ => new JobFailed(job.JobId, job.Attempt, job.WorkerId, result.ExitCode, result.Output, result.Error ?? "failed", finishedAt),
+            { Succeeded: true } => new JobCompleted(job.JobId, job.Attempt, job.WorkerId, 0, result.Output, finishedAt, startedAt),
+            _ => new JobFailed(job.JobId, job.Attempt, job.WorkerId, result.ExitCode, result.Output, result.Error ?? "failed", finishedAt, startedAt),
         };
         await bus.Publish(report); // the non-generic overload: published as its runtime type
         logger.LogInformation("Job {JobId} attempt {Attempt} ended: {Report}", job.JobId, job.Attempt, report.GetType().Name);
