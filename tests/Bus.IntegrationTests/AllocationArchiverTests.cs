@@ -99,7 +99,7 @@ public sealed class AllocationArchiverTests : IAsyncLifetime
         for (var i = 0; i < count; i++)
         {
             var job = Guid.NewGuid();
-            await _allocations.Record(job, 1, $"w{i % 3}", new ResourceVector(1 + i % 4, 256, 0), Now.AddDays(-allocatedDaysAgo));
+            await _allocations.Record(job, 1, $"w{i % 3}", new ResourceVector(1 + i % 4, 256, 0), Now.AddDays(-allocatedDaysAgo), redisEpoch: null);
             if (releasedDaysAgo is { } days)
                 await _allocations.Release(job, 1, Now.AddDays(-days));
             jobs.Add(job);

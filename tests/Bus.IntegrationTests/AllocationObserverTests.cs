@@ -24,12 +24,10 @@ public sealed class AllocationObserverTests(RedisTargets redis) : IClassFixture<
         var observers = new AllocationObservers([new ThrowingObserver(), heard], NullLogger<AllocationObservers>.Instance);
         var keys = RedisTargets.FreshKeys();
         var connection = redis.Connection(RedisTargets.Standalone);
-        var registry = new WorkerRegistry(connection, keys, TimeProvider.System);
-        var ledger = new CapacityLedger(connection, keys);
-        var allocations = new AllocationStore(_database.DataSource);
-        var engine = new PlacementEngine(registry, ledger, allocations, observers, TimeProvider.System, NullLogger<PlacementEngine>.Instance);
-        var recorder = new AllocationRecorder(ledger, allocations, observers, TimeProvider.System);
-        await registry.Register(new WorkerRegistration("w1", new ResourceVector(4, 0, 0), 4, ["shell"], [], WorkerStatus.Ready), TimeSpan.FromMinutes(1));
+        var parts = new CapacityParts(connection, keys, _database.DataSource);
+        var engine = new PlacementEngine(parts.Registry, parts.Reservations, parts.Allocations, observers, TimeProvider.System, NullLogger<PlacementEngine>.Instance);
+        var recorder = new AllocationRecorder(parts.Ledger, parts.Outage, parts.Allocations, observers, TimeProvider.System);
+        await parts.Registry.Register(new WorkerRegistration("w1", new ResourceVector(4, 0, 0), 4, ["shell"], [], WorkerStatus.Ready), TimeSpan.FromMinutes(1));
 
         var fits = Request(cpus: 3);
         Assert.Equal(new PlacementDecision.Placed("w1"), await engine.Place(fits));

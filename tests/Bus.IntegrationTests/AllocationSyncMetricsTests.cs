@@ -44,7 +44,7 @@ public sealed class AllocationSyncMetricsTests(RedisTargets redis) : IClassFixtu
         await registry.Register(new WorkerRegistration("w1", new ResourceVector(8, 0, 0), 8, ["shell"], [], WorkerStatus.Ready), TimeSpan.FromMinutes(1));
 
         // PostgreSQL holds one allocation Redis lost; Redis holds one stray PostgreSQL never had.
-        await allocations.Record(Guid.NewGuid(), 1, "w1", new ResourceVector(2, 0, 0), DateTimeOffset.UtcNow);
+        await allocations.Record(Guid.NewGuid(), 1, "w1", new ResourceVector(2, 0, 0), DateTimeOffset.UtcNow, redisEpoch: null);
         await ledger.Reserve("w1", Guid.NewGuid(), 1, new ResourceVector(3, 0, 0));
         await sync.Run(CancellationToken.None); // seen once: suspected, not repaired
         Assert.Equal(0, counted.Values.Sum());

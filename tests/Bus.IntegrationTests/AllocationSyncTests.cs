@@ -27,7 +27,7 @@ public sealed class AllocationSyncTests(RedisTargets redis) : IClassFixture<Redi
         var lost = Guid.NewGuid();
         var stray = Guid.NewGuid();
         foreach (var job in new[] { kept, lost })
-            await allocations.Record(job, 1, "w1", new ResourceVector(2, 0, 0), DateTimeOffset.UtcNow);
+            await allocations.Record(job, 1, "w1", new ResourceVector(2, 0, 0), DateTimeOffset.UtcNow, redisEpoch: null);
         await ledger.Reserve("w1", kept, 1, new ResourceVector(2, 0, 0));
         await ledger.Reserve("w1", stray, 1, new ResourceVector(3, 0, 0));
         await redis.Connection(target).GetDatabase().HashIncrementAsync(keys.WorkerUsed("w1"), "cpus", 10);
@@ -56,7 +56,7 @@ public sealed class AllocationSyncTests(RedisTargets redis) : IClassFixture<Redi
         await ledger.Reserve("w1", job, 1, new ResourceVector(1, 0, 0));
         Assert.Equal(1, (await sync.Run(CancellationToken.None)).Suspected);
 
-        await allocations.Record(job, 1, "w1", new ResourceVector(1, 0, 0), DateTimeOffset.UtcNow);
+        await allocations.Record(job, 1, "w1", new ResourceVector(1, 0, 0), DateTimeOffset.UtcNow, redisEpoch: null);
         var second = await sync.Run(CancellationToken.None);
 
         Assert.Equal(0, second.Drift);
@@ -70,7 +70,7 @@ public sealed class AllocationSyncTests(RedisTargets redis) : IClassFixture<Redi
         // The worker finished the job and released (R7); the scheduler is behind and has not released the row yet.
         var job = Guid.NewGuid();
         await ledger.Reserve("w1", job, 1, new ResourceVector(8, 0, 0));
-        await allocations.Record(job, 1, "w1", new ResourceVector(8, 0, 0), DateTimeOffset.UtcNow);
+        await allocations.Record(job, 1, "w1", new ResourceVector(8, 0, 0), DateTimeOffset.UtcNow, redisEpoch: null);
         await ledger.Release("w1", job, 1);
 
         await sync.Run(CancellationToken.None);

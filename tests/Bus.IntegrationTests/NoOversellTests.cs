@@ -111,21 +111,22 @@ public sealed class NoOversellTests(RedisTargets redis, ITestOutputHelper output
                 var worker = workers[random.Next(workers.Length)];
                 var job = Guid.NewGuid();
                 var resources = new ResourceVector(random.Next(1, 5), 256 * random.Next(1, 9), 0);
-                var result = await ledger.Reserve(worker, job, 1, resources);
-                if (result != ReservationResult.Reserved)
+                var reservation = await ledger.ReserveWithEpoch(worker, job, 1, resources);
+                if (reservation.Result != ReservationResult.Reserved)
                 {
-                    Assert.Equal(ReservationResult.NoCapacity, result);
+                    Assert.Equal(ReservationResult.NoCapacity, reservation.Result);
                     refused++;
                     continue;
                 }
-                Assert.Equal(worker, await allocations.Record(job, 1, worker, resources, DateTimeOffset.UtcNow));
+                Assert.Equal(worker, await allocations.Record(job, 1, worker, resources, DateTimeOffset.UtcNow, reservation.Epoch));
                 held.Add((worker, job));
                 reserved++;
                 if (random.Next(20) == 0)
                 {
                     // A redelivered placement: the attempt already holds its reservation and its row.
-                    Assert.Equal(ReservationResult.AlreadyHeld, await ledger.Reserve(worker, job, 1, resources));
-                    Assert.Equal(worker, await allocations.Record(job, 1, worker, resources, DateTimeOffset.UtcNow));
+                    var replay = await ledger.ReserveWithEpoch(worker, job, 1, resources);
+                    Assert.Equal(ReservationResult.AlreadyHeld, replay.Result);
+                    Assert.Equal(worker, await allocations.Record(job, 1, worker, resources, DateTimeOffset.UtcNow, replay.Epoch));
                     replays++;
                 }
             }

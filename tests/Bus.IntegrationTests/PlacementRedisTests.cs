@@ -110,7 +110,10 @@ public sealed class PlacementRedisTests(RedisTargets redis) : IClassFixture<Redi
             var configuration = new ConfigurationBuilder().AddJsonFile(settings, optional: false, reloadOnChange: true).Build();
             await using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddPlacementOptions().BuildServiceProvider();
             var options = services.GetRequiredService<IOptionsMonitor<PlacementOptions>>();
-            var snapshots = new PlacementSnapshots(registry, availability, coordinator, options, TimeProvider.System, NullLogger<PlacementSnapshots>.Instance);
+            // The database is read only if Redis fails, which it does not here.
+            await using var database = Npgsql.NpgsqlDataSource.Create(TestEnvironment.Postgres);
+            var parts = new CapacityParts(connection, keys, database);
+            var snapshots = new PlacementSnapshots(registry, parts.Directory, parts.Outage, availability, coordinator, options, TimeProvider.System, NullLogger<PlacementSnapshots>.Instance);
 
             var first = await snapshots.Current();
             Assert.Equal([("cpu-1", "default"), ("gpu-1", "gpu")], first.Workers.Select(w => (w.WorkerId, w.Pools.Single())).Order());

@@ -16,13 +16,24 @@ public sealed class AllocationStore(NpgsqlDataSource dataSource)
     /// Records that an attempt was placed on a worker. The first record of an attempt wins: the worker
     /// returned is the one the attempt really holds, which differs from <paramref name="workerId"/> only
     /// when an earlier try of the same message already placed it elsewhere.
+    /// <para>
+    /// <paramref name="redisEpoch"/> is the epoch of the Redis counters the reservation was checked against. The row
+    /// is written only while that is still the worker's <c>redis_epoch</c> (a worker with no row in <c>workers</c> has
+    /// only Redis counters, and passes); otherwise null is returned and nothing is written: since those counters were
+    /// read, a reservation was taken on the database alone or the counters were rebuilt, so they may undercount.
+    /// The worker row is share-locked until the insert commits, so a database reservation or a rebuild, which lock it
+    /// for update, sees this row or runs wholly before it.
+    /// </para>
     /// </summary>
-    public async Task<string> Record(Guid jobId, int attempt, string workerId, ResourceVector resources, DateTimeOffset at)
+    public async Task<string?> Record(Guid jobId, int attempt, string workerId, ResourceVector resources, DateTimeOffset at, long? redisEpoch)
     {
         await using var command = dataSource.CreateCommand("""
-            WITH inserted AS (
+            WITH worker AS (
+                SELECT redis_epoch FROM workers WHERE worker_id = $3 FOR KEY SHARE),
+            inserted AS (
                 INSERT INTO resource_allocations (job_id, attempt, worker_id, cpus, memory_mb, gpus, allocated_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7)
+                SELECT $1, $2, $3, $4, $5, $6, $7
+                WHERE NOT EXISTS (SELECT FROM worker WHERE redis_epoch IS DISTINCT FROM $8)
                 ON CONFLICT (job_id, attempt) DO NOTHING
                 RETURNING worker_id)
             SELECT worker_id FROM inserted
@@ -37,7 +48,8 @@ public sealed class AllocationStore(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue(resources.MemoryMb);
         command.Parameters.AddWithValue(resources.Gpus);
         command.Parameters.AddWithValue(at);
-        return (string)(await command.ExecuteScalarAsync())!;
+        command.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = redisEpoch, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
+        return (string?)await command.ExecuteScalarAsync();
     }
 
     /// <summary>The worker an attempt was recorded on, or null when it has no allocation row.</summary>
@@ -48,6 +60,22 @@ public sealed class AllocationStore(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue(jobId);
         command.Parameters.AddWithValue(attempt);
         return (string?)await command.ExecuteScalarAsync();
+    }
+
+    /// <summary>
+    /// Whether the attempt holds an unreleased allocation on the worker. A worker checks it before starting an attempt,
+    /// so a RunJob for an attempt the scheduler has since given up (its allocation released) never runs. It reads the
+    /// truth, not Redis, so it answers the same whichever ledger the reservation was taken on.
+    /// </summary>
+    public async Task<bool> Holds(Guid jobId, int attempt, string workerId)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT EXISTS (SELECT FROM resource_allocations WHERE job_id = $1 AND attempt = $2 AND worker_id = $3 AND NOT released)
+            """);
+        command.Parameters.AddWithValue(jobId);
+        command.Parameters.AddWithValue(attempt);
+        command.Parameters.AddWithValue(workerId);
+        return (bool)(await command.ExecuteScalarAsync())!;
     }
 
     /// <summary>Notes the process id of a started attempt.</summary>

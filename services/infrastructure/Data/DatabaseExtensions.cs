@@ -8,7 +8,7 @@ namespace Bus.Infrastructure.Data;
 public static class DatabaseExtensions
 {
     /// <summary>
-    /// Adds the PostgreSQL data source (from <c>ConnectionStrings:Postgres</c>), the allocation store, and a
+    /// Adds the PostgreSQL data source (from <c>ConnectionStrings:Postgres</c>), the allocation store, the workers table, the database ledger, and a
     /// start-up step that applies the schema before anything else touches the database.
     /// </summary>
     public static IHostApplicationBuilder AddDatabase(this IHostApplicationBuilder builder)
@@ -18,6 +18,8 @@ public static class DatabaseExtensions
         builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
         builder.Services.AddSingleton<SchemaMigrator>();
         builder.Services.AddSingleton<AllocationStore>();
+        builder.Services.AddSingleton<WorkerDirectory>();
+        builder.Services.AddSingleton<DatabaseLedger>();
         // Registered first among hosted services that need it, so the schema exists before they start.
         builder.Services.AddHostedService<MigrateOnStart>();
         return builder;

@@ -24,8 +24,17 @@ public sealed class AffinityMap(IConnectionMultiplexer redis, RedisKeys keys)
     /// Remembers the worker for <paramref name="ttl"/>, from now. Fire and forget: losing one write only costs the next
     /// job of the key its preference, so placement does not wait for it.
     /// </summary>
-    public void Remember(string tenant, string affinityKey, string workerId, TimeSpan ttl) =>
-        _db.StringSet(Key(tenant, affinityKey), workerId, ttl, flags: CommandFlags.FireAndForget);
+    public void Remember(string tenant, string affinityKey, string workerId, TimeSpan ttl)
+    {
+        try
+        {
+            _db.StringSet(Key(tenant, affinityKey), workerId, ttl, flags: CommandFlags.FireAndForget);
+        }
+        catch (Exception e) when (RedisOutage.IsOutage(e))
+        {
+            // Redis is down: the preference is lost, as promised above.
+        }
+    }
 
     RedisKey Key(string tenant, string affinityKey) =>
         // Keys are the client's: long ones are hashed, so a key name stays small whatever is submitted.

@@ -8,6 +8,15 @@ namespace Bus.Infrastructure.Redis;
 public sealed record Reservation(Guid JobId, int Attempt, ResourceVector Resources);
 
 /// <summary>
+/// What a reservation did, and the epoch of the worker's counters it was checked against (null when they were never
+/// rebuilt from the database). The allocation row is recorded only if that epoch is still the worker's current one.
+/// </summary>
+public sealed record ReservationOutcome(ReservationResult Result, long? Epoch)
+{
+    public bool Holds => Result is ReservationResult.Reserved or ReservationResult.AlreadyHeld;
+}
+
+/// <summary>
 /// The hot counters (R3, R8, R10): per-worker reservations taken and given back by Lua scripts, each
 /// over one worker's hash-tagged keys. There is no cluster-wide counter: totals are sums over workers.
 /// </summary>
@@ -16,13 +25,18 @@ public sealed class CapacityLedger(IConnectionMultiplexer redis, RedisKeys keys)
     readonly IDatabase _db = redis.GetDatabase();
 
     /// <summary>Takes the resources and one job slot on a worker for one attempt, all or nothing.</summary>
-    public async Task<ReservationResult> Reserve(string workerId, Guid jobId, int attempt, ResourceVector resources)
+    public async Task<ReservationResult> Reserve(string workerId, Guid jobId, int attempt, ResourceVector resources) =>
+        (await ReserveWithEpoch(workerId, jobId, attempt, resources)).Result;
+
+    /// <summary>As <see cref="Reserve"/>, with the epoch of the counters the reservation was checked against.</summary>
+    public async Task<ReservationOutcome> ReserveWithEpoch(string workerId, Guid jobId, int attempt, ResourceVector resources)
     {
-        var result = await _db.ScriptEvaluateAsync(
+        var reply = (RedisResult[])(await _db.ScriptEvaluateAsync(
             LuaScripts.Reserve,
             [keys.WorkerInfo(workerId), keys.WorkerUsed(workerId), keys.WorkerJobs(workerId)],
-            [jobId.ToString(), attempt, resources.Cpus, resources.MemoryMb, resources.Gpus]);
-        return (ReservationResult)(int)result;
+            [jobId.ToString(), attempt, resources.Cpus, resources.MemoryMb, resources.Gpus]))!;
+        var epoch = reply.Length > 1 && !reply[1].IsNull ? (long?)reply[1] : null;
+        return new ReservationOutcome((ReservationResult)(int)reply[0], epoch);
     }
 
     /// <summary>
@@ -36,16 +50,6 @@ public sealed class CapacityLedger(IConnectionMultiplexer redis, RedisKeys keys)
             [keys.WorkerUsed(workerId), keys.WorkerJobs(workerId), keys.WorkerReleased(workerId)],
             [jobId.ToString(), attempt]);
         return (int)result == 1;
-    }
-
-    /// <summary>
-    /// Whether this attempt holds a reservation on the worker. A worker checks it before starting an attempt, so a
-    /// RunJob for an attempt the scheduler has since replaced (its reservation released) never runs.
-    /// </summary>
-    public async Task<bool> Holds(string workerId, Guid jobId, int attempt)
-    {
-        var held = await _db.HashGetAsync(keys.WorkerJobs(workerId), jobId.ToString());
-        return held.HasValue && held.ToString().Split(' ')[0] == attempt.ToString(CultureInfo.InvariantCulture);
     }
 
     /// <summary>The reservations Redis holds for one worker.</summary>
@@ -66,11 +70,7 @@ public sealed class CapacityLedger(IConnectionMultiplexer redis, RedisKeys keys)
     public async Task<int> Repair(string workerId, IReadOnlyCollection<Reservation> restore, IReadOnlyCollection<Reservation> remove)
     {
         var args = new List<RedisValue> { restore.Count };
-        foreach (var r in restore)
-        {
-            args.Add(r.JobId.ToString());
-            args.Add($"{r.Attempt} {r.Resources.Cpus} {r.Resources.MemoryMb} {r.Resources.Gpus}");
-        }
+        AddHeld(args, restore);
         foreach (var r in remove)
         {
             args.Add(r.JobId.ToString());
@@ -79,5 +79,29 @@ public sealed class CapacityLedger(IConnectionMultiplexer redis, RedisKeys keys)
         var result = await _db.ScriptEvaluateAsync(LuaScripts.Repair,
             [keys.WorkerUsed(workerId), keys.WorkerJobs(workerId), keys.WorkerReleased(workerId)], args.ToArray());
         return (int)result;
+    }
+
+    /// <summary>
+    /// Replaces one worker's reservations with <paramref name="truth"/> (its unreleased allocation rows) and stamps the
+    /// counters with <paramref name="epoch"/>. Call it only under the worker's row lock (<c>LedgerRebuilder</c>), so no
+    /// allocation is recorded against the old counters meanwhile. Returns how many counters were wrong.
+    /// </summary>
+    public async Task<int> Rebuild(string workerId, IReadOnlyCollection<Reservation> truth, long epoch)
+    {
+        var args = new List<RedisValue> { epoch, truth.Count };
+        AddHeld(args, truth);
+        var result = await _db.ScriptEvaluateAsync(LuaScripts.Rebuild,
+            [keys.WorkerUsed(workerId), keys.WorkerJobs(workerId), keys.WorkerReleased(workerId)], args.ToArray());
+        return (int)result;
+    }
+
+    /// <summary>Adds reservations as the scripts take them: jobId, then "attempt cpus memoryMb gpus".</summary>
+    static void AddHeld(List<RedisValue> args, IEnumerable<Reservation> reservations)
+    {
+        foreach (var r in reservations)
+        {
+            args.Add(r.JobId.ToString());
+            args.Add($"{r.Attempt} {r.Resources.Cpus} {r.Resources.MemoryMb} {r.Resources.Gpus}");
+        }
     }
 }

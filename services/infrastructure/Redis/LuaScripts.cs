@@ -10,26 +10,28 @@ internal static class LuaScripts
     /// <summary>
     /// Reserve resources and a job slot on one worker, all or nothing.
     /// KEYS: info, used, jobs. ARGV: jobId, attempt, cpus, memoryMb, gpus.
-    /// Returns a <see cref="ReservationResult"/> code. Repeating a reservation of the same attempt changes nothing.
+    /// Returns { <see cref="ReservationResult"/> code, epoch of the counters it read (absent if never rebuilt) }.
+    /// Repeating a reservation of the same attempt changes nothing.
     /// </summary>
     public const string Reserve = """
+        local epoch = redis.call('HGET', KEYS[2], 'epoch')
         local held = redis.call('HGET', KEYS[3], ARGV[1])
         if held then
-          if string.match(held, '^%d+') == ARGV[2] then return 2 end
-          return -3
+          if string.match(held, '^%d+') == ARGV[2] then return { 2, epoch } end
+          return { -3 }
         end
         local cap = redis.call('HMGET', KEYS[1], 'cpus', 'memoryMb', 'gpus', 'maxJobs', 'status')
-        if not cap[1] then return -1 end
-        if cap[5] ~= 'ready' then return -2 end
+        if not cap[1] then return { -1 } end
+        if cap[5] ~= 'ready' then return { -2 } end
         local want = { tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), 1 }
         local fields = { 'cpus', 'memoryMb', 'gpus', 'jobs' }
         local used = redis.call('HMGET', KEYS[2], 'cpus', 'memoryMb', 'gpus', 'jobs')
         for i = 1, 4 do
-          if (tonumber(used[i]) or 0) + want[i] > (tonumber(cap[i]) or 0) then return 0 end
+          if (tonumber(used[i]) or 0) + want[i] > (tonumber(cap[i]) or 0) then return { 0 } end
         end
         for i = 1, 4 do redis.call('HINCRBY', KEYS[2], fields[i], want[i]) end
         redis.call('HSET', KEYS[3], ARGV[1], ARGV[2] .. ' ' .. ARGV[3] .. ' ' .. ARGV[4] .. ' ' .. ARGV[5])
-        return 1
+        return { 1, epoch }
         """;
 
     /// <summary>
@@ -56,12 +58,16 @@ internal static class LuaScripts
         """;
 
     /// <summary>
-    /// Write a worker's whole registration and (re)arm its TTL. KEYS: info. ARGV: ttl in ms, then field/value pairs.
-    /// Writing everything each heartbeat means a registration that expired during a pause comes back whole.
+    /// Write a worker's whole registration and (re)arm its TTL. KEYS: info, used. ARGV: ttl in ms, 1 to require
+    /// rebuilt counters (else 0), then field/value pairs. Writing everything each heartbeat means a registration that
+    /// expired during a pause comes back whole. With the requirement, a worker whose counters were never rebuilt from
+    /// the database (a Redis that restarted empty) is not registered and 0 is returned: nothing can be reserved on it
+    /// until the caller has rebuilt them, so a Redis that lost its counters never hands out capacity twice.
     /// </summary>
     public const string Register = """
+        if ARGV[2] == '1' and redis.call('HEXISTS', KEYS[2], 'epoch') == 0 then return 0 end
         redis.call('DEL', KEYS[1])
-        redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+        redis.call('HSET', KEYS[1], unpack(ARGV, 3))
         redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]))
         return 1
         """;
@@ -89,6 +95,31 @@ internal static class LuaScripts
           if held and string.match(held, '^%d+') == ARGV[i + 1] then redis.call('HDEL', KEYS[2], ARGV[i]) end
           i = i + 2
         end
+        """ + RecountAndReturnWrong;
+
+    /// <summary>
+    /// Rebuild one worker's reservations from the database's truth and stamp them with an epoch. KEYS: used, jobs,
+    /// released. ARGV: epoch, n, then n pairs (jobId, "attempt cpus memoryMb gpus"): every unreleased allocation row
+    /// of the worker. Afterwards Redis holds exactly those (less the ones the worker has released and the database
+    /// has not heard of yet), so a reservation taken in Redis but not yet recorded is dropped: its record is refused
+    /// by the new epoch. Returns how many counters were wrong.
+    /// </summary>
+    public const string Rebuild = """
+        local keep = {}
+        local i = 3
+        for _ = 1, tonumber(ARGV[2]) do
+          local attempt = string.match(ARGV[i + 1], '^%d+')
+          if not redis.call('ZSCORE', KEYS[3], ARGV[i] .. ':' .. attempt) then keep[ARGV[i]] = ARGV[i + 1] end
+          i = i + 2
+        end
+        redis.call('DEL', KEYS[2])
+        for job, held in pairs(keep) do redis.call('HSET', KEYS[2], job, held) end
+        redis.call('HSET', KEYS[1], 'epoch', ARGV[1])
+        """ + RecountAndReturnWrong;
+
+    /// <summary>The end of Repair and Rebuild: set the counters (KEYS[1]) from the reservations (KEYS[2]).</summary>
+    const string RecountAndReturnWrong = """
+
         local totals = { 0, 0, 0, 0 }
         for _, held in ipairs(redis.call('HVALS', KEYS[2])) do
           local _, cpus, mem, gpus = string.match(held, '^(%d+) (%d+) (%d+) (%d+)$')

@@ -23,12 +23,16 @@ public static class RedisExtensions
             var config = ConfigurationOptions.Parse(options.ConnectionString);
             // Keep retrying in the background instead of failing start-up while Redis comes up.
             config.AbortOnConnectFail = false;
+            // While the connection is down, fail commands at once instead of queueing them until a timeout: callers
+            // then fall back to PostgreSQL (placement) or retry at their next beat, instead of each waiting seconds.
+            config.BacklogPolicy = BacklogPolicy.FailFast;
             return ConnectionMultiplexer.Connect(config);
         });
         builder.Services.AddSingleton(sp => new RedisKeys(sp.GetRequiredService<IOptions<RedisOptions>>().Value.KeyPrefix));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<WorkerRegistry>();
         builder.Services.AddSingleton<CapacityLedger>();
+        builder.Services.AddSingleton<RedisOutage>();
         return builder;
     }
 }

@@ -13,4 +13,11 @@ public sealed class RedisOptions
 
     /// <summary>Prefix of every key this system writes. Default <c>bus:</c>. Tests give each run its own.</summary>
     public string KeyPrefix { get; set; } = "bus:";
+
+    /// <summary>
+    /// After Redis fails to answer (connection lost, timeout), how long placement reserves on PostgreSQL alone before
+    /// it tries Redis again. Short, because Redis is the fast path; each try that fails costs little, since commands
+    /// fail at once while the connection is down. Default 2 s.
+    /// </summary>
+    public TimeSpan OutageRetryInterval { get; set; } = TimeSpan.FromSeconds(2);
 }

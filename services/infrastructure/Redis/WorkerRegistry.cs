@@ -12,13 +12,19 @@ public sealed class WorkerRegistry(IConnectionMultiplexer redis, RedisKeys keys,
 {
     readonly IDatabase _db = redis.GetDatabase();
 
-    /// <summary>Registers or refreshes a worker for <paramref name="ttl"/>.</summary>
-    public async Task Register(WorkerRegistration worker, TimeSpan ttl)
+    /// <summary>
+    /// Registers or refreshes a worker for <paramref name="ttl"/>. With <paramref name="requireRebuiltCounters"/> (what a
+    /// real worker uses, through <c>WorkerPresence</c>), nothing is written and false is returned while the worker's
+    /// counters have not been rebuilt from the database since Redis last lost them; without it (tools and tests whose
+    /// allocations live only in Redis), the worker is always registered.
+    /// </summary>
+    public async Task<bool> Register(WorkerRegistration worker, TimeSpan ttl, bool requireRebuiltCounters = false)
     {
         var now = clock.GetUtcNow();
         RedisValue[] args =
         [
             (long)ttl.TotalMilliseconds,
+            requireRebuiltCounters ? 1 : 0,
             "cpus", worker.Capacity.Cpus,
             "memoryMb", worker.Capacity.MemoryMb,
             "gpus", worker.Capacity.Gpus,
@@ -28,10 +34,12 @@ public sealed class WorkerRegistry(IConnectionMultiplexer redis, RedisKeys keys,
             "status", worker.Status,
             "heartbeatAt", now.ToUnixTimeMilliseconds(),
         ];
-        await _db.ScriptEvaluateAsync(LuaScripts.Register, [keys.WorkerInfo(worker.WorkerId)], args);
+        if ((int)await _db.ScriptEvaluateAsync(LuaScripts.Register, [keys.WorkerInfo(worker.WorkerId), keys.WorkerUsed(worker.WorkerId)], args) == 0)
+            return false;
         // The index lives in another slot, so it is a second command. Its score is the expiry; readers
         // treat a stale score as gone, so the order of these two writes does not matter.
         await _db.SortedSetAddAsync(keys.LiveWorkers, worker.WorkerId, (now + ttl).ToUnixTimeMilliseconds());
+        return true;
     }
 
     /// <summary>Removes a worker's registration on a clean stop. Its reservations stay until released.</summary>

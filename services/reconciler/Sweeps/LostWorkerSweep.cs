@@ -1,6 +1,7 @@
 using Bus.Reconciler.Jobs;
 using Quartz;
 using Bus.Contracts;
+using Bus.Infrastructure.Data;
 using Bus.Infrastructure.Redis;
 using MassTransit;
 using Npgsql;
@@ -9,7 +10,8 @@ namespace Bus.Reconciler.Sweeps;
 
 /// <summary>
 /// Finds attempts whose worker has died (R2): the job is Allocated or Running on a worker whose registration has
-/// expired. A registration outlives a missed heartbeat (its TTL is twice the interval by default), and a worker
+/// expired both in Redis and in the <c>workers</c> table (each heartbeat renews both, so a Redis outage alone never
+/// makes a worker look dead, R5). A registration outlives a missed heartbeat (its TTL is twice the interval by default), and a worker
 /// must also be missing on two sweeps in a row, so a worker that was only slow, or a Redis that restarted and is
 /// being re-filled by heartbeats, never causes a mass reschedule. For each lost attempt it publishes
 /// <see cref="JobAttemptLost"/>; the job's saga releases the reservation and retries or fails the job. Each worker
@@ -17,7 +19,7 @@ namespace Bus.Reconciler.Sweeps;
 /// table. A worker that dies holding no job is not noticed here.
 /// One instance is kept per process, so it remembers the previous sweep's suspects.
 /// </summary>
-public sealed class LostWorkerSweep(NpgsqlDataSource dataSource, WorkerRegistry registry, IBus bus, TimeProvider clock, ILogger<LostWorkerSweep> logger) : IReconcilerTask
+public sealed class LostWorkerSweep(NpgsqlDataSource dataSource, WorkerRegistry registry, WorkerDirectory directory, IBus bus, TimeProvider clock, ILogger<LostWorkerSweep> logger) : IReconcilerTask
 {
     public static JobKey Key { get; } = new("lost-worker-sweep", "reconciler");
 
@@ -32,7 +34,15 @@ public sealed class LostWorkerSweep(NpgsqlDataSource dataSource, WorkerRegistry 
     /// <summary>Returns the attempts declared lost by this sweep.</summary>
     public async Task<int> Run(CancellationToken cancellationToken)
     {
-        var liveWorkers = await registry.ListLive();
+        var liveWorkers = (await directory.ListLive(cancellationToken)).ToList();
+        try
+        {
+            liveWorkers.AddRange(await registry.ListLive());
+        }
+        catch (Exception e) when (RedisOutage.IsOutage(e))
+        {
+            logger.LogWarning("Redis is unreachable; judging workers by their heartbeats in PostgreSQL alone");
+        }
         var live = liveWorkers.Select(w => w.WorkerId).ToHashSet();
         var orphans = new HashSet<(Guid JobId, int Attempt, string WorkerId)>();
         await using (var command = dataSource.CreateCommand(
@@ -57,8 +67,9 @@ public sealed class LostWorkerSweep(NpgsqlDataSource dataSource, WorkerRegistry 
 
         var suspected = _suspects.Select(s => s.WorkerId).ToHashSet();
         _lastSeen = _lastSeen.Where(e => suspected.Contains(e.Key))
-            .Concat(liveWorkers.Select(w => KeyValuePair.Create(w.WorkerId, w.LastHeartbeat)))
-            .ToDictionary();
+            .Concat(liveWorkers.GroupBy(w => w.WorkerId).Select(g => KeyValuePair.Create(g.Key, g.Max(w => w.LastHeartbeat))))
+            .GroupBy(e => e.Key)
+            .ToDictionary(g => g.Key, g => g.Max(e => e.Value));
         return lost.Count;
     }
 

@@ -37,7 +37,19 @@ public sealed class ServiceUnavailableConsumer(
             return;
 
         var reason = report.Reason.Length > MaxLength ? report.Reason[..MaxLength] : report.Reason;
-        var (recorded, windowEnds) = await availability.MarkUnavailable(report.WorkerId, report.Service, reason, options.CurrentValue.UnavailableTtl);
+        bool recorded;
+        DateTimeOffset windowEnds;
+        try
+        {
+            (recorded, windowEnds) = await availability.MarkUnavailable(report.WorkerId, report.Service, reason, options.CurrentValue.UnavailableTtl);
+        }
+        catch (Exception e) when (RedisOutage.IsOutage(e))
+        {
+            // Reports live only in Redis, and are advisory: while it is down they are dropped, not retried. The worker
+            // still hands the job back, so it is placed again (possibly on the same worker, which reports again).
+            logger.LogWarning("Service-unavailable report of {WorkerId} for {Service} dropped: Redis is unreachable", report.WorkerId, report.Service);
+            return;
+        }
         if (KnownWindows.Count >= MaxKnownWindows)
             KnownWindows.Clear(); // only a shortcut: forgetting costs one Redis call per pair
         KnownWindows[pair] = windowEnds;

@@ -1,3 +1,4 @@
+using Bus.Infrastructure.Capacity;
 using Bus.Infrastructure.Data;
 using Bus.Infrastructure.Messaging;
 using Bus.Infrastructure.Observability;
@@ -27,8 +28,7 @@ public static class SchedulerExtensions
             .ValidateOnStart();
         builder.Services.AddPlacementOptions();
 
-        builder.AddDatabase();
-        builder.AddRedis();
+        builder.AddCapacity();
         builder.Services.AddPooledDbContextFactory<SchedulerDbContext>((sp, options) =>
             options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
 
@@ -40,7 +40,7 @@ public static class SchedulerExtensions
         builder.Services.AddSingleton<IPlacementSnapshots>(sp => sp.GetRequiredService<PlacementSnapshots>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PlacementSnapshots>());
         builder.Services.AddSingleton<IPlacementEngine>(sp => new PlacementEngine(
-            sp.GetRequiredService<IPlacementSnapshots>(), sp.GetRequiredService<AffinityMap>(), sp.GetRequiredService<CapacityLedger>(),
+            sp.GetRequiredService<IPlacementSnapshots>(), sp.GetRequiredService<AffinityMap>(), sp.GetRequiredService<CapacityReservations>(),
             sp.GetRequiredService<AllocationStore>(), sp.GetRequiredService<AllocationObservers>(),
             sp.GetRequiredService<IOptionsMonitor<PlacementOptions>>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<PlacementEngine>>()));

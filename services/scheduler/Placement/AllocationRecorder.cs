@@ -7,9 +7,11 @@ namespace Bus.Scheduler.Placement;
 /// <summary>
 /// Writes what the saga learns about an allocation. On release the worker has already given the Redis reservation
 /// back before reporting (R7); releasing it here again is a no-op that covers a worker whose own release failed.
-/// Observers hear of the release once it is recorded (R18).
+/// While Redis is down only the row is released: the worker's Redis counters then count too much, which is safe, and
+/// are set right when they are rebuilt or synced. Observers hear of the release once it is recorded (R18).
 /// </summary>
-public sealed class AllocationRecorder(CapacityLedger ledger, AllocationStore allocations, AllocationObservers observers, TimeProvider clock)
+public sealed class AllocationRecorder(
+    CapacityLedger ledger, RedisOutage outage, AllocationStore allocations, AllocationObservers observers, TimeProvider clock)
     : IAllocationRecorder
 {
     public async Task Started(Guid jobId, int attempt, int? processId)
@@ -20,7 +22,17 @@ public sealed class AllocationRecorder(CapacityLedger ledger, AllocationStore al
 
     public async Task Released(string workerId, Guid jobId, int attempt)
     {
-        await ledger.Release(workerId, jobId, attempt);
+        if (outage.ShouldTry)
+        {
+            try
+            {
+                await ledger.Release(workerId, jobId, attempt);
+            }
+            catch (Exception e) when (RedisOutage.IsOutage(e))
+            {
+                outage.Failed(e);
+            }
+        }
         var at = clock.GetUtcNow();
         await allocations.Release(jobId, attempt, at);
         // A redelivered saga message can release twice; observers may then hear of it twice (counts are approximate,

@@ -1,3 +1,4 @@
+using Bus.Infrastructure.Capacity;
 using Bus.Infrastructure.Data;
 using Bus.Infrastructure.Observability;
 using Bus.Infrastructure.Redis;
@@ -7,16 +8,18 @@ namespace Bus.Scheduler.Placement;
 
 /// <summary>
 /// Places one job attempt: picks workers from the current snapshot, takes capacity with the atomic Lua reservation,
-/// and records the allocation row in PostgreSQL. The snapshot is read without a lock and may be a few hundred ms old;
-/// the Lua script is the only synchronisation, so a stale view costs at most a refused reservation and the next
-/// candidate is tried, and several scheduler instances can place at once without overselling (R10, R13). Observers
-/// hear of each placement once it is recorded (R18); they only log, count or queue, so placement never waits on them.
+/// and records the allocation row in PostgreSQL (<see cref="CapacityReservations"/>; on PostgreSQL alone while Redis
+/// is down). The snapshot is read without a lock and may be a few hundred ms old; the reservation is the only
+/// synchronisation, so a stale view costs at most a refused reservation and the next candidate is tried, and several
+/// scheduler instances can place at once without overselling (R10, R13). Observers hear of each placement once it is
+/// recorded (R18); they only log, count or queue, so placement never waits on them. Affinity is a hint kept in Redis:
+/// while Redis is down it is neither read nor written.
 /// </summary>
 public sealed class PlacementEngine : IPlacementEngine
 {
     readonly IPlacementSnapshots _snapshots;
     readonly AffinityMap? _affinity;
-    readonly CapacityLedger _ledger;
+    readonly CapacityReservations _reservations;
     readonly AllocationStore _allocations;
     readonly AllocationObservers _observers;
     readonly IOptionsMonitor<PlacementOptions> _options;
@@ -26,24 +29,24 @@ public sealed class PlacementEngine : IPlacementEngine
     public PlacementEngine(
         IPlacementSnapshots snapshots,
         AffinityMap? affinity,
-        CapacityLedger ledger,
+        CapacityReservations reservations,
         AllocationStore allocations,
         AllocationObservers observers,
         IOptionsMonitor<PlacementOptions> options,
         TimeProvider clock,
         ILogger<PlacementEngine> logger)
     {
-        (_snapshots, _affinity, _ledger, _allocations, _observers, _options, _clock, _logger) =
-            (snapshots, affinity, ledger, allocations, observers, options, clock, logger);
+        (_snapshots, _affinity, _reservations, _allocations, _observers, _options, _clock, _logger) =
+            (snapshots, affinity, reservations, allocations, observers, options, clock, logger);
     }
 
     /// <summary>
     /// An engine that reads a fresh snapshot of the registry for every placement, without pools, reports, holds or
     /// affinity: for tools and tests that drive placement directly.
     /// </summary>
-    public PlacementEngine(WorkerRegistry registry, CapacityLedger ledger, AllocationStore allocations, AllocationObservers observers,
+    public PlacementEngine(WorkerRegistry registry, CapacityReservations reservations, AllocationStore allocations, AllocationObservers observers,
         TimeProvider clock, ILogger<PlacementEngine> logger)
-        : this(new FreshSnapshots(registry, clock), null, ledger, allocations, observers, new FixedOptions(new PlacementOptions()), clock, logger)
+        : this(new FreshSnapshots(registry, clock), null, reservations, allocations, observers, new FixedOptions(new PlacementOptions()), clock, logger)
     {
     }
 
@@ -56,34 +59,43 @@ public sealed class PlacementEngine : IPlacementEngine
 
         var snapshot = await _snapshots.Current();
         var affinityKey = request.Constraints.AffinityKey;
-        var affinityWorker = affinityKey is null || _affinity is null ? null : await _affinity.Lookup(request.Tenant, affinityKey);
+        var affinityWorker = affinityKey is null ? null : await LookupAffinity(request.Tenant, affinityKey);
         var selection = WorkerSelector.Select(snapshot, request, affinityWorker);
 
         var options = _options.CurrentValue;
         // Workers the snapshot shows full are tried last and few: capacity freed since it was taken shows only in the next.
         foreach (var worker in selection.Candidates.Concat(selection.LookedFull.Take(options.StaleSnapshotTries)))
         {
-            var result = await _ledger.Reserve(worker.WorkerId, request.JobId, request.Attempt, request.Resources);
-            if (result is not (ReservationResult.Reserved or ReservationResult.AlreadyHeld))
+            var at = _clock.GetUtcNow();
+            var taken = await _reservations.Take(worker.WorkerId, request.JobId, request.Attempt, request.Resources, at);
+            if (taken.Holder is not { } holder)
             {
                 // The snapshot was stale (another placement got there first): try the next worker.
-                _logger.LogDebug("Reservation of job {JobId} on {WorkerId} refused: {Result}", request.JobId, worker.WorkerId, result);
+                _logger.LogDebug("Reservation of job {JobId} on {WorkerId} refused: {Result}", request.JobId, worker.WorkerId, taken.Result);
                 continue;
             }
-
-            var at = _clock.GetUtcNow();
-            var holder = await _allocations.Record(request.JobId, request.Attempt, worker.WorkerId, request.Resources, at);
             if (holder != worker.WorkerId)
-            {
-                await _ledger.Release(worker.WorkerId, request.JobId, request.Attempt); // a concurrent try won elsewhere
-                return new PlacementDecision.Placed(holder);
-            }
+                return new PlacementDecision.Placed(holder); // a concurrent try won elsewhere
             _observers.Allocated(new AllocationEvent(request.JobId, request.Attempt, holder, request.Resources, at));
-            if (affinityKey is not null)
+            if (affinityKey is not null && !taken.OnDatabase)
                 _affinity?.Remember(request.Tenant, affinityKey, holder, options.AffinityTtl);
             return new PlacementDecision.Placed(holder);
         }
         return new PlacementDecision.Waiting(selection.Reason);
+    }
+
+    async Task<string?> LookupAffinity(string tenant, string affinityKey)
+    {
+        if (_affinity is null)
+            return null;
+        try
+        {
+            return await _affinity.Lookup(tenant, affinityKey);
+        }
+        catch (Exception e) when (RedisOutage.IsOutage(e))
+        {
+            return null; // placed as if the key were new
+        }
     }
 
     sealed class FixedOptions(PlacementOptions value) : IOptionsMonitor<PlacementOptions>

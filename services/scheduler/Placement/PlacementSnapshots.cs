@@ -1,3 +1,4 @@
+using Bus.Infrastructure.Data;
 using Bus.Infrastructure.Redis;
 using Microsoft.Extensions.Options;
 
@@ -18,11 +19,14 @@ public interface IPlacementSnapshots
 /// by swapping one volatile reference (R13): placement reads it with no lock and never waits for Redis to learn what
 /// workers exist. A build reads the live-worker index and each worker's two hashes, the unavailable-service index and
 /// the capacity hold, and takes the pools from <see cref="IOptionsMonitor{T}"/>, so a reloaded configuration applies
-/// at the next build. Builds are one at a time; a caller that needs a fresh one (the pending-job pass, after an event
+/// at the next build. While Redis is down it is built from PostgreSQL instead: live workers from their heartbeats in
+/// <c>workers</c>, what they hold from the unreleased allocation rows, no service reports and no hold (R5). Builds are one at a time; a caller that needs a fresh one (the pending-job pass, after an event
 /// said capacity changed) waits for the next build instead of starting its own.
 /// </summary>
 public sealed class PlacementSnapshots(
     WorkerRegistry registry,
+    WorkerDirectory directory,
+    RedisOutage outage,
     ServiceAvailability availability,
     PendingPassCoordinator coordinator,
     IOptionsMonitor<PlacementOptions> options,
@@ -90,17 +94,25 @@ public sealed class PlacementSnapshots(
     {
         var takenAt = clock.GetUtcNow();
         var settings = Settings();
-        var workers = registry.ListLive();
-        var unavailable = availability.ListUnavailable();
-        var hold = coordinator.ReadHold();
-        await Task.WhenAll(workers, unavailable, hold);
-        return PlacementSnapshot.Create(
-            await workers,
-            Pools(settings),
-            (await unavailable).Select(u => (u.WorkerId, u.Service)),
-            await hold,
-            new PlacementPolicy(settings.Balancing, settings.AgingInterval),
-            takenAt);
+        var policy = new PlacementPolicy(settings.Balancing, settings.AgingInterval);
+        if (outage.ShouldTry)
+        {
+            try
+            {
+                var workers = registry.ListLive();
+                var unavailable = availability.ListUnavailable();
+                var hold = coordinator.ReadHold();
+                await Task.WhenAll(workers, unavailable, hold);
+                outage.Succeeded();
+                return PlacementSnapshot.Create(
+                    await workers, Pools(settings), (await unavailable).Select(u => (u.WorkerId, u.Service)), await hold, policy, takenAt);
+            }
+            catch (Exception e) when (RedisOutage.IsOutage(e))
+            {
+                outage.Failed(e);
+            }
+        }
+        return PlacementSnapshot.Create(await directory.ListLive(), Pools(settings), [], null, policy, takenAt);
     }
 
     /// <summary>

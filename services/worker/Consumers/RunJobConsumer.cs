@@ -1,5 +1,5 @@
 using Bus.Contracts;
-using Bus.Infrastructure.Redis;
+using Bus.Infrastructure.Data;
 using Bus.Worker.Execution;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace Bus.Worker.Consumers;
 
 /// <summary>Takes a RunJob from this worker's own queue and hands it to the runner; the message is acknowledged at once.</summary>
-public sealed class RunJobConsumer(JobRunner runner, CapacityLedger ledger, IOptions<WorkerOptions> options, ILogger<RunJobConsumer> logger)
+public sealed class RunJobConsumer(JobRunner runner, AllocationStore allocations, IOptions<WorkerOptions> options, ILogger<RunJobConsumer> logger)
     : IConsumer<RunJob>
 {
     public async Task Consume(ConsumeContext<RunJob> context)
@@ -19,9 +19,10 @@ public sealed class RunJobConsumer(JobRunner runner, CapacityLedger ledger, IOpt
             logger.LogError("RunJob for worker {Target} arrived at {WorkerId}; dropped", job.WorkerId, options.Value.Id);
             return;
         }
-        // The fencing check: run only the attempt that holds the reservation. A RunJob that arrives after the
+        // The fencing check: run only the attempt that holds the allocation. A RunJob that arrives after the
         // scheduler gave up on its attempt (lease expired, job cancelled) finds it released and must not run.
-        if (!await ledger.Holds(job.WorkerId, job.JobId, job.Attempt))
+        // PostgreSQL answers, not Redis: the truth, and there whichever ledger the reservation was taken on.
+        if (!await allocations.Holds(job.JobId, job.Attempt, job.WorkerId))
         {
             logger.LogWarning("Job {JobId} attempt {Attempt} no longer holds a reservation here; not running it", job.JobId, job.Attempt);
             return;

@@ -1,6 +1,5 @@
-using Bus.Infrastructure.Data;
+using Bus.Infrastructure.Capacity;
 using Bus.Infrastructure.Messaging;
-using Bus.Infrastructure.Redis;
 using Bus.Worker.Consumers;
 using Bus.Worker.Execution;
 using Bus.Worker.Recovery;
@@ -25,8 +24,7 @@ public static class WorkerExtensions
                 "Worker:RegistrationTtl must be at least 1.5 times Worker:HeartbeatInterval, or a live worker would flicker out")
             .ValidateOnStart();
 
-        builder.AddDatabase();
-        builder.AddRedis();
+        builder.AddCapacity();
         builder.Services.AddSingleton<IJobExecutor, ShellExecutor>();
         builder.Services.AddSingleton<IJobExecutor, NoopExecutor>();
         builder.Services.AddSingleton<JobRunner>();

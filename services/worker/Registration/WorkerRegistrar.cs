@@ -1,21 +1,21 @@
 using Bus.Contracts;
+using Bus.Infrastructure.Capacity;
 using Bus.Infrastructure.Redis;
 using Bus.Worker.Execution;
 using MassTransit;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace Bus.Worker.Registration;
 
 /// <summary>
 /// Keeps this worker registered (R1): registers at start, refreshes by heartbeat with jitter so a fleet does
-/// not beat in step, and unregisters on a clean stop (R16). If Redis is briefly away, the next beat
-/// re-registers in full. A draining worker is registered as such at once, and unregisters once idle.
+/// not beat in step, and unregisters on a clean stop (R16). Each beat goes to Redis and to PostgreSQL
+/// (<see cref="WorkerPresence"/>), so the worker stays placeable while either is away; if Redis is briefly away,
+/// the next beat re-registers in full. A draining worker is registered as such at once, and unregisters once idle.
 /// </summary>
 public sealed class WorkerRegistrar(
-    WorkerRegistry registry,
+    WorkerPresence presence,
     IBus bus,
-    NpgsqlDataSource dataSource,
     IOptions<WorkerOptions> options,
     WorkerLifecycle lifecycle,
     JobRunner runner,
@@ -35,8 +35,7 @@ public sealed class WorkerRegistrar(
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         var registration = Registration;
-        await registry.Register(registration, _options.RegistrationTtl);
-        await RecordHistory(registration, cancellationToken);
+        await presence.Join(registration, _options.RegistrationTtl, cancellationToken);
         await bus.Publish(new WorkerRegistered(
             registration.WorkerId, registration.Capacity, registration.MaxConcurrentJobs,
             registration.Services, registration.Languages, clock.GetUtcNow()), cancellationToken);
@@ -58,11 +57,11 @@ public sealed class WorkerRegistrar(
                 stoppingToken.ThrowIfCancellationRequested();
                 if (lifecycle.IsDraining && runner.RunningCount == 0)
                 {
-                    await registry.Unregister(_options.Id);
+                    await presence.Leave(_options.Id, stoppingToken);
                     logger.LogInformation("Worker {WorkerId} drained and unregistered; it takes no more jobs", _options.Id);
                     return;
                 }
-                await registry.Register(Registration, _options.RegistrationTtl);
+                await presence.Beat(Registration, _options.RegistrationTtl, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -83,28 +82,10 @@ public sealed class WorkerRegistrar(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         lifecycle.StartDraining();
-        await registry.Register(Registration, _options.RegistrationTtl);
+        await presence.Beat(Registration, _options.RegistrationTtl, cancellationToken);
         await runner.StopAll();
         await base.StopAsync(cancellationToken);
-        await registry.Unregister(_options.Id);
+        await presence.Leave(_options.Id, cancellationToken);
         logger.LogInformation("Worker {WorkerId} unregistered", _options.Id);
-    }
-
-    async Task RecordHistory(WorkerRegistration worker, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("""
-            INSERT INTO workers (worker_id, cpus, memory_mb, gpus, max_jobs, services, languages, first_registered_at, last_registered_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, now(), now())
-            ON CONFLICT (worker_id) DO UPDATE SET cpus = $2, memory_mb = $3, gpus = $4, max_jobs = $5,
-                services = $6, languages = $7, last_registered_at = now()
-            """);
-        command.Parameters.AddWithValue(worker.WorkerId);
-        command.Parameters.AddWithValue(worker.Capacity.Cpus);
-        command.Parameters.AddWithValue(worker.Capacity.MemoryMb);
-        command.Parameters.AddWithValue(worker.Capacity.Gpus);
-        command.Parameters.AddWithValue(worker.MaxConcurrentJobs);
-        command.Parameters.AddWithValue(worker.Services);
-        command.Parameters.AddWithValue(worker.Languages);
-        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -1,0 +1,23 @@
+using Bus.Infrastructure.Data;
+using Bus.Infrastructure.Redis;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Bus.Infrastructure.Capacity;
+
+public static class CapacityExtensions
+{
+    /// <summary>
+    /// PostgreSQL and Redis, and what keeps capacity across both: reservations that fall back to the database when
+    /// Redis is down, the rebuild of a worker's counters, and a worker's presence in both registries.
+    /// </summary>
+    public static IHostApplicationBuilder AddCapacity(this IHostApplicationBuilder builder)
+    {
+        builder.AddDatabase();
+        builder.AddRedis();
+        builder.Services.AddSingleton<LedgerRebuilder>();
+        builder.Services.AddSingleton<CapacityReservations>();
+        builder.Services.AddSingleton<WorkerPresence>();
+        return builder;
+    }
+}

@@ -1,0 +1,38 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Bus.Infrastructure.Redis;
+
+/// <summary>
+/// Whether this process currently treats Redis as down (R5). Set by whoever sees a command fail for want of Redis;
+/// for <see cref="RedisOptions.OutageRetryInterval"/> afterwards, callers with a PostgreSQL fallback go straight to
+/// it. Cleared by the next command that succeeds. Logs each change once, not each failure.
+/// </summary>
+public sealed class RedisOutage(IOptions<RedisOptions> options, TimeProvider clock, ILogger<RedisOutage> logger)
+{
+    long _retryAtTicks;
+    int _down;
+
+    /// <summary>True when an error means Redis could not be reached, as opposed to a bug or a script error.</summary>
+    public static bool IsOutage(Exception e) => e is RedisConnectionException or RedisTimeoutException
+        || e.InnerException is RedisConnectionException or RedisTimeoutException;
+
+    /// <summary>Whether Redis should be tried now: it is not known to be down, or the retry interval has passed.</summary>
+    public bool ShouldTry => Volatile.Read(ref _down) == 0 || clock.GetUtcNow().UtcTicks >= Interlocked.Read(ref _retryAtTicks);
+
+    public bool IsDown => Volatile.Read(ref _down) == 1;
+
+    public void Failed(Exception e)
+    {
+        Interlocked.Exchange(ref _retryAtTicks, (clock.GetUtcNow() + options.Value.OutageRetryInterval).UtcTicks);
+        if (Interlocked.Exchange(ref _down, 1) == 0)
+            logger.LogWarning("Redis is unreachable ({Error}); placing on PostgreSQL alone until it answers again", e.Message);
+    }
+
+    public void Succeeded()
+    {
+        if (Volatile.Read(ref _down) == 1 && Interlocked.Exchange(ref _down, 0) == 1)
+            logger.LogInformation("Redis answers again; placing through it, rebuilding each worker's counters before first use");
+    }
+}
