@@ -18,8 +18,9 @@ public sealed record CapacityTaken(ReservationResult Result, string? Holder, boo
 /// <list type="bullet">
 /// <item>Redis path: the Lua reservation checks the worker's counters, then the row is recorded only if those
 /// counters are still current (their epoch, <see cref="AllocationStore.Record"/>). If they are not, because a
-/// reservation was taken on the database meanwhile, the Redis reservation is given back, the counters are rebuilt
-/// from the rows (<see cref="LedgerRebuilder"/>) and the reservation is tried once more, then on the database.</item>
+/// reservation was taken on the database meanwhile, the counters are rebuilt from the rows
+/// (<see cref="LedgerRebuilder"/>, which also drops the unrecorded reservation) and the reservation is tried once
+/// more, then on the database.</item>
 /// <item>Database path (<see cref="DatabaseLedger"/>): the worker's row lock, a sum over its rows, the insert.</item>
 /// </list>
 /// Switching back needs nobody's help: once Redis answers, the first reservation on each worker the database moved
@@ -72,8 +73,10 @@ public sealed class CapacityReservations(
                 return new CapacityTaken(reservation.Result, holder, OnDatabase: false);
             }
 
+            // The rebuild drops this unrecorded reservation with everything else the rows do not hold. Not released
+            // through the release script: that would mark the attempt released, and a rebuild would then never restore
+            // the row this same attempt is about to get, on the retry or on the database.
             logger.LogInformation("The Redis counters of worker {WorkerId} are behind the database; rebuilding them", workerId);
-            await ledger.Release(workerId, jobId, attempt);
             await rebuilder.Rebuild(workerId);
         }
         return null;

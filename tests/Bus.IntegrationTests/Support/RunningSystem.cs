@@ -191,7 +191,8 @@ public sealed class RunningSystem : IAsyncLifetime
         await _database.DisposeAsync();
     }
 
-    static int FreePort()
+    /// <summary>A loopback port nothing listens on now.</summary>
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
