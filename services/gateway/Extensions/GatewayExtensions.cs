@@ -3,6 +3,7 @@ using Bus.Gateway.Auth;
 using Bus.Gateway.Jobs;
 using Bus.Gateway.Sagas;
 using Bus.Gateway.Stats;
+using Bus.Infrastructure.Capacity;
 using Bus.Infrastructure.Data;
 using Bus.Infrastructure.Messaging;
 using Bus.Infrastructure.Redis;
@@ -16,8 +17,7 @@ public static class GatewayExtensions
 {
     public static IHostApplicationBuilder AddGatewayServices(this IHostApplicationBuilder builder)
     {
-        builder.AddDatabase();
-        builder.AddRedis();
+        builder.AddCapacity();
         builder.AddBus();
         builder.Services.AddSingleton<JobStore>();
         builder.Services.AddSingleton<SagaStore>();

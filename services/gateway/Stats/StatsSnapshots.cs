@@ -1,4 +1,5 @@
 using Bus.Contracts;
+using Bus.Infrastructure.Capacity;
 using Bus.Infrastructure.Redis;
 using Npgsql;
 
@@ -9,7 +10,7 @@ namespace Bus.Gateway.Stats;
 /// it, so the cost of a snapshot does not grow with the number of clients polling. Until the first build has
 /// finished, every caller (requests and the refresher alike) awaits one shared build: a cold start computes it once.
 /// </summary>
-public sealed class StatsSnapshots(WorkerRegistry registry, NpgsqlDataSource dataSource, TimeProvider clock)
+public sealed class StatsSnapshots(LiveWorkers liveWorkers, NpgsqlDataSource dataSource, TimeProvider clock)
 {
     /// <summary>Every state of API.md, in lifecycle order, so a state with no jobs still shows as 0.</summary>
     static readonly string[] States = ["Pending", "Allocated", "Running", "Completed", "Failed", "Cancelled", "TimedOut"];
@@ -47,7 +48,7 @@ public sealed class StatsSnapshots(WorkerRegistry registry, NpgsqlDataSource dat
 
     async Task<StatsSnapshot> Build(CancellationToken cancellationToken)
     {
-        var live = registry.ListLive();
+        var live = liveWorkers.List(cancellationToken);
 
         // Cluster-wide on purpose, unlike /api/v1/jobs: capacity and load are shared by every tenant, so the
         // counts cover all tenants' jobs. The GROUP BY reads the whole table, but once per snapshot, not per request.

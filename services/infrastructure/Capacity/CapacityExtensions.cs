@@ -9,7 +9,8 @@ public static class CapacityExtensions
 {
     /// <summary>
     /// PostgreSQL and Redis, and what keeps capacity across both: reservations that fall back to the database when
-    /// Redis is down, the rebuild of a worker's counters, and a worker's presence in both registries.
+    /// Redis is down, the rebuild of a worker's counters, a worker's presence in both registries, and the live workers read from
+    /// either.
     /// </summary>
     public static IHostApplicationBuilder AddCapacity(this IHostApplicationBuilder builder)
     {
@@ -18,6 +19,7 @@ public static class CapacityExtensions
         builder.Services.AddSingleton<LedgerRebuilder>();
         builder.Services.AddSingleton<CapacityReservations>();
         builder.Services.AddSingleton<WorkerPresence>();
+        builder.Services.AddSingleton<LiveWorkers>();
         return builder;
     }
 }

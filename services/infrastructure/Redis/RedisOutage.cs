@@ -27,12 +27,12 @@ public sealed class RedisOutage(IOptions<RedisOptions> options, TimeProvider clo
     {
         Interlocked.Exchange(ref _retryAtTicks, (clock.GetUtcNow() + options.Value.OutageRetryInterval).UtcTicks);
         if (Interlocked.Exchange(ref _down, 1) == 0)
-            logger.LogWarning("Redis is unreachable ({Error}); placing on PostgreSQL alone until it answers again", e.Message);
+            logger.LogWarning("Redis is unreachable ({Error}); using PostgreSQL alone until it answers again", e.Message);
     }
 
     public void Succeeded()
     {
         if (Volatile.Read(ref _down) == 1 && Interlocked.Exchange(ref _down, 0) == 1)
-            logger.LogInformation("Redis answers again; placing through it, rebuilding each worker's counters before first use");
+            logger.LogInformation("Redis answers again; using it, each worker's counters rebuilt first where PostgreSQL moved past them");
     }
 }

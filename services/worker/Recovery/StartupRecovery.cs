@@ -34,7 +34,7 @@ public sealed class StartupRecovery(
                     break;
             verdict ??= new RecoveryVerdict.Failed("the worker restarted while the attempt ran");
 
-            await ledger.Release(workerId, orphan.JobId, orphan.Attempt);
+            await ReleaseInRedis(workerId, orphan.JobId, orphan.Attempt); // the row is released by the saga on the report
             var now = clock.GetUtcNow();
             if (verdict is RecoveryVerdict.TimedOut)
                 await bus.Publish(new JobStopped(orphan.JobId, orphan.Attempt, workerId, StopReason.TimedOut, "", now), cancellationToken);
@@ -44,9 +44,29 @@ public sealed class StartupRecovery(
         }
 
         // Reservations nobody can be using: not an attempt waiting in the queue, and not an orphan (released above).
-        foreach (var reservation in await ledger.Reservations(workerId))
-            if (!allocated.Contains((reservation.JobId, reservation.Attempt)) && await ledger.Release(workerId, reservation.JobId, reservation.Attempt))
-                logger.LogWarning("Released stale reservation of job {JobId} attempt {Attempt}", reservation.JobId, reservation.Attempt);
+        // While Redis is down there is nothing to read; the worker's counters are rebuilt from the rows when it returns.
+        try
+        {
+            foreach (var reservation in await ledger.Reservations(workerId))
+                if (!allocated.Contains((reservation.JobId, reservation.Attempt)) && await ledger.Release(workerId, reservation.JobId, reservation.Attempt))
+                    logger.LogWarning("Released stale reservation of job {JobId} attempt {Attempt}", reservation.JobId, reservation.Attempt);
+        }
+        catch (Exception e) when (RedisOutage.IsOutage(e))
+        {
+            logger.LogWarning("Redis is unreachable; stale reservations of this worker, if any, go when its counters are rebuilt");
+        }
+    }
+
+    async Task ReleaseInRedis(string workerId, Guid jobId, int attempt)
+    {
+        try
+        {
+            await ledger.Release(workerId, jobId, attempt);
+        }
+        catch (Exception e) when (RedisOutage.IsOutage(e))
+        {
+            // Counted until the worker's counters are rebuilt or synced: too much, never too little.
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
