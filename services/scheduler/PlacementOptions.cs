@@ -55,9 +55,17 @@ public sealed class PlacementOptions
 
     /// <summary>
     /// The shortest gap between two pending-job passes of one instance when events (jobs finishing, workers joining)
-    /// arrive faster, so a busy cluster coalesces them instead of querying per event. Default 100 ms.
+    /// arrive faster, so a busy cluster coalesces them instead of querying per event. A freed slot waits at most this
+    /// long before a pass offers it, so it bounds how fast short jobs refill slots. Default 10 ms.
     /// </summary>
-    public TimeSpan MinPassInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan MinPassInterval { get; set; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>
+    /// How long an event pass leaves alone a job this instance has just offered, so an offer still on its way to the
+    /// saga is not repeated. An offer that lost its capacity to another placement is retried by the next event pass
+    /// after this, not only by the periodic pass. Default 500 ms.
+    /// </summary>
+    public TimeSpan OfferCooldown { get; set; } = TimeSpan.FromMilliseconds(500);
 }
 
 /// <summary>One pool: a named rule over worker capabilities. Every list left empty matches anything.</summary>

@@ -35,6 +35,7 @@ public sealed class PendingJobDispatcher(
     readonly SemaphoreSlim _poke = new(0, 1);
     // Jobs this instance offered lately, and when; touched only by the pass loop.
     readonly Dictionary<Guid, DateTimeOffset> _offered = [];
+    int _pokeLaterArmed;
 
     /// <summary>Asks for a pass soon. Pokes that arrive during a pass fold into one more pass.</summary>
     public void Poke()
@@ -115,11 +116,27 @@ public sealed class PendingJobDispatcher(
         if (room is null)
             return; // no worker has a free slot: nothing could be placed
 
-        Forget(older: pokedAt - options.Value.PendingRetryInterval);
-        var queue = PendingQueue.Order(await ReadPending(room, cancellationToken), placement.CurrentValue.AgingInterval)
-            .Where(j => !_offered.ContainsKey(j.JobId))
-            .ToList();
+        var cooldown = placement.CurrentValue.OfferCooldown;
+        Forget(older: pokedAt - cooldown);
+        var pending = PendingQueue.Order(await ReadPending(room, cancellationToken), placement.CurrentValue.AgingInterval);
+        var queue = pending.Where(j => !_offered.ContainsKey(j.JobId)).ToList();
+        // Jobs left alone because they were just offered may have lost that offer's capacity to another placement.
+        // No event may follow (the cluster may go quiet), so look again once their cooldown is over.
+        if (queue.Count < pending.Count)
+            PokeLater(cooldown);
         await Offer(PendingQueue.Fitting(queue, snapshot, options.Value.PendingBatchSize), cancellationToken);
+    }
+
+    /// <summary>One poke after <paramref name="delay"/>; asking again before it fires changes nothing.</summary>
+    void PokeLater(TimeSpan delay)
+    {
+        if (Interlocked.Exchange(ref _pokeLaterArmed, 1) == 1)
+            return;
+        _ = Task.Delay(delay, clock).ContinueWith(_ =>
+        {
+            Volatile.Write(ref _pokeLaterArmed, 0);
+            Poke();
+        }, TaskScheduler.Default);
     }
 
     async Task Offer(IReadOnlyList<PendingJob> jobs, CancellationToken cancellationToken)
