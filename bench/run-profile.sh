@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Where the scheduler's time goes (issue 6, point 4): brings the system up (./bus up, no demo jobs), runs the noop
-# end-to-end benchmark, and while it is in steady state samples the scheduler's CPU with dotnet-trace (the version
+# end-to-end benchmark, and while it is in steady state samples the scheduler's CPU with dotnet-trace collect-linux (the version
 # pinned in dotnet-tools.json, restored here), then prints the hottest methods, exclusive and inclusive.
 #
 #   bench/run-profile.sh [--seconds 20] [--top 25] [end-to-end options, e.g. --jobs 3000]
@@ -18,7 +18,8 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-BUS_NO_DEMO=1 "$ROOT/bus" up >&2
+# Restarted with perf maps, so the kernel's CPU samples of JIT-compiled code resolve to method names.
+BUS_PERF_MAP=1 "$ROOT/bus" restart scheduler >&2
 # shellcheck source=/dev/null
 source "$ROOT/.state/env"
 (cd "$ROOT" && dotnet tool restore >&2)
@@ -35,7 +36,8 @@ bench=$!
 until grep -q "^measuring" "$log" 2>/dev/null || ! kill -0 "$bench" 2>/dev/null; do sleep 0.5; done
 scheduler="$(cat "$ROOT/.state/pids/scheduler.pid")"
 echo "==> sampling the scheduler (pid $scheduler) for ${seconds} s" >&2
-(cd "$ROOT" && dotnet tool run dotnet-trace collect -p "$scheduler" --profile cpu-sampling \
+# collect-linux: kernel CPU samples (perf_events), so only time on a CPU counts, not threads waiting. Needs root.
+(cd "$ROOT" && dotnet tool run dotnet-trace collect-linux -p "$scheduler" --profile cpu-sampling \
   --duration "$(printf '00:00:%02d' "$seconds")" -o "$trace" >&2)
 status=0
 wait "$bench" || status=$?

@@ -36,6 +36,13 @@ public sealed class WorkerOptions
     public TimeSpan RegistrationTtl { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
+    /// How long a job must run before the worker reports it started. A job that ends sooner reports only its end,
+    /// which carries its start time; the job then goes from Allocated to its end state without showing Running.
+    /// Saves a message and a saga write per short job. 0 reports every start at once. Default 100 ms.
+    /// </summary>
+    public TimeSpan StartedReportDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
     /// On SIGTERM or SIGINT, how long running jobs may go on to end by themselves before they are killed and handed
     /// back to be run elsewhere. Default 30 s. The host's own shutdown timeout is set to this plus a margin.
     /// </summary>

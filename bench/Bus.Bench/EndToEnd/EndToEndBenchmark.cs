@@ -37,8 +37,8 @@ public static class EndToEndBenchmark
         }
 
         var run = $"bench-{stamp}-run";
-        var pids = Path.Combine(AppContext.BaseDirectory, "../../../../../.state/pids");
-        var before = ServiceUsage.Read(pids);
+        var state = Path.Combine(AppContext.BaseDirectory, "../../../../../.state");
+        var before = ServiceUsage.Read(state);
         var checks = new InvariantChecks(driver.Http, database);
         using var stopSampling = new CancellationTokenSource();
         var sampling = checks.SampleWorkers(stopSampling.Token);
@@ -50,7 +50,7 @@ public static class EndToEndBenchmark
         await stopSampling.CancelAsync();
         await sampling;
         Console.WriteLine($"load:    {MachineInfo.LoadAverage()} at end");
-        var after = ServiceUsage.Read(pids);
+        var after = ServiceUsage.Read(state);
 
         var jobs = await driver.Times(run);
         await checks.CheckEnd(run, jobs, options.Jobs);
@@ -84,7 +84,7 @@ public static class EndToEndBenchmark
         foreach (var violation in checks.Violations.Take(20))
             Console.WriteLine($"  {violation}");
         Console.WriteLine();
-        Console.WriteLine($"{"service",-14}{"cpu s (run)",14}{"peak MB",10}");
+        Console.WriteLine($"{"process",-14}{"cpu s (run)",14}{"peak MB",10}");
         foreach (var service in after)
         {
             var start = before.FirstOrDefault(b => b.Name == service.Name)?.CpuSeconds ?? 0;

@@ -1,28 +1,66 @@
 namespace Bus.Bench.EndToEnd;
 
-/// <summary>CPU seconds and peak memory of each service, read from /proc for the pids ./bus up recorded.</summary>
+/// <summary>
+/// CPU seconds and peak memory of each service, read from /proc for the pids ./bus up recorded, and of the
+/// infrastructure (PostgreSQL with its backends, RabbitMQ, Redis) from the pid files infra/up.sh keeps, so a run shows
+/// where the machine's cores went.
+/// </summary>
 public sealed record ServiceUsage(string Name, double CpuSeconds, double PeakMemoryMb)
 {
     const double ClockTicksPerSecond = 100; // USER_HZ on Linux
 
-    /// <summary>Every service in <c>.state/pids</c> that is running.</summary>
-    public static IReadOnlyList<ServiceUsage> Read(string pidFolder) =>
-        Directory.Exists(pidFolder)
-            ? Directory.GetFiles(pidFolder, "*.pid").Order().Select(ReadOne).OfType<ServiceUsage>().ToList()
-            : [];
-
-    static ServiceUsage? ReadOne(string pidFile)
+    /// <summary>Every service in <c>.state/pids</c> that is running, then the infrastructure under <c>.state/infra</c>.</summary>
+    public static IReadOnlyList<ServiceUsage> Read(string stateFolder)
     {
-        var pid = File.ReadAllText(pidFile).Trim();
-        var stat = $"/proc/{pid}/stat";
-        if (!File.Exists(stat))
+        var pids = Path.Combine(stateFolder, "pids");
+        var services = Directory.Exists(pids)
+            ? Directory.GetFiles(pids, "*.pid").Order()
+                .Select(f => ReadOne(Path.GetFileNameWithoutExtension(f), PidIn(f), withChildren: false))
+            : [];
+        var infra = Path.Combine(stateFolder, "infra");
+        var infrastructure = new[]
+        {
+            ReadOne("postgresql", PidIn(Path.Combine(infra, "postgres/data/postmaster.pid")), withChildren: true),
+            ReadOne("rabbitmq", PidIn(Path.Combine(infra, "rabbitmq/rabbitmq.pid")), withChildren: true),
+            ReadOne("redis", PidIn(Path.Combine(infra, "redis/redis.pid")), withChildren: false),
+        };
+        return services.Concat(infrastructure).OfType<ServiceUsage>().ToList();
+    }
+
+    static string? PidIn(string file) => File.Exists(file) ? File.ReadLines(file).FirstOrDefault()?.Trim() : null;
+
+    /// <summary>
+    /// One process; with <paramref name="withChildren"/>, plus its live children (PostgreSQL's backends) and the
+    /// children it has already reaped (cutime, cstime), so backends that came and went during the run still count.
+    /// </summary>
+    static ServiceUsage? ReadOne(string name, string? pid, bool withChildren)
+    {
+        if (pid is null || Stat(pid) is not { } stat)
             return null;
-        // Fields after the command name, which is in parentheses and may contain spaces: utime is 14th, stime 15th.
-        var text = File.ReadAllText(stat);
-        var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
-        var cpu = (long.Parse(fields[11]) + long.Parse(fields[12])) / ClockTicksPerSecond;
+        var ticks = stat.Own + (withChildren ? stat.Reaped : 0);
+        if (withChildren)
+            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+                if (Stat(Path.GetFileName(dir)) is { } child && child.ParentPid == pid)
+                    ticks += child.Own + child.Reaped;
         var peakKb = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmHWM:"))?
             .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
-        return new ServiceUsage(Path.GetFileNameWithoutExtension(pidFile), cpu, peakKb is null ? 0 : long.Parse(peakKb) / 1024.0);
+        return new ServiceUsage(name, ticks / ClockTicksPerSecond, peakKb is null ? 0 : long.Parse(peakKb) / 1024.0);
+    }
+
+    /// <summary>utime+stime, cutime+cstime and the parent pid of a process, or null when it is gone.</summary>
+    static (long Own, long Reaped, string ParentPid)? Stat(string pid)
+    {
+        try
+        {
+            // Fields after the command name, which is in parentheses and may contain spaces: ppid is the 4th field,
+            // utime the 14th, stime 15th, cutime 16th, cstime 17th.
+            var text = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11]) + long.Parse(fields[12]), long.Parse(fields[13]) + long.Parse(fields[14]), fields[1]);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return null; // not a process directory, or it just exited
+        }
     }
 }

@@ -9,8 +9,9 @@ namespace Bus.Worker.Execution;
 /// <summary>
 /// Runs accepted jobs in the background, so the RunJob message is acknowledged at once instead of being held
 /// for hours (RabbitMQ closes a channel whose delivery stays unacknowledged past its consumer timeout).
-/// Each attempt: report Started, run until it ends or is stopped (cancel, timeout, shutdown), release the
-/// reservation, then report how it ended (R7: release before report).
+/// Each attempt: report Started (unless it ends within <see cref="WorkerOptions.StartedReportDelay"/>), run until it
+/// ends or is stopped (cancel, timeout, shutdown), release the reservation, then report how it ended (R7: release
+/// before report).
 /// </summary>
 public sealed class JobRunner(
     IEnumerable<IJobExecutor> executors,
@@ -85,6 +86,8 @@ public sealed class JobRunner(
         var job = attempt.Job;
         ExecutionResult result;
         DateTimeOffset? startedAt = null;
+        var startedReport = Task.CompletedTask;
+        var ended = new CancellationTokenSource();
         try
         {
             if (attempt.Reason is not null)
@@ -95,7 +98,8 @@ public sealed class JobRunner(
                 result = await executor.Run(job, processId =>
                 {
                     startedAt = clock.GetUtcNow();
-                    return bus.Publish(new JobStarted(job.JobId, job.Attempt, job.WorkerId, processId, startedAt.Value));
+                    startedReport = ReportStartedUnlessEnded(job, processId, startedAt.Value, ended.Token);
+                    return Task.CompletedTask;
                 }, attempt.Token);
         }
         catch (ServiceUnavailableException e)
@@ -111,6 +115,9 @@ public sealed class JobRunner(
             result = new ExecutionResult(null, "", $"the worker failed to run the job: {e.Message}");
         }
 
+        await ended.CancelAsync();
+        await startedReport; // published first if at all, so the saga hears of the start before the end
+        ended.Dispose();
         await ReleaseReservation(job);
         var finishedAt = clock.GetUtcNow();
         object report = result switch
@@ -121,6 +128,24 @@ public sealed class JobRunner(
         };
         await bus.Publish(report); // the non-generic overload: published as its runtime type
         logger.LogInformation("Job {JobId} attempt {Attempt} ended: {Report}", job.JobId, job.Attempt, report.GetType().Name);
+    }
+
+    /// <summary>
+    /// Publishes <see cref="JobStarted"/> once the attempt has run for <see cref="WorkerOptions.StartedReportDelay"/>.
+    /// A job that ends sooner reports only its end, which carries the start time: one message and one saga write
+    /// fewer per short job, and no start and end racing each other into the saga.
+    /// </summary>
+    async Task ReportStartedUnlessEnded(RunJob job, int? processId, DateTimeOffset startedAt, CancellationToken ended)
+    {
+        try
+        {
+            await Task.Delay(options.Value.StartedReportDelay, clock, ended);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        await bus.Publish(new JobStarted(job.JobId, job.Attempt, job.WorkerId, processId, startedAt), CancellationToken.None);
     }
 
     async Task ReleaseReservation(RunJob job)
