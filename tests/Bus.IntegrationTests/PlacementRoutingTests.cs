@@ -111,8 +111,10 @@ public sealed class PlacementRoutingTests(PooledSystem pooled) : IClassFixture<P
             {
                 await Task.WhenAll(Enumerable.Range(0, 500).Select(_ =>
                     bus.Publish(new ServiceUnavailable("rt-un-a", "noop", "model failed to load", DateTimeOffset.UtcNow))));
-                return await redis.GetDatabase().KeyExistsAsync(keys.ServiceUnavailable("rt-un-a", "noop"));
-            }, exists => exists, TimeSpan.FromSeconds(30), "the report recorded");
+                // The index is written just after the key: wait for both, or a slow machine reads the index too soon.
+                return await redis.GetDatabase().KeyExistsAsync(keys.ServiceUnavailable("rt-un-a", "noop"))
+                    && await redis.GetDatabase().SortedSetLengthAsync(keys.UnavailableIndex) > 0;
+            }, recorded => recorded, TimeSpan.FromSeconds(30), "the report recorded");
         }
         finally
         {

@@ -22,7 +22,8 @@ public static class EndToEndBenchmark
 
         foreach (var line in MachineInfo.Describe())
             Console.WriteLine(line);
-        Console.WriteLine($"options: --jobs {options.Jobs} --concurrency {options.Concurrency} --service {options.Service} --warmup {options.Warmup}");
+        Console.WriteLine($"options: --jobs {options.Jobs} --concurrency {options.Concurrency} --service {options.Service} --warmup {options.Warmup}" +
+            (options.Rate > 0 ? $" --rate {options.Rate}" : ""));
 
         await using var database = NpgsqlDataSource.Create(BenchEnvironment.Postgres);
         using var driver = new JobDriver(options, database);

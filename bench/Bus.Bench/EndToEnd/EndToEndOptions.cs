@@ -17,12 +17,15 @@ public sealed record EndToEndOptions
     /// <summary>Jobs run and thrown away first, so every service has warmed up (JIT, pools, topology).</summary>
     public int Warmup { get; init; } = 300;
 
+    /// <summary>Jobs submitted per second; 0 (the default) submits as fast as the gateway accepts them.</summary>
+    public int Rate { get; init; }
+
     public string Gateway { get; init; } = "http://127.0.0.1:8080";
 
     public string ApiKey { get; init; } = "dev-admin-key-0123456789";
 
     public const string Usage =
-        "usage: Bus.Bench end-to-end [--jobs 2000] [--concurrency 32] [--service noop|shell] [--warmup 300] [--gateway URL] [--key KEY]";
+        "usage: Bus.Bench end-to-end [--jobs 2000] [--concurrency 32] [--service noop|shell] [--warmup 300] [--rate JOBS_PER_S] [--gateway URL] [--key KEY]";
 
     public static EndToEndOptions Parse(string[] args)
     {
@@ -38,6 +41,7 @@ public sealed record EndToEndOptions
                 "--concurrency" => options with { Concurrency = Positive(args[i], value) },
                 "--service" when value is "noop" or "shell" => options with { Service = value },
                 "--warmup" => options with { Warmup = Positive(args[i], value) },
+                "--rate" => options with { Rate = Positive(args[i], value) },
                 "--gateway" => options with { Gateway = value },
                 "--key" => options with { ApiKey = value },
                 _ => throw new ArgumentException($"unknown option or value: {args[i]} {value}\n{Usage}"),

@@ -9,7 +9,7 @@ namespace Bus.Bench.EndToEnd;
 public sealed record JobTimes(string State, int Attempt, DateTimeOffset Submitted, DateTimeOffset? Allocated, DateTimeOffset? Started, DateTimeOffset? Finished);
 
 /// <summary>
-/// Submits jobs over the public HTTP API as fast as the gateway accepts them, then waits for the saga to record
+/// Submits jobs over the public HTTP API, as fast as the gateway accepts them or at a fixed rate, then waits for the saga to record
 /// them all finished. Timings come from the saga's own timestamps in PostgreSQL, not from polling the API.
 /// </summary>
 public sealed class JobDriver(EndToEndOptions options, NpgsqlDataSource database) : IDisposable
@@ -22,11 +22,16 @@ public sealed class JobDriver(EndToEndOptions options, NpgsqlDataSource database
         var next = -1;
         var refused = 0;
         var command = options.Service == "shell" ? new[] { "/bin/true" } : null;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(async _ =>
         {
             int i;
             while ((i = Interlocked.Increment(ref next)) < count)
             {
+                // With a rate, job i goes at i / rate seconds (an open loop: a slow system does not slow the arrivals,
+                // as long as fewer than Concurrency submissions are in flight).
+                if (options.Rate > 0 && TimeSpan.FromSeconds(i / (double)options.Rate) - clock.Elapsed is { Ticks: > 0 } wait)
+                    await Task.Delay(wait);
                 var response = await _http.PostAsJsonAsync("/api/v1/jobs",
                     new { requestId = $"{run}-{i}", service = options.Service, command });
                 if (response.StatusCode != HttpStatusCode.Accepted)
