@@ -42,6 +42,20 @@ public sealed class UtilizationAlertTests
     }
 
     [Fact]
+    public void With_a_margin_a_worker_that_stays_nearly_full_alerts_once_and_clears_only_below_the_margin()
+    {
+        var crossings = new ThresholdCrossings(0.9, hysteresis: 0.2);
+
+        Assert.True(crossings.Observe("w1", 1.0, Now)?.Above);
+        // A 4-cpu worker running 1-cpu jobs: each end drops it to 75%, each placement fills it again.
+        foreach (var utilization in new[] { 0.75, 1.0, 0.75, 1.0, 0.7 })
+            Assert.Null(crossings.Observe("w1", utilization, Now));
+
+        Assert.Equal(new UtilizationThresholdCrossed("w1", 0.5, 0.9, false, Now), crossings.Observe("w1", 0.5, Now));
+        Assert.Null(crossings.Observe("w1", 0.85, Now)); // below: rising back to 85% is not a crossing
+    }
+
+    [Fact]
     public void Workers_and_the_cluster_cross_independently()
     {
         var crossings = new ThresholdCrossings(0.9);

@@ -14,6 +14,8 @@ public static class ObservabilityExtensions
         builder.Services.AddOptions<ObserverOptions>()
             .BindConfiguration(ObserverOptions.Section)
             .Validate(o => o.UtilizationAlertThreshold is > 0 and <= 1, "Observers:UtilizationAlertThreshold must be above 0 and at most 1")
+            .Validate(o => o.UtilizationAlertHysteresis >= 0 && o.UtilizationAlertHysteresis < o.UtilizationAlertThreshold,
+                "Observers:UtilizationAlertHysteresis must be at least 0 and below the threshold")
             .Validate(o => o.ClusterCheckInterval > TimeSpan.Zero, "Observers:ClusterCheckInterval must be positive")
             .ValidateOnStart();
         builder.Services.AddMetrics();

@@ -14,6 +14,14 @@ public sealed class ObserverOptions
     public double UtilizationAlertThreshold { get; set; } = 0.9;
 
     /// <summary>
+    /// How far below the threshold utilization must fall before the alert is cleared (and may be raised again). A
+    /// worker that runs full drops a job's share below the threshold each time a job ends, and is filled again by the
+    /// next placement; without a margin it would alert on every job. Default 0.2 (with the default threshold, cleared
+    /// below 70%). 0 clears as soon as utilization is under the threshold.
+    /// </summary>
+    public double UtilizationAlertHysteresis { get; set; } = 0.2;
+
+    /// <summary>
     /// The least time between two reads of cluster-wide utilization, which sums over every live worker. The cluster
     /// is read only after something changed, and at most this often. Default 5 s.
     /// </summary>

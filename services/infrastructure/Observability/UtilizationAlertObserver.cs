@@ -10,8 +10,8 @@ namespace Bus.Infrastructure.Observability;
 
 /// <summary>
 /// Alerts when a worker's or the cluster's CPU utilization crosses <see cref="ObserverOptions.UtilizationAlertThreshold"/>,
-/// upwards (a warning log and a <c>UtilizationThresholdCrossed</c> event) or back below (an information log and the
-/// event), once per crossing. Placement only queues the worker's id; a background loop reads utilization from the
+/// upwards (a warning log and a <c>UtilizationThresholdCrossed</c> event) or back below it by more than
+/// <see cref="ObserverOptions.UtilizationAlertHysteresis"/> (an information log and the event), once per crossing. Placement only queues the worker's id; a background loop reads utilization from the
 /// registry, so no Redis read or publish ever sits on the placement path. The loop also feeds the
 /// <c>bus.scheduler.utilization</c> gauge, since it is the one place utilization is read.
 /// Each scheduler instance alerts on what it sees, so with several instances a crossing may be reported by each.
@@ -36,7 +36,7 @@ public sealed class UtilizationAlertObserver : BackgroundService, IAllocationObs
         IMeterFactory meters, ILogger<UtilizationAlertObserver> logger)
     {
         (_source, _bus, _clock, _logger, _options) = (source, bus, clock, logger, options.Value);
-        _crossings = new ThresholdCrossings(_options.UtilizationAlertThreshold);
+        _crossings = new ThresholdCrossings(_options.UtilizationAlertThreshold, _options.UtilizationAlertHysteresis);
         meters.Create(MetricsObserver.MeterName).CreateObservableGauge("bus.scheduler.utilization",
             () => _readings.Select(r => new Measurement<double>(r.Value, new KeyValuePair<string, object?>("scope", r.Key))),
             "1", "Allocated over offered CPUs, per worker and for the cluster, as last read after a change");
