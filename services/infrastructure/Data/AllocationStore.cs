@@ -41,6 +41,14 @@ public sealed class AllocationStore(NpgsqlDataSource dataSource)
             SELECT worker_id FROM resource_allocations WHERE job_id = $1 AND attempt = $2
             LIMIT 1
             """);
+        AddRow(command, jobId, attempt, workerId, resources, at);
+        command.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = redisEpoch, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
+        return (string?)await command.ExecuteScalarAsync();
+    }
+
+    /// <summary>Parameters $1 to $7 of an allocation row's insert: job, attempt, worker, cpus, memory, gpus, allocated_at.</summary>
+    internal static void AddRow(NpgsqlCommand command, Guid jobId, int attempt, string workerId, ResourceVector resources, DateTimeOffset at)
+    {
         command.Parameters.AddWithValue(jobId);
         command.Parameters.AddWithValue(attempt);
         command.Parameters.AddWithValue(workerId);
@@ -48,8 +56,6 @@ public sealed class AllocationStore(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue(resources.MemoryMb);
         command.Parameters.AddWithValue(resources.Gpus);
         command.Parameters.AddWithValue(at);
-        command.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = redisEpoch, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
-        return (string?)await command.ExecuteScalarAsync();
     }
 
     /// <summary>The worker an attempt was recorded on, or null when it has no allocation row.</summary>

@@ -74,13 +74,7 @@ public sealed class DatabaseLedger(NpgsqlDataSource dataSource)
             WHERE worker_id = $3 AND EXISTS (SELECT FROM inserted)
             """, connection, transaction))
         {
-            insert.Parameters.AddWithValue(jobId);
-            insert.Parameters.AddWithValue(attempt);
-            insert.Parameters.AddWithValue(workerId);
-            insert.Parameters.AddWithValue(resources.Cpus);
-            insert.Parameters.AddWithValue(resources.MemoryMb);
-            insert.Parameters.AddWithValue(resources.Gpus);
-            insert.Parameters.AddWithValue(at);
+            AllocationStore.AddRow(insert, jobId, attempt, workerId, resources, at);
             if (await insert.ExecuteNonQueryAsync(cancellationToken) == 0)
             {
                 // Another try of the same attempt recorded it elsewhere after the first read: that one holds it.
