@@ -2,7 +2,7 @@
 # Capacity benchmark (issue 3, point 8): reserve/release through our Lua scripts on Redis standalone and
 # cluster, the cluster-wide allocated answer, and the seeds' SQL SUM with and without the partial index.
 #
-#   bench/run-capacity.sh --storm     (placement's Redis path under a storm of service-unavailable reports)
+#   bench/run-capacity.sh --storm     (the reservation path under report storms: raw to Redis, and through the debounce)
 #   bench/run-capacity.sh [--tasks 32] [--ops 20000] [--warmup 5000] [--workers 50] [--rows 500000] [--unreleased 0.01] [--runs 200]
 #
 # Uses the running infrastructure (.state/env); starts it with infra/up.sh when it does not answer.

@@ -3,20 +3,11 @@ namespace Bus.Scheduler;
 /// <summary>
 /// How placement chooses workers and orders the pending queue. Bound from the <c>Placement</c> section through
 /// <c>IOptionsMonitor</c>: a change to <c>appsettings.json</c> (pools above all) takes effect at the next snapshot,
-/// without a restart. See <c>docs/placement.md</c>.
+/// without a restart. The pools (<see cref="WorkerPoolsOptions.Pools"/>) are shared with the gateway, which shows
+/// them and must be given the same list; the settings below are the scheduler's alone. See <c>docs/placement.md</c>.
 /// </summary>
-public sealed class PlacementOptions
+public sealed class PlacementOptions : WorkerPoolsOptions
 {
-    public const string Section = "Placement";
-
-    /// <summary>
-    /// Worker pools, in order of preference. A worker belongs to every pool whose rules it matches; workers matching
-    /// none form the implicit pool <c>default</c>, tried last. A job may use the pools whose rules admit its service and
-    /// language (and always <c>default</c>); its <c>constraints.pool</c> moves that pool to the front. Default: none,
-    /// so every worker is in <c>default</c>.
-    /// </summary>
-    public List<PoolOptions> Pools { get; set; } = [];
-
     /// <summary>
     /// How often the placement snapshot (live workers, pools, unavailable services, the capacity hold) is rebuilt in
     /// the background. Placement reads only the snapshot, so this bounds how stale its view is; the Lua reservation
@@ -66,22 +57,6 @@ public sealed class PlacementOptions
     /// after this, not only by the periodic pass. Default 500 ms.
     /// </summary>
     public TimeSpan OfferCooldown { get; set; } = TimeSpan.FromMilliseconds(500);
-}
-
-/// <summary>One pool: a named rule over worker capabilities. Every list left empty matches anything.</summary>
-public sealed class PoolOptions
-{
-    /// <summary>The pool's name, as jobs name it in <c>constraints.pool</c>. Required; not <c>default</c>.</summary>
-    public string Name { get; set; } = "";
-
-    /// <summary>Services the pool is for: its workers offer at least one, and it serves jobs of these services.</summary>
-    public string[] Services { get; set; } = [];
-
-    /// <summary>Languages the pool is for: its workers offer at least one, and it serves jobs of these languages (or none).</summary>
-    public string[] Languages { get; set; } = [];
-
-    /// <summary>Worker id prefixes, e.g. <c>gpu-</c>: only workers whose id starts with one belong.</summary>
-    public string[] WorkerPrefixes { get; set; } = [];
 }
 
 /// <summary>How a worker is chosen among the workers of a pool that have room.</summary>

@@ -38,6 +38,32 @@ public sealed class PlacementRedisTests(RedisTargets redis) : IClassFixture<Redi
     }
 
     [Theory, MemberData(nameof(RedisTargets.Both), MemberType = typeof(RedisTargets))]
+    public async Task Reports_inside_a_window_the_process_knows_of_are_dropped_without_asking_Redis(string target)
+    {
+        var keys = RedisTargets.FreshKeys();
+        var db = redis.Connection(target).GetDatabase();
+        // Two instances stand for two scheduler processes, each with its own memory of windows.
+        var (one, other) = (new ServiceAvailability(redis.Connection(target), keys, TimeProvider.System),
+            new ServiceAvailability(redis.Connection(target), keys, TimeProvider.System));
+        // Long enough that the steps below fit inside the window on a loaded machine.
+        var ttl = TimeSpan.FromSeconds(3);
+
+        Assert.Equal(ReportOutcome.Recorded, (await one.Report("w1", "asr", "model failed to load", ttl)).Outcome);
+        Assert.Equal(ReportOutcome.Debounced, (await other.Report("w1", "asr", "again", ttl)).Outcome);
+        Assert.Equal(ReportOutcome.Dropped, (await other.Report("w1", "asr", "again", ttl)).Outcome);
+
+        // With the window's key gone, a report that asked Redis would open a new window; these do not ask.
+        await db.KeyDeleteAsync(keys.ServiceUnavailable("w1", "asr"));
+        Assert.Equal(ReportOutcome.Dropped, (await one.Report("w1", "asr", "again", ttl)).Outcome);
+        Assert.Equal(ReportOutcome.Dropped, (await other.Report("w1", "asr", "again", ttl)).Outcome);
+        Assert.False(await db.KeyExistsAsync(keys.ServiceUnavailable("w1", "asr")));
+
+        // Once the window has lapsed, the next report asks Redis again and opens a new one.
+        await Eventually.Get(async () => (await one.Report("w1", "asr", "still broken", ttl)).Outcome, o => o == ReportOutcome.Recorded,
+            TimeSpan.FromSeconds(10), "a report after the window to open a new one");
+    }
+
+    [Theory, MemberData(nameof(RedisTargets.Both), MemberType = typeof(RedisTargets))]
     public async Task A_storm_of_concurrent_reports_records_each_pair_once(string target)
     {
         // Several clients at once stand for several scheduler instances: SET NX lets exactly one win per pair.

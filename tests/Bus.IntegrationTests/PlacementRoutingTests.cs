@@ -133,6 +133,21 @@ public sealed class PlacementRoutingTests(PooledSystem pooled) : IClassFixture<P
         Assert.Equal("rt-un-a", (string?)(await _system.WaitForJob(await Submit("un-rt", command: ["/bin/true"]), "Completed"))["workerId"]);
     }
 
+    [Fact]
+    public async Task The_worker_list_shows_each_workers_pools_by_the_rules_placement_uses()
+    {
+        await StartWorkers(("rt-x-listed", "list-rt"), ("rt-y-listed", "list-rt"));
+
+        var workers = (await _system.Api.GetFromJsonAsync<JsonArray>("/api/v1/workers"))!
+            .ToDictionary(w => (string)w!["workerId"]!, w => w!["pools"]!.AsArray().Select(p => (string)p!).ToArray());
+
+        // The gateway got the same Placement:Pools as the scheduler; the fixture's own workers match no rule.
+        Assert.Equal(["slow"], workers["rt-x-listed"]);
+        Assert.Equal(["fast"], workers["rt-y-listed"]);
+        Assert.Equal(["default"], workers["worker-a"]);
+        Assert.Equal(["default"], workers["worker-b"]);
+    }
+
     async Task StartWorkers(params (string Id, string Language)[] workers) =>
         await Task.WhenAll(workers.Select(w => _system.StartWorker(w.Id, cpus: 2, ("Worker__Languages__0", w.Language))));
 

@@ -52,6 +52,7 @@ public sealed class RedisOutageTests(OwnRedisSystem fixture, ITestOutputHelper o
         await fixture.Redis.Kill();
         var killedAt = DateTimeOffset.UtcNow;
         var down = await SubmitFor(TimeSpan.FromSeconds(8), submitted);
+        Assert.Equal(["worker-a", "worker-b"], await _system.WorkerIds()); // the list reads the heartbeats in PostgreSQL
         await fixture.Redis.Start(); // empty: no persistence
         var restartedAt = DateTimeOffset.UtcNow;
         var up2 = await SubmitFor(TimeSpan.FromSeconds(5), submitted);

@@ -1,4 +1,4 @@
-using Bus.Scheduler.Placement;
+using Bus.Infrastructure.Placement;
 using static Bus.Scheduler.Tests.PlacementData;
 
 namespace Bus.Scheduler.Tests;

@@ -1,3 +1,4 @@
+using Bus.Infrastructure.Placement;
 using Bus.Infrastructure.Redis;
 using Bus.Scheduler.Placement;
 using static Bus.Scheduler.Tests.PlacementData;

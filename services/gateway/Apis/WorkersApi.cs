@@ -1,12 +1,17 @@
 using Bus.Contracts;
+using Bus.Infrastructure.Capacity;
 using Bus.Infrastructure.Messaging;
+using Bus.Infrastructure.Placement;
 using Bus.Infrastructure.Redis;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Bus.Gateway.Apis;
 
-/// <summary>A live worker as <c>GET /api/v1/workers</c> shows it.</summary>
+/// <summary>
+/// A live worker as <c>GET /api/v1/workers</c> shows it. <see cref="Pools"/> are the pools it belongs to under the
+/// gateway's <c>Placement:Pools</c> (<c>default</c> when no pool admits it), the same rules the scheduler places by.
+/// </summary>
 public sealed record WorkerView(
     string WorkerId,
     ResourceVector Capacity,
@@ -31,25 +36,28 @@ public static class WorkersApi
 
     /// <summary>The worker takes no new jobs and unregisters once its running jobs have ended; its process stays up.</summary>
     static async Task<Results<Accepted<WorkerView>, NotFound>> DrainWorker(
-        string workerId, WorkerRegistry registry, ISendEndpointProvider send, TimeProvider clock, CancellationToken cancellationToken)
+        string workerId, WorkerRegistry registry, ConfiguredPools pools, ISendEndpointProvider send, TimeProvider clock,
+        CancellationToken cancellationToken)
     {
         if (await registry.Read(workerId) is not { } worker)
             return TypedResults.NotFound();
         var endpoint = await send.GetSendEndpoint(QueueNames.WorkerAddress(workerId));
         await endpoint.Send(new DrainWorker(workerId, clock.GetUtcNow()), cancellationToken);
-        return TypedResults.Accepted($"/api/v1/workers", View(worker) with { Status = WorkerStatus.Draining });
+        return TypedResults.Accepted($"/api/v1/workers", View(worker, pools.Current) with { Status = WorkerStatus.Draining });
     }
 
-    static async Task<Ok<IReadOnlyList<WorkerView>>> ListWorkers(WorkerRegistry registry)
+    /// <summary>From Redis, or from the workers' heartbeats in PostgreSQL while Redis is down.</summary>
+    static async Task<Ok<IReadOnlyList<WorkerView>>> ListWorkers(LiveWorkers liveWorkers, ConfiguredPools pools, CancellationToken cancellationToken)
     {
-        var workers = await registry.ListLive();
+        var workers = await liveWorkers.List(cancellationToken);
+        var current = pools.Current;
         return TypedResults.Ok<IReadOnlyList<WorkerView>>(workers
             .OrderBy(w => w.WorkerId, StringComparer.Ordinal)
-            .Select(View)
+            .Select(w => View(w, current))
             .ToList());
     }
 
-    static WorkerView View(WorkerSnapshot w) => new(
+    static WorkerView View(WorkerSnapshot w, PoolSet pools) => new(
         w.WorkerId, w.Registration.Capacity, w.Used, w.Registration.MaxConcurrentJobs, w.RunningJobs,
-        w.Registration.Services, w.Registration.Languages, [], w.Registration.Status, w.LastHeartbeat);
+        w.Registration.Services, w.Registration.Languages, pools.Membership(w.Registration), w.Registration.Status, w.LastHeartbeat);
 }

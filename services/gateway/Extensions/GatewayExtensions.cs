@@ -6,6 +6,7 @@ using Bus.Gateway.Stats;
 using Bus.Infrastructure.Capacity;
 using Bus.Infrastructure.Data;
 using Bus.Infrastructure.Messaging;
+using Bus.Infrastructure.Placement;
 using Bus.Infrastructure.Redis;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -21,6 +22,8 @@ public static class GatewayExtensions
         builder.AddBus();
         builder.Services.AddSingleton<JobStore>();
         builder.Services.AddSingleton<SagaStore>();
+        // The scheduler's pool rules, to show each worker's pools: the same Placement:Pools must reach both services.
+        builder.Services.AddWorkerPools();
 
         builder.Services.AddOptions<StatsOptions>()
             .BindConfiguration(StatsOptions.Section)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using StackExchange.Redis;
 
 namespace Bus.Infrastructure.Redis;
@@ -5,10 +6,25 @@ namespace Bus.Infrastructure.Redis;
 /// <summary>A (worker, service) pair reported unavailable, until the report lapses.</summary>
 public sealed record UnavailableService(string WorkerId, string Service, DateTimeOffset Until);
 
+/// <summary>What became of one report handed to <see cref="ServiceAvailability.Report"/>.</summary>
+public enum ReportOutcome
+{
+    /// <summary>Inside a window this process already knew of: dropped in memory, Redis not asked.</summary>
+    Dropped,
+
+    /// <summary>Redis answered that another report (of any instance) had already opened the window.</summary>
+    Debounced,
+
+    /// <summary>This report opened the window and wrote the index placement reads.</summary>
+    Recorded,
+}
+
 /// <summary>
 /// Service-unavailable reports in Redis (R12). A report sets a per-pair key with <c>SET NX PX</c>: the first report of a
 /// window wins on whichever scheduler instance it lands, and only the winner writes the index placement reads. Later
-/// reports inside the window learn how long it has left, so each instance can drop them without asking Redis again.
+/// reports inside the window learn how long it has left, so each instance can drop them without asking Redis again:
+/// <see cref="Report"/> does that, and is what the scheduler's consumer and the report-storm benchmark both call.
+/// One instance per process (a singleton), so its memory of open windows is the process's.
 /// </summary>
 public sealed class ServiceAvailability(IConnectionMultiplexer redis, RedisKeys keys, TimeProvider clock)
 {
@@ -25,12 +41,34 @@ public sealed class ServiceAvailability(IConnectionMultiplexer redis, RedisKeys 
         """;
 
     const char Separator = '\n';
+    const int MaxKnownWindows = 10_000;
 
     readonly IDatabase _db = redis.GetDatabase();
 
+    // Windows this process knows are open, and until when.
+    readonly ConcurrentDictionary<(string WorkerId, string Service), DateTimeOffset> _knownWindows = new();
+
     /// <summary>
-    /// Records a report. Returns whether this report opened a new window (false: debounced), and when the window
-    /// ends either way.
+    /// Records a report unless this process already knows its window is open, in which case it is dropped without
+    /// any I/O: so a storm of repeats costs one Redis call per (worker, service) per window, not one per report.
+    /// Returns what became of it and when its window ends.
+    /// </summary>
+    public async ValueTask<(ReportOutcome Outcome, DateTimeOffset Until)> Report(string workerId, string service, string reason, TimeSpan ttl)
+    {
+        var pair = (workerId, service);
+        if (_knownWindows.TryGetValue(pair, out var known) && known > clock.GetUtcNow())
+            return (ReportOutcome.Dropped, known);
+
+        var (recorded, until) = await MarkUnavailable(workerId, service, reason, ttl);
+        if (_knownWindows.Count >= MaxKnownWindows)
+            _knownWindows.Clear(); // only a shortcut: forgetting costs one Redis call per pair
+        _knownWindows[pair] = until;
+        return (recorded ? ReportOutcome.Recorded : ReportOutcome.Debounced, until);
+    }
+
+    /// <summary>
+    /// Records a report in Redis, always asking it (<see cref="Report"/> first drops what this process already knows).
+    /// Returns whether this report opened a new window (false: debounced), and when the window ends either way.
     /// </summary>
     public async Task<(bool Recorded, DateTimeOffset Until)> MarkUnavailable(string workerId, string service, string reason, TimeSpan ttl)
     {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Bus.Contracts;
 using Bus.Infrastructure.Redis;
 using MassTransit;
@@ -16,12 +15,8 @@ namespace Bus.Scheduler.Consumers;
 public sealed class ServiceUnavailableConsumer(
     ServiceAvailability availability,
     IOptionsMonitor<PlacementOptions> options,
-    TimeProvider clock,
     ILogger<ServiceUnavailableConsumer> logger) : IConsumer<ServiceUnavailable>
 {
-    // Windows this instance knows are open, and until when. Static: MassTransit makes a consumer per message.
-    static readonly ConcurrentDictionary<(string WorkerId, string Service), DateTimeOffset> KnownWindows = new();
-    const int MaxKnownWindows = 10_000;
     const int MaxLength = 256;
 
     public async Task Consume(ConsumeContext<ServiceUnavailable> context)
@@ -31,17 +26,13 @@ public sealed class ServiceUnavailableConsumer(
             || report.WorkerId.Length > MaxLength || report.Service.Length > MaxLength)
             return; // not a report anyone could act on
 
-        var pair = (report.WorkerId, report.Service);
-        var now = clock.GetUtcNow();
-        if (KnownWindows.TryGetValue(pair, out var until) && until > now)
-            return;
-
         var reason = report.Reason.Length > MaxLength ? report.Reason[..MaxLength] : report.Reason;
-        bool recorded;
+        // The in-memory debounce lives in ServiceAvailability (a singleton), so the report-storm benchmark drives it too.
+        ReportOutcome outcome;
         DateTimeOffset windowEnds;
         try
         {
-            (recorded, windowEnds) = await availability.MarkUnavailable(report.WorkerId, report.Service, reason, options.CurrentValue.UnavailableTtl);
+            (outcome, windowEnds) = await availability.Report(report.WorkerId, report.Service, reason, options.CurrentValue.UnavailableTtl);
         }
         catch (Exception e) when (RedisOutage.IsOutage(e))
         {
@@ -50,10 +41,7 @@ public sealed class ServiceUnavailableConsumer(
             logger.LogWarning("Service-unavailable report of {WorkerId} for {Service} dropped: Redis is unreachable", report.WorkerId, report.Service);
             return;
         }
-        if (KnownWindows.Count >= MaxKnownWindows)
-            KnownWindows.Clear(); // only a shortcut: forgetting costs one Redis call per pair
-        KnownWindows[pair] = windowEnds;
-        if (recorded)
+        if (outcome == ReportOutcome.Recorded)
             logger.LogInformation("Worker {WorkerId} reported service {Service} unavailable ({Reason}); skipping it for that service until {Until:HH:mm:ss} UTC",
                 report.WorkerId, report.Service, reason, windowEnds);
     }

@@ -1,7 +1,7 @@
 using System.Collections.Frozen;
 using Bus.Infrastructure.Redis;
 
-namespace Bus.Scheduler.Placement;
+namespace Bus.Infrastructure.Placement;
 
 /// <summary>A pool compiled from <see cref="PoolOptions"/>: rules over capabilities, as sets.</summary>
 public sealed record Pool(string Name, FrozenSet<string> Services, FrozenSet<string> Languages, IReadOnlyList<string> WorkerPrefixes)
@@ -19,7 +19,8 @@ public sealed record Pool(string Name, FrozenSet<string> Services, FrozenSet<str
 }
 
 /// <summary>
-/// The configured pools, compiled once per configuration change and shared by every snapshot until the next one.
+/// The configured pools, compiled once per configuration change. The scheduler's placement snapshots and the
+/// gateway's worker list both compile the rules with this class, so both name the same pools for a worker.
 /// Workers that no pool admits form the implicit pool <see cref="DefaultPool"/>, which serves every job and comes
 /// last, so a configuration without pools behaves as one pool of all workers.
 /// </summary>
