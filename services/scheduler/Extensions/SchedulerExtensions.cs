@@ -75,7 +75,7 @@ public static class SchedulerExtensions
                 "Placement: intervals and TTLs must be positive")
             .Validate(o => o.StaleSnapshotTries >= 0, "Placement:StaleSnapshotTries must be 0 or more")
             .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<PlacementOptions>, PoolsValidation>();
+        services.AddSingleton<IValidateOptions<PlacementOptions>, PoolsValidation<PlacementOptions>>();
         return services;
     }
 
@@ -86,11 +86,4 @@ public static class SchedulerExtensions
         .AddScoped<RecordStartActivity>()
         .AddScoped<ScheduleRetryActivity>()
         .AddScoped<StopAttemptActivity>();
-
-    /// <summary>Checks the pool list, with a message naming what is wrong (a reload that fails keeps the previous pools).</summary>
-    sealed class PoolsValidation : IValidateOptions<PlacementOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, PlacementOptions options) =>
-            PoolSet.Problem(options.Pools) is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
-    }
 }
