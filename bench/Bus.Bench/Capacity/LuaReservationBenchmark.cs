@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Bus.Contracts;
 using Bus.Infrastructure.Redis;
 using StackExchange.Redis;
@@ -57,32 +56,10 @@ public sealed class LuaReservationBenchmark(string target, string connectionStri
         }
     }
 
-    /// <summary><paramref name="tasks"/> tasks take pair numbers from one counter until <paramref name="ops"/> are done.</summary>
-    static async Task<PairRun> RunPairs(CapacityLedger ledger, string[] workers, int tasks, int ops)
-    {
-        var reserveTicks = new long[ops];
-        var releaseTicks = new long[ops];
-        var next = -1;
-        var clock = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, tasks).Select(_ => Task.Run(async () =>
-        {
-            for (int i; (i = Interlocked.Increment(ref next)) < ops;)
-            {
-                var worker = workers[i % workers.Length];
-                var job = Guid.NewGuid();
-                var start = Stopwatch.GetTimestamp();
-                var reserved = await ledger.Reserve(worker, job, 1, OneJob);
-                var middle = Stopwatch.GetTimestamp();
-                var released = await ledger.Release(worker, job, 1);
-                releaseTicks[i] = Stopwatch.GetTimestamp() - middle;
-                reserveTicks[i] = middle - start;
-                if (reserved != ReservationResult.Reserved || !released)
-                    throw new InvalidOperationException($"pair {i} on {worker}: reserve {reserved}, released {released}");
-            }
-        })));
-        clock.Stop();
-        return new PairRun(tasks, Percentiles.Summarize(reserveTicks), Percentiles.Summarize(releaseTicks), ops / clock.Elapsed.TotalSeconds);
-    }
+    static Task<PairRun> RunPairs(CapacityLedger ledger, string[] workers, int tasks, int ops) =>
+        PairRuns.Measure(workers, tasks, ops,
+            async (worker, job) => await ledger.Reserve(worker, job, 1, OneJob) == ReservationResult.Reserved,
+            (worker, job) => ledger.Release(worker, job, 1));
 
     /// <summary>
     /// Times the cluster-wide total while every worker holds a 2-CPU reservation, so the answer is not trivially

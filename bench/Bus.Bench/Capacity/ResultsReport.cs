@@ -32,6 +32,12 @@ public static class ResultsReport
         }
         foreach (var v in sql.Variants)
             Console.WriteLine(Row("postgres", $"SUM(cpus) WHERE NOT released; {Short(v.Name)}", v.Latency, ""));
+        foreach (var run in new[] { sql.FallbackLoaded, sql.FallbackSingle })
+        {
+            var tasks = run.Tasks == 1 ? "1 task" : $"{run.Tasks} tasks";
+            Console.WriteLine(Row("postgres", $"Reserve (Redis-down fallback), {tasks}, {options.Workers} workers", run.Reserve, $"{run.PairsPerSecond:N0} pairs/s"));
+            Console.WriteLine(Row("postgres", $"Release (Redis-down fallback), {tasks}, {options.Workers} workers", run.Release, ""));
+        }
         Console.WriteLine();
         Console.WriteLine($"SQL table: {sql.Rows:N0} rows, {sql.Unreleased:N0} unreleased ({100.0 * sql.Unreleased / sql.Rows:F2}%), " +
                           $"binary COPY in {sql.LoadTime.TotalSeconds:F1} s; each query prepared, 1 connection, sequential.");

@@ -7,7 +7,8 @@ namespace Bus.Bench.Capacity;
 /// <summary>One index setup: the query's latency, and the plan PostgreSQL chose for it.</summary>
 public sealed record SqlVariant(string Name, LatencySummary Latency, IReadOnlyList<string> Plan);
 
-public sealed record SqlResults(string ServerVersion, int Rows, int Unreleased, TimeSpan LoadTime, IReadOnlyList<SqlVariant> Variants);
+public sealed record SqlResults(string ServerVersion, int Rows, int Unreleased, TimeSpan LoadTime, IReadOnlyList<SqlVariant> Variants,
+    PairRun FallbackLoaded, PairRun FallbackSingle);
 
 /// <summary>
 /// The seeds' way of knowing what is allocated: a SUM over every allocation row ever written. Runs in a
@@ -54,7 +55,10 @@ public sealed class SqlSumBenchmark(string adminConnectionString, BenchOptions o
             await Execute(connection, projectIndex);
             variants.Add(await Measure(connection, "project's: (worker_id) INCLUDE (sizes) WHERE NOT released", expectedSum));
 
-            return new SqlResults(connection.PostgreSqlVersion.ToString(), options.Rows, unreleased, loadTime, variants);
+            // With the project's index back, as the services run: the fallback ledger over the same history.
+            var (fallbackLoaded, fallbackSingle) = await new DatabaseLedgerBenchmark(dataSource, options).Run();
+            return new SqlResults(connection.PostgreSqlVersion.ToString(), options.Rows, unreleased, loadTime, variants,
+                fallbackLoaded, fallbackSingle);
         }
         finally
         {
