@@ -97,7 +97,6 @@ public static class EndToEndBenchmark
         var ms = durations.Select(d => d.TotalMilliseconds).Order().ToArray();
         if (ms.Length == 0)
             return;
-        double At(double p) => ms[Math.Max(0, (int)Math.Ceiling(p * ms.Length) - 1)];
-        Console.WriteLine($"{name,-28}{At(0.50),10:F1}{At(0.95),10:F1}{At(0.99),10:F1}{ms[^1],10:F1}");
+        Console.WriteLine($"{name,-28}{Percentiles.Of(ms, 0.50),10:F1}{Percentiles.Of(ms, 0.95),10:F1}{Percentiles.Of(ms, 0.99),10:F1}{ms[^1],10:F1}");
     }
 }

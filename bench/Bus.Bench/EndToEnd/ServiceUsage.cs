@@ -11,9 +11,12 @@ public sealed record ServiceUsage(string Name, double CpuSeconds, double PeakMem
             ? Directory.GetFiles(pidFolder, "*.pid").Order().Select(ReadOne).OfType<ServiceUsage>().ToList()
             : [];
 
-    static ServiceUsage? ReadOne(string pidFile)
+    static ServiceUsage? ReadOne(string pidFile) =>
+        Of(Path.GetFileNameWithoutExtension(pidFile), int.Parse(File.ReadAllText(pidFile).Trim()));
+
+    /// <summary>One process by its pid, or null when it no longer runs.</summary>
+    public static ServiceUsage? Of(string name, int pid)
     {
-        var pid = File.ReadAllText(pidFile).Trim();
         var stat = $"/proc/{pid}/stat";
         if (!File.Exists(stat))
             return null;
@@ -23,6 +26,6 @@ public sealed record ServiceUsage(string Name, double CpuSeconds, double PeakMem
         var cpu = (long.Parse(fields[11]) + long.Parse(fields[12])) / ClockTicksPerSecond;
         var peakKb = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmHWM:"))?
             .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
-        return new ServiceUsage(Path.GetFileNameWithoutExtension(pidFile), cpu, peakKb is null ? 0 : long.Parse(peakKb) / 1024.0);
+        return new ServiceUsage(name, cpu, peakKb is null ? 0 : long.Parse(peakKb) / 1024.0);
     }
 }
