@@ -82,6 +82,7 @@ public static class ScaleBenchmark
         }
         Console.WriteLine($"load:    {MachineInfo.LoadAverage()} at end");
         Report(options, rounds);
+        SelectionCost.Report(options.Workers, options.Cpus);
         return rounds.All(r => r.Complete) ? 0 : 1;
     }
 
