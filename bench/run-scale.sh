@@ -6,7 +6,7 @@
 # three. About 10 minutes on 2 cores.
 #
 #   bench/run-scale.sh [--workers 10,100,1000] [--pending 0,10000,100000] [--probes 200] [--rate 20] [--burst 600]
-#                      [--concurrency 32] [--warmup 100] [--cpus 2]
+#                      [--concurrency 32] [--warmup 100] [--cpus 4]
 #
 # It never starts or stops the shared infrastructure: if it does not answer, start it first (./bus up or infra/up.sh).
 #

@@ -6,12 +6,16 @@ using Bus.Bench.EndToEnd;
 namespace Bus.Bench.Scale;
 
 /// <summary>One round: so many simulated workers, so many jobs pending, and what the probes saw.</summary>
+/// <param name="Unfinished">Accepted probes not finished when the round gave up waiting for them.</param>
 /// <param name="AllocatedMs">Paced probes, submit to Allocated from the saga's timestamps, sorted.</param>
 /// <param name="PlaceMs">Paced probes, the time of their placement inside the scheduler's engine, sorted.</param>
 /// <param name="Cpu">CPU seconds per wall second during the measured window (1.0 is one core): scheduler, worker process.</param>
 public sealed record ScaleRound(
-    int Workers, int Pending, int Submitted, int Refused, bool Complete, double JobsPerSecond,
-    double[] AllocatedMs, double[] PlaceMs, SchedulerWindow Scheduler, (double Scheduler, double Worker) Cpu, string Load);
+    int Workers, int Pending, int Refused, int Unfinished, double JobsPerSecond,
+    double[] AllocatedMs, double[] PlaceMs, SchedulerWindow Scheduler, (double Scheduler, double Worker) Cpu, string Load)
+{
+    public bool Complete => Refused == 0 && Unfinished == 0;
+}
 
 /// <summary>
 /// The scale simulation (issue 6, point 3): how placement latency and throughput grow with the number of workers and
@@ -65,6 +69,8 @@ public static class ScaleBenchmark
                 var joined = Stopwatch.GetTimestamp();
                 await WaitForWorkers(driver.Http, workers, worker);
                 Console.Error.WriteLine($"{workers} simulated workers registered in {Stopwatch.GetElapsedTime(joined).TotalSeconds:F1} s");
+                // A new worker process (and, the first time, a new scheduler) runs cold: JIT tiers settle over the first thousands of jobs.
+                await WarmUp(driver, $"scale-w{workers}-start", options.Warmup * 10);
                 foreach (var pending in options.Pending)
                 {
                     await seed.GrowTo(pending);
@@ -90,31 +96,39 @@ public static class ScaleBenchmark
         StartedService scheduler, StartedService worker)
     {
         var run = $"scale-w{workers}-p{pending}";
-        await driver.Submit($"{run}-warmup", options.Warmup);
-        await driver.WaitFinished($"{run}-warmup", options.Warmup, Deadline(options.Warmup));
+        await WarmUp(driver, $"{run}-warmup", options.Warmup);
         timings.Take(); // the warm-up's
 
         var cpuBefore = (Cpu(scheduler), Cpu(worker));
         var started = Stopwatch.GetTimestamp();
         var refused = await driver.SubmitPaced($"{run}-paced", options.Probes, options.Rate);
-        var complete = await driver.WaitFinished($"{run}-paced", options.Probes - refused, Deadline(options.Probes));
+        await driver.WaitFinished($"{run}-paced", options.Probes - refused, Deadline(options.Probes));
         var burstRefused = await driver.Submit($"{run}-burst", options.Burst);
-        complete &= await driver.WaitFinished($"{run}-burst", options.Burst - burstRefused, Deadline(options.Burst));
+        await driver.WaitFinished($"{run}-burst", options.Burst - burstRefused, Deadline(options.Burst));
+        refused += burstRefused;
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         var window = timings.Take();
         var cpu = ((Cpu(scheduler) - cpuBefore.Item1) / seconds, (Cpu(worker) - cpuBefore.Item2) / seconds);
 
         var paced = await driver.Times($"{run}-paced");
-        var burst = (await driver.Times($"{run}-burst")).Where(j => j.Finished is not null).ToList();
+        var burstAll = await driver.Times($"{run}-burst");
+        var burst = burstAll.Where(j => j.Finished is not null).ToList();
+        var unfinished = paced.Concat(burstAll).Count(j => j.Finished is null);
         var throughput = burst.Count == 0 ? 0 : burst.Count / (burst.Max(j => j.Finished!.Value) - burst.Min(j => j.Submitted)).TotalSeconds;
         var allocated = paced.Where(j => j.Allocated is not null).Select(j => (j.Allocated!.Value - j.Submitted).TotalMilliseconds);
         var place = paced.Select(j => timings.Placed(j.JobId)).OfType<double>();
         var load = MachineInfo.LoadAverage().Split(' ')[0];
-        return new ScaleRound(workers, pending, options.Probes + options.Burst, refused + burstRefused, complete && refused + burstRefused == 0,
-            throughput, allocated.Order().ToArray(), place.Order().ToArray(), window, cpu, load);
+        return new ScaleRound(workers, pending, refused, unfinished, throughput, allocated.Order().ToArray(), place.Order().ToArray(), window, cpu, load);
     }
 
-    static TimeSpan Deadline(int jobs) => TimeSpan.FromSeconds(60 + jobs / 5.0);
+    static async Task WarmUp(JobDriver driver, string run, int count)
+    {
+        await driver.Submit(run, count);
+        await driver.WaitFinished(run, count, Deadline(count));
+    }
+
+    /// <summary>Long enough for the slowest round seen; a probe stranded in the pending queue is reported, not waited out.</summary>
+    static TimeSpan Deadline(int jobs) => TimeSpan.FromSeconds(30 + jobs / 10.0);
 
     static double Cpu(StartedService service) => service.Usage?.CpuSeconds ?? double.NaN;
 
@@ -134,8 +148,9 @@ public static class ScaleBenchmark
     static void Report(ScaleOptions options, IReadOnlyList<ScaleRound> rounds)
     {
         Console.WriteLine();
-        Console.WriteLine($"Each round: {options.Warmup} warm-up probes, then {options.Probes} noop probes at {options.Rate}/s (latency), " +
-                          $"then {options.Burst} from {options.Concurrency} clients at once (throughput).");
+        Console.WriteLine($"Each worker process: {options.Warmup * 10} warm-up probes. Each round: {options.Warmup} warm-up probes, " +
+                          $"then {options.Probes} noop probes at {options.Rate}/s (latency), then {options.Burst} from {options.Concurrency} " +
+                          "clients at once (throughput).");
         Console.WriteLine($"Pending jobs ask for {PendingSeed.Cpus} cpus, which no worker has ({options.Cpus} cpus each), so they stay pending.");
         Console.WriteLine();
         Console.WriteLine($"{"",17}{"burst",9}{"submit -> Allocated (ms)",28}{"Place() in scheduler (ms)",28}{"load",7}");
@@ -144,7 +159,7 @@ public static class ScaleBenchmark
             Console.WriteLine($"{r.Workers,7:N0}{r.Pending,10:N0}{r.JobsPerSecond,9:F1}" +
                               $"{P(r.AllocatedMs, 0.50),10:F1}{P(r.AllocatedMs, 0.95),9:F1}{P(r.AllocatedMs, 0.99),9:F1}" +
                               $"{P(r.PlaceMs, 0.50),10:F2}{P(r.PlaceMs, 0.95),9:F2}{P(r.PlaceMs, 0.99),9:F2}{r.Load,7}" +
-                              (r.Complete ? "" : $"  INCOMPLETE ({r.Refused} refused or unfinished)"));
+                              (r.Complete ? "" : $"  INCOMPLETE: {r.Unfinished} unfinished, {r.Refused} refused"));
 
         Console.WriteLine();
         Console.WriteLine("What the scheduler did in each round's measured window (paced and burst probes):");

@@ -22,15 +22,18 @@ public sealed record ScaleOptions
     /// <summary>Probes run first in each round and not counted, so JIT and connection pools have settled.</summary>
     public int Warmup { get; init; } = 100;
 
-    /// <summary>CPUs of each simulated worker, and its job slots.</summary>
-    public int Cpus { get; init; } = 2;
+    /// <summary>
+    /// CPUs of each simulated worker, and its job slots. Four, so that even 10 workers (40 slots) have room for a burst of
+    /// noop probes: the rounds then compare what the scheduler spends, not how big the cluster is.
+    /// </summary>
+    public int Cpus { get; init; } = 4;
 
     /// <summary>Where the services' logs and pid files go. Default: a new folder under the temp directory.</summary>
     public string? RunDirectory { get; init; }
 
     public const string Usage =
         "usage: Bus.Bench scale [--workers 10,100,1000] [--pending 0,10000,100000] [--probes 200] [--rate 20] [--burst 600] " +
-        "[--concurrency 32] [--warmup 100] [--cpus 2] [--run-dir DIR]";
+        "[--concurrency 32] [--warmup 100] [--cpus 4] [--run-dir DIR]";
 
     public static ScaleOptions Parse(string[] args) =>
         BenchArguments.Parse(args, new ScaleOptions(), Usage, (o, name, value) => name switch
