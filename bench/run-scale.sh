@@ -5,7 +5,7 @@
 # prefix of their own, on the running infrastructure (.state/env). At the end it stops them by pid and deletes all
 # three. About 10 minutes on 2 cores.
 #
-#   bench/run-scale.sh [--workers 10,100,1000] [--pending 0,10000,100000] [--probes 200] [--rate 20] [--burst 600]
+#   bench/run-scale.sh [--workers 10,100,1000] [--pending 0,10000,100000] [--probes 200] [--rate 20] [--burst 600] [--bursts 3]
 #                      [--concurrency 32] [--warmup 100] [--cpus 4]
 #
 # It never starts or stops the shared infrastructure: if it does not answer, start it first (./bus up or infra/up.sh).

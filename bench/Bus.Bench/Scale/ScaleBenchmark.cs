@@ -7,11 +7,12 @@ namespace Bus.Bench.Scale;
 
 /// <summary>One round: so many simulated workers, so many jobs pending, and what the probes saw.</summary>
 /// <param name="Unfinished">Accepted probes not finished when the round gave up waiting for them.</param>
+/// <param name="JobsPerSecond">Each burst's throughput, first submit to last finish, sorted.</param>
 /// <param name="AllocatedMs">Paced probes, submit to Allocated from the saga's timestamps, sorted.</param>
 /// <param name="PlaceMs">Paced probes, the time of their placement inside the scheduler's engine, sorted.</param>
 /// <param name="Cpu">CPU seconds per wall second during the measured window (1.0 is one core): scheduler, worker process.</param>
 public sealed record ScaleRound(
-    int Workers, int Pending, int Refused, int Unfinished, double JobsPerSecond,
+    int Workers, int Pending, int Refused, int Unfinished, double[] JobsPerSecond,
     double[] AllocatedMs, double[] PlaceMs, SchedulerWindow Scheduler, (double Scheduler, double Worker) Cpu, string Load)
 {
     public bool Complete => Refused == 0 && Unfinished == 0;
@@ -76,7 +77,7 @@ public static class ScaleBenchmark
                     await seed.GrowTo(pending);
                     var round = await Measure(options, workers, pending, driver, timings, scheduler, worker);
                     rounds.Add(round);
-                    Console.Error.WriteLine($"{workers} workers, {pending:N0} pending: {round.JobsPerSecond:F1} jobs/s, " +
+                    Console.Error.WriteLine($"{workers} workers, {pending:N0} pending: {Percentiles.Of(round.JobsPerSecond, 0.5):F1} jobs/s, " +
                         $"submit -> Allocated p50 {Percentiles.Of(round.AllocatedMs, 0.5):F1} ms" + (round.Complete ? "" : " (INCOMPLETE)"));
                     foreach (var service in new[] { scheduler, worker })
                         if (service.HasExited)
@@ -103,22 +104,33 @@ public static class ScaleBenchmark
         var started = Stopwatch.GetTimestamp();
         var refused = await driver.SubmitPaced($"{run}-paced", options.Probes, options.Rate);
         await driver.WaitFinished($"{run}-paced", options.Probes - refused, Deadline(options.Probes));
-        var burstRefused = await driver.Submit($"{run}-burst", options.Burst);
-        await driver.WaitFinished($"{run}-burst", options.Burst - burstRefused, Deadline(options.Burst));
-        refused += burstRefused;
+        for (var i = 0; i < options.Bursts; i++)
+        {
+            var burstRefused = await driver.Submit($"{run}-burst{i}", options.Burst);
+            await driver.WaitFinished($"{run}-burst{i}", options.Burst - burstRefused, Deadline(options.Burst));
+            refused += burstRefused;
+        }
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         var window = timings.Take();
         var cpu = ((Cpu(scheduler) - cpuBefore.Item1) / seconds, (Cpu(worker) - cpuBefore.Item2) / seconds);
 
         var paced = await driver.Times($"{run}-paced");
-        var burstAll = await driver.Times($"{run}-burst");
-        var burst = burstAll.Where(j => j.Finished is not null).ToList();
-        var unfinished = paced.Concat(burstAll).Count(j => j.Finished is null);
-        var throughput = burst.Count == 0 ? 0 : burst.Count / (burst.Max(j => j.Finished!.Value) - burst.Min(j => j.Submitted)).TotalSeconds;
+        var bursts = new List<IReadOnlyList<JobTimes>>();
+        for (var i = 0; i < options.Bursts; i++)
+            bursts.Add(await driver.Times($"{run}-burst{i}"));
+        var unfinished = paced.Concat(bursts.SelectMany(b => b)).Count(j => j.Finished is null);
+        var throughput = bursts.Select(Throughput).Order().ToArray();
         var allocated = paced.Where(j => j.Allocated is not null).Select(j => (j.Allocated!.Value - j.Submitted).TotalMilliseconds);
         var place = paced.Select(j => timings.Placed(j.JobId)).OfType<double>();
         var load = MachineInfo.LoadAverage().Split(' ')[0];
         return new ScaleRound(workers, pending, refused, unfinished, throughput, allocated.Order().ToArray(), place.Order().ToArray(), window, cpu, load);
+    }
+
+    /// <summary>Jobs finished per second, from the first submit to the last finish.</summary>
+    static double Throughput(IReadOnlyList<JobTimes> jobs)
+    {
+        var done = jobs.Where(j => j.Finished is not null).ToList();
+        return done.Count == 0 ? 0 : done.Count / (done.Max(j => j.Finished!.Value) - done.Min(j => j.Submitted)).TotalSeconds;
     }
 
     static async Task WarmUp(JobDriver driver, string run, int count)
@@ -149,30 +161,33 @@ public static class ScaleBenchmark
     {
         Console.WriteLine();
         Console.WriteLine($"Each worker process: {options.Warmup * 10} warm-up probes. Each round: {options.Warmup} warm-up probes, " +
-                          $"then {options.Probes} noop probes at {options.Rate}/s (latency), then {options.Burst} from {options.Concurrency} " +
-                          "clients at once (throughput).");
+                          $"then {options.Probes} noop probes at {options.Rate}/s (latency),");
+        Console.WriteLine($"then {options.Bursts} bursts of {options.Burst} from {options.Concurrency} clients at once " +
+                          "(throughput, first submit to last finish: the median burst, and the range).");
         Console.WriteLine($"Pending jobs ask for {PendingSeed.Cpus} cpus, which no worker has ({options.Cpus} cpus each), so they stay pending.");
         Console.WriteLine();
-        Console.WriteLine($"{"",17}{"burst",9}{"submit -> Allocated (ms)",28}{"Place() in scheduler (ms)",28}{"load",7}");
-        Console.WriteLine($"{"workers",7}{"pending",10}{"jobs/s",9}{"p50",10}{"p95",9}{"p99",9}{"p50",10}{"p95",9}{"p99",9}{"1 min",7}");
+        Console.WriteLine($"{"",17}{"bursts, jobs/s",20}{"submit -> Allocated (ms)",28}{"Place() in scheduler (ms)",28}{"load",7}");
+        Console.WriteLine($"{"workers",7}{"pending",10}{"median",9}{"range",11}{"p50",10}{"p95",9}{"p99",9}{"p50",10}{"p95",9}{"p99",9}{"1 min",7}");
         foreach (var r in rounds)
-            Console.WriteLine($"{r.Workers,7:N0}{r.Pending,10:N0}{r.JobsPerSecond,9:F1}" +
+            Console.WriteLine($"{r.Workers,7:N0}{r.Pending,10:N0}{P(r.JobsPerSecond, 0.5),9:F1}{$"{r.JobsPerSecond[0]:F0}-{r.JobsPerSecond[^1]:F0}",11}" +
                               $"{P(r.AllocatedMs, 0.50),10:F1}{P(r.AllocatedMs, 0.95),9:F1}{P(r.AllocatedMs, 0.99),9:F1}" +
                               $"{P(r.PlaceMs, 0.50),10:F2}{P(r.PlaceMs, 0.95),9:F2}{P(r.PlaceMs, 0.99),9:F2}{r.Load,7}" +
                               (r.Complete ? "" : $"  INCOMPLETE: {r.Unfinished} unfinished, {r.Refused} refused"));
 
         Console.WriteLine();
         Console.WriteLine("What the scheduler did in each round's measured window (paced and burst probes):");
-        Console.WriteLine($"{"",17}{"pending reads: event pass",27}{"periodic pass",22}{"placements, no room",22}{"cpu, cores",17}");
-        Console.WriteLine($"{"workers",7}{"pending",10}{"n",7}{"p50 ms",10}{"p99 ms",10}{"n",5}{"p50 ms",9}{"max ms",8}" +
-                          $"{"n",8}{"p50 ms",9}{"p99 ms",9}{"scheduler",11}{"worker",7}");
+        Console.WriteLine($"{"",17}{"pending reads: event pass",26}{"periodic pass",21}{"no-room placements",20}" +
+                          $"{"snapshot builds",22}{"cpu, cores",17}");
+        Console.WriteLine($"{"workers",7}{"pending",10}{"n",6}{"p50 ms",10}{"p99 ms",10}{"n",4}{"p50 ms",9}{"max ms",8}" +
+                          $"{"n",5}{"p50 ms",8}{"p99 ms",8}{"n",5}{"p50 ms",8}{"p99 ms",8}{"scheduler",11}{"worker",7}");
         foreach (var r in rounds)
         {
             var s = r.Scheduler;
             Console.WriteLine($"{r.Workers,7:N0}{r.Pending,10:N0}" +
-                              $"{s.EventReads.Length,7}{P(s.EventReads, 0.50),10:F2}{P(s.EventReads, 0.99),10:F2}" +
-                              $"{s.PeriodicReads.Length,5}{P(s.PeriodicReads, 0.50),9:F2}{Max(s.PeriodicReads),8:F2}" +
-                              $"{s.NoRoom.Length,8}{P(s.NoRoom, 0.50),9:F2}{P(s.NoRoom, 0.99),9:F2}" +
+                              $"{s.EventReads.Length,6}{P(s.EventReads, 0.50),10:F2}{P(s.EventReads, 0.99),10:F2}" +
+                              $"{s.PeriodicReads.Length,4}{P(s.PeriodicReads, 0.50),9:F2}{Max(s.PeriodicReads),8:F2}" +
+                              $"{s.NoRoom.Length,5}{P(s.NoRoom, 0.50),8:F2}{P(s.NoRoom, 0.99),8:F2}" +
+                              $"{s.SnapshotBuilds.Length,5}{P(s.SnapshotBuilds, 0.50),8:F2}{P(s.SnapshotBuilds, 0.99),8:F2}" +
                               $"{r.Cpu.Scheduler,11:F2}{r.Cpu.Worker,7:F2}");
         }
     }

@@ -17,6 +17,9 @@ public sealed record ScaleOptions
     /// <summary>Probes then submitted as fast as <see cref="Concurrency"/> clients can, for throughput.</summary>
     public int Burst { get; init; } = 600;
 
+    /// <summary>Bursts per round; the table shows the median throughput and the range, as one burst lasts only seconds.</summary>
+    public int Bursts { get; init; } = 3;
+
     public int Concurrency { get; init; } = 32;
 
     /// <summary>Probes run first in each round and not counted, so JIT and connection pools have settled.</summary>
@@ -32,7 +35,7 @@ public sealed record ScaleOptions
     public string? RunDirectory { get; init; }
 
     public const string Usage =
-        "usage: Bus.Bench scale [--workers 10,100,1000] [--pending 0,10000,100000] [--probes 200] [--rate 20] [--burst 600] " +
+        "usage: Bus.Bench scale [--workers 10,100,1000] [--pending 0,10000,100000] [--probes 200] [--rate 20] [--burst 600] [--bursts 3] " +
         "[--concurrency 32] [--warmup 100] [--cpus 4] [--run-dir DIR]";
 
     public static ScaleOptions Parse(string[] args) =>
@@ -43,6 +46,7 @@ public sealed record ScaleOptions
             "--probes" => o with { Probes = BenchArguments.Positive(name, value) },
             "--rate" => o with { Rate = BenchArguments.Positive(name, value) },
             "--burst" => o with { Burst = BenchArguments.Positive(name, value) },
+            "--bursts" => o with { Bursts = BenchArguments.Positive(name, value) },
             "--concurrency" => o with { Concurrency = BenchArguments.Positive(name, value) },
             "--warmup" => o with { Warmup = BenchArguments.Positive(name, value) },
             "--cpus" => o with { Cpus = BenchArguments.Positive(name, value) },
@@ -52,5 +56,5 @@ public sealed record ScaleOptions
 
     public override string ToString() =>
         $"--workers {string.Join(',', Workers)} --pending {string.Join(',', Pending)} --probes {Probes} --rate {Rate} " +
-        $"--burst {Burst} --concurrency {Concurrency} --warmup {Warmup} --cpus {Cpus}";
+        $"--burst {Burst} --bursts {Bursts} --concurrency {Concurrency} --warmup {Warmup} --cpus {Cpus}";
 }

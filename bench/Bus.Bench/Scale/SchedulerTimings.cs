@@ -8,18 +8,20 @@ namespace Bus.Bench.Scale;
 /// <param name="NoRoom">Placements that found no worker for the job (the backlog offered by the periodic pass), in ms.</param>
 /// <param name="EventReads">Reads of the pending queue by event passes (a job ended or a worker joined), in ms.</param>
 /// <param name="PeriodicReads">Reads of the head of the pending queue by the periodic pass, in ms.</param>
-public sealed record SchedulerWindow(double[] NoRoom, double[] EventReads, double[] PeriodicReads);
+/// <param name="SnapshotBuilds">Builds of the placement snapshot (every live worker read from Redis), in ms.</param>
+public sealed record SchedulerWindow(double[] NoRoom, double[] EventReads, double[] PeriodicReads, double[] SnapshotBuilds);
 
 /// <summary>
-/// The scheduler's own timings, read from the debug lines <c>PlacementEngine.Place</c> and <c>PendingJobDispatcher</c>
-/// write when <c>Bus.Scheduler.Placement</c> logs at Debug: each placement's time inside the engine, without the saga
-/// around it, and each read of the pending queue.
+/// The scheduler's own timings, read from the debug lines <c>PlacementEngine.Place</c>, <c>PendingJobDispatcher</c> and
+/// <c>PlacementSnapshots</c> write when <c>Bus.Scheduler.Placement</c> logs at Debug: each placement's time inside the
+/// engine, without the saga around it, each read of the pending queue, and each build of the placement snapshot.
 /// </summary>
 public sealed partial class SchedulerTimings
 {
     readonly ConcurrentDictionary<Guid, double> _placed = new();
     readonly ConcurrentQueue<double> _noRoom = new();
     readonly ConcurrentQueue<(string Pass, double Ms)> _reads = new();
+    readonly ConcurrentQueue<double> _snapshots = new();
 
     /// <summary>The settings that make the scheduler write the lines, one per line, as this class parses them.</summary>
     public static IEnumerable<(string Key, string Value)> Settings =>
@@ -44,6 +46,10 @@ public sealed partial class SchedulerTimings
         {
             _reads.Enqueue((read.Groups["pass"].Value, Milliseconds(read)));
         }
+        else if (SnapshotBuild().Match(line) is { Success: true } build)
+        {
+            _snapshots.Enqueue(Milliseconds(build));
+        }
     }
 
     /// <summary>How long placing the job took in the engine, for the attempt that was placed; null if no line said.</summary>
@@ -57,7 +63,8 @@ public sealed partial class SchedulerTimings
         return new SchedulerWindow(
             noRoom.Order().ToArray(),
             reads.Where(r => r.Pass == "event").Select(r => r.Ms).Order().ToArray(),
-            reads.Where(r => r.Pass == "periodic").Select(r => r.Ms).Order().ToArray());
+            reads.Where(r => r.Pass == "periodic").Select(r => r.Ms).Order().ToArray(),
+            Drain(_snapshots).Order().ToArray());
     }
 
     static List<T> Drain<T>(ConcurrentQueue<T> queue)
@@ -75,4 +82,7 @@ public sealed partial class SchedulerTimings
 
     [GeneratedRegex(@"Pending read \((?<pass>\w+) pass\): \d+ jobs in (?<ms>[0-9.]+) ms")]
     private static partial Regex PendingRead();
+
+    [GeneratedRegex(@"Snapshot of \d+ workers built in (?<ms>[0-9.]+) ms")]
+    private static partial Regex SnapshotBuild();
 }
