@@ -27,6 +27,10 @@ public static class Percentiles
         return Summarize(ticks);
     }
 
+    /// <summary>The nearest-rank percentile <paramref name="p"/> (0 to 1) of values sorted ascending; NaN when there are none.</summary>
+    public static double Of(IReadOnlyList<double> sorted, double p) =>
+        sorted.Count == 0 ? double.NaN : sorted[Math.Max(0, (int)Math.Ceiling(p * sorted.Count) - 1)];
+
     static long At(long[] sorted, double p) => sorted[Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
     static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;

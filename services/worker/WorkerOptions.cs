@@ -1,3 +1,6 @@
+using Bus.Contracts;
+using Bus.Infrastructure.Redis;
+
 namespace Bus.Worker;
 
 /// <summary>What this worker offers and how it keeps its registration alive. Bound from the <c>Worker</c> section.</summary>
@@ -57,5 +60,24 @@ public sealed class WorkerOptions
     /// <summary>How much of a job's combined stdout and stderr is kept, from the end. Default 64 KiB.</summary>
     public int OutputTailBytes { get; set; } = 64 * 1024;
 
+    /// <summary>
+    /// Scale simulation, for benchmarks (issue 6): when above 0, this process is not a worker itself but hosts this
+    /// many simulated workers, <c>{Id}-0001</c>, <c>{Id}-0002</c>, ... Each is a worker to the rest of the system: it
+    /// registers and heartbeats on its own (heartbeats spread over <see cref="HeartbeatInterval"/>), has its own queue,
+    /// and has the size this section gives (<see cref="Cpus"/>, <see cref="MemoryMb"/>, <see cref="Gpus"/>, the slot
+    /// limit) and its <see cref="Languages"/>. They offer only <c>noop</c>, whatever <see cref="Services"/> says; they
+    /// take no drain and skip startup recovery. <c>--simulate N</c> on the command line sets it. Default 0; at most
+    /// 2,000, because each worker's queue is consumed on its own RabbitMQ channel and a connection has 2,047.
+    /// </summary>
+    public int Simulate { get; set; }
+
     public int SlotLimit => MaxConcurrentJobs ?? Cpus;
+
+    /// <summary>Command-line shorthands: <c>--simulate 500</c> is <c>--Worker:Simulate 500</c>.</summary>
+    public static IDictionary<string, string> CommandLineSwitches { get; } =
+        new Dictionary<string, string> { ["--simulate"] = $"{Section}:{nameof(Simulate)}" };
+
+    /// <summary>What this worker registers as, with its current status.</summary>
+    public WorkerRegistration Registration(string status) =>
+        new(Id, new ResourceVector(Cpus, MemoryMb, Gpus), SlotLimit, Services, Languages, status);
 }

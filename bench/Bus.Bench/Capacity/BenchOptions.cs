@@ -3,8 +3,7 @@ using System.Globalization;
 namespace Bus.Bench.Capacity;
 
 /// <summary>
-/// What to measure and how much. Plain <c>--name value</c> pairs: System.CommandLine is not in the repo's
-/// central package list, and seven numbers do not need a parser library.
+/// What to measure and how much, as <c>--name value</c> pairs (<see cref="BenchArguments"/>).
 /// </summary>
 public sealed record BenchOptions
 {
@@ -34,31 +33,19 @@ public sealed record BenchOptions
 
     public static BenchOptions Parse(string[] args)
     {
-        var options = new BenchOptions();
-        for (var i = 0; i < args.Length; i += 2)
+        var options = BenchArguments.Parse(args, new BenchOptions(), Usage, (o, name, value) => name switch
         {
-            if (i + 1 >= args.Length)
-                throw new ArgumentException($"{args[i]} needs a value\n{Usage}");
-            var value = args[i + 1];
-            options = args[i] switch
-            {
-                "--tasks" => options with { Tasks = Positive(args[i], value) },
-                "--ops" => options with { Ops = Positive(args[i], value) },
-                "--warmup" => options with { WarmupOps = Positive(args[i], value) },
-                "--workers" => options with { Workers = Positive(args[i], value) },
-                "--rows" => options with { Rows = Positive(args[i], value) },
-                "--unreleased" => options with { Unreleased = double.Parse(value, CultureInfo.InvariantCulture) },
-                "--runs" => options with { Runs = Positive(args[i], value) },
-                _ => throw new ArgumentException($"unknown option {args[i]}\n{Usage}"),
-            };
-        }
+            "--tasks" => o with { Tasks = BenchArguments.Positive(name, value) },
+            "--ops" => o with { Ops = BenchArguments.Positive(name, value) },
+            "--warmup" => o with { WarmupOps = BenchArguments.Positive(name, value) },
+            "--workers" => o with { Workers = BenchArguments.Positive(name, value) },
+            "--rows" => o with { Rows = BenchArguments.Positive(name, value) },
+            "--unreleased" => o with { Unreleased = double.Parse(value, CultureInfo.InvariantCulture) },
+            "--runs" => o with { Runs = BenchArguments.Positive(name, value) },
+            _ => null,
+        });
         if (options.Unreleased is <= 0 or > 1)
             throw new ArgumentException("--unreleased must be in (0, 1]");
         return options;
     }
-
-    static int Positive(string name, string value) =>
-        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0
-            ? n
-            : throw new ArgumentException($"{name} needs a positive whole number, not '{value}'");
 }

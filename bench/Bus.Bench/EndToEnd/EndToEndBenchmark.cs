@@ -46,7 +46,7 @@ public static class EndToEndBenchmark
 
         Console.Error.WriteLine($"measuring {options.Jobs} {options.Service} jobs ...");
         Console.WriteLine($"load:    {MachineInfo.LoadAverage()} at start (1/5/15 min)");
-        var refused = await driver.Submit(run, options.Jobs);
+        var refused = options.Rate > 0 ? await driver.SubmitPaced(run, options.Jobs, options.Rate) : await driver.Submit(run, options.Jobs);
         var finished = await driver.WaitFinished(run, options.Jobs - refused, TimeSpan.FromSeconds(120 + options.Jobs / 20.0));
         await stopSampling.CancelAsync();
         await sampling;
@@ -98,7 +98,6 @@ public static class EndToEndBenchmark
         var ms = durations.Select(d => d.TotalMilliseconds).Order().ToArray();
         if (ms.Length == 0)
             return;
-        double At(double p) => ms[Math.Max(0, (int)Math.Ceiling(p * ms.Length) - 1)];
-        Console.WriteLine($"{name,-28}{At(0.50),10:F1}{At(0.95),10:F1}{At(0.99),10:F1}{ms[^1],10:F1}");
+        Console.WriteLine($"{name,-28}{Percentiles.Of(ms, 0.50),10:F1}{Percentiles.Of(ms, 0.95),10:F1}{Percentiles.Of(ms, 0.99),10:F1}{ms[^1],10:F1}");
     }
 }

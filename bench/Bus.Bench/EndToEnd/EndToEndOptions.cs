@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Bus.Bench.EndToEnd;
 
 /// <summary>How the end-to-end benchmark drives the running system. Plain <c>--name value</c> pairs.</summary>
@@ -27,31 +25,16 @@ public sealed record EndToEndOptions
     public const string Usage =
         "usage: Bus.Bench end-to-end [--jobs 2000] [--concurrency 32] [--service noop|shell] [--warmup 300] [--rate JOBS_PER_S] [--gateway URL] [--key KEY]";
 
-    public static EndToEndOptions Parse(string[] args)
-    {
-        var options = new EndToEndOptions();
-        for (var i = 0; i < args.Length; i += 2)
+    public static EndToEndOptions Parse(string[] args) =>
+        BenchArguments.Parse(args, new EndToEndOptions(), Usage, (o, name, value) => name switch
         {
-            if (i + 1 >= args.Length)
-                throw new ArgumentException($"{args[i]} needs a value\n{Usage}");
-            var value = args[i + 1];
-            options = args[i] switch
-            {
-                "--jobs" => options with { Jobs = Positive(args[i], value) },
-                "--concurrency" => options with { Concurrency = Positive(args[i], value) },
-                "--service" when value is "noop" or "shell" => options with { Service = value },
-                "--warmup" => options with { Warmup = Positive(args[i], value) },
-                "--rate" => options with { Rate = Positive(args[i], value) },
-                "--gateway" => options with { Gateway = value },
-                "--key" => options with { ApiKey = value },
-                _ => throw new ArgumentException($"unknown option or value: {args[i]} {value}\n{Usage}"),
-            };
-        }
-        return options;
-    }
-
-    static int Positive(string name, string value) =>
-        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0
-            ? n
-            : throw new ArgumentException($"{name} needs a positive whole number, not '{value}'");
+            "--jobs" => o with { Jobs = BenchArguments.Positive(name, value) },
+            "--concurrency" => o with { Concurrency = BenchArguments.Positive(name, value) },
+            "--service" when value is "noop" or "shell" => o with { Service = value },
+            "--warmup" => o with { Warmup = BenchArguments.Positive(name, value) },
+            "--rate" => o with { Rate = BenchArguments.Positive(name, value) },
+            "--gateway" => o with { Gateway = value },
+            "--key" => o with { ApiKey = value },
+            _ => null,
+        });
 }

@@ -1,45 +1,73 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using Npgsql;
 
 namespace Bus.Bench.EndToEnd;
 
 /// <summary>One job's life as the saga recorded it.</summary>
-public sealed record JobTimes(string State, int Attempt, DateTimeOffset Submitted, DateTimeOffset? Allocated, DateTimeOffset? Started, DateTimeOffset? Finished);
+public sealed record JobTimes(
+    Guid JobId, string State, int Attempt, DateTimeOffset Submitted, DateTimeOffset? Allocated, DateTimeOffset? Started, DateTimeOffset? Finished);
 
 /// <summary>
-/// Submits jobs over the public HTTP API, as fast as the gateway accepts them or at a fixed rate, then waits for the saga to record
-/// them all finished. Timings come from the saga's own timestamps in PostgreSQL, not from polling the API.
+/// Submits jobs over the public HTTP API as fast as the gateway accepts them, then waits for the saga to record
+/// them all finished. Timings come from the saga's own timestamps in PostgreSQL, not from polling the API. The jobs
+/// of a run are read by the ids the gateway answered with (primary-key lookups), so however big the <c>jobs</c> table
+/// grows, watching a run costs the database next to nothing.
 /// </summary>
 public sealed class JobDriver(EndToEndOptions options, NpgsqlDataSource database) : IDisposable
 {
     readonly HttpClient _http = CreateClient(options);
+    readonly ConcurrentDictionary<string, ConcurrentBag<Guid>> _accepted = new();
 
     /// <summary>Submits <paramref name="count"/> jobs whose request ids start with <paramref name="run"/>; returns the refusals.</summary>
     public async Task<int> Submit(string run, int count)
     {
         var next = -1;
         var refused = 0;
-        var command = options.Service == "shell" ? new[] { "/bin/true" } : null;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(async _ =>
         {
             int i;
             while ((i = Interlocked.Increment(ref next)) < count)
-            {
-                // With a rate, job i goes at i / rate seconds (an open loop: a slow system does not slow the arrivals,
-                // as long as fewer than Concurrency submissions are in flight).
-                if (options.Rate > 0 && TimeSpan.FromSeconds(i / (double)options.Rate) - clock.Elapsed is { Ticks: > 0 } wait)
-                    await Task.Delay(wait);
-                var response = await _http.PostAsJsonAsync("/api/v1/jobs",
-                    new { requestId = $"{run}-{i}", service = options.Service, command });
-                if (response.StatusCode != HttpStatusCode.Accepted)
+                if (!await SubmitOne(run, i))
                     Interlocked.Increment(ref refused);
-            }
         }));
         return refused;
     }
+
+    /// <summary>
+    /// As <see cref="Submit"/>, but the i-th job is sent i / <paramref name="perSecond"/> seconds after the first, whether or
+    /// not earlier ones were answered: a steady arrival rate, so latencies are not queueing behind a burst.
+    /// </summary>
+    public async Task<int> SubmitPaced(string run, int count, double perSecond)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var sends = new List<Task<bool>>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var due = TimeSpan.FromSeconds(i / perSecond) - Stopwatch.GetElapsedTime(start);
+            if (due > TimeSpan.Zero)
+                await Task.Delay(due);
+            sends.Add(SubmitOne(run, i));
+        }
+        return (await Task.WhenAll(sends)).Count(accepted => !accepted);
+    }
+
+    async Task<bool> SubmitOne(string run, int i)
+    {
+        var command = options.Service == "shell" ? new[] { "/bin/true" } : null;
+        var response = await _http.PostAsJsonAsync("/api/v1/jobs", new { requestId = $"{run}-{i}", service = options.Service, command });
+        if (response.StatusCode != HttpStatusCode.Accepted)
+            return false;
+        var jobId = (await response.Content.ReadFromJsonAsync<JsonObject>())!["jobId"]!.GetValue<Guid>();
+        _accepted.GetOrAdd(run, _ => []).Add(jobId);
+        return true;
+    }
+
+    Guid[] Accepted(string run) => _accepted.TryGetValue(run, out var ids) ? ids.ToArray() : [];
 
     /// <summary>Waits until every job of the run has finished, or the deadline passes.</summary>
     public async Task<bool> WaitFinished(string run, int count, TimeSpan timeout)
@@ -48,8 +76,8 @@ public sealed class JobDriver(EndToEndOptions options, NpgsqlDataSource database
         while (DateTime.UtcNow < deadline)
         {
             await using var command = database.CreateCommand(
-                "SELECT count(*) FROM jobs WHERE request_id LIKE $1 AND current_state IN ('Completed', 'Failed', 'Cancelled', 'TimedOut')");
-            command.Parameters.AddWithValue(run + "-%");
+                "SELECT count(*) FROM jobs WHERE job_id = ANY($1) AND current_state IN ('Completed', 'Failed', 'Cancelled', 'TimedOut')");
+            command.Parameters.AddWithValue(Accepted(run));
             if ((long)(await command.ExecuteScalarAsync())! >= count)
                 return true;
             await Task.Delay(250);
@@ -60,13 +88,13 @@ public sealed class JobDriver(EndToEndOptions options, NpgsqlDataSource database
     public async Task<IReadOnlyList<JobTimes>> Times(string run)
     {
         await using var command = database.CreateCommand(
-            "SELECT current_state, attempt, submitted_at, allocated_at, started_at, finished_at FROM jobs WHERE request_id LIKE $1");
-        command.Parameters.AddWithValue(run + "-%");
+            "SELECT job_id, current_state, attempt, submitted_at, allocated_at, started_at, finished_at FROM jobs WHERE job_id = ANY($1)");
+        command.Parameters.AddWithValue(Accepted(run));
         var times = new List<JobTimes>();
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
-            times.Add(new JobTimes(reader.GetString(0), reader.GetInt32(1), reader.GetFieldValue<DateTimeOffset>(2),
-                Optional(reader, 3), Optional(reader, 4), Optional(reader, 5)));
+            times.Add(new JobTimes(reader.GetGuid(0), reader.GetString(1), reader.GetInt32(2), reader.GetFieldValue<DateTimeOffset>(3),
+                Optional(reader, 4), Optional(reader, 5), Optional(reader, 6)));
         return times;
     }
 

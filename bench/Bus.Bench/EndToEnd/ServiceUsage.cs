@@ -27,6 +27,9 @@ public sealed record ServiceUsage(string Name, double CpuSeconds, double PeakMem
         return services.Concat(infrastructure).OfType<ServiceUsage>().ToList();
     }
 
+    /// <summary>One process by its pid, or null when it no longer runs.</summary>
+    public static ServiceUsage? Of(string name, int pid) => ReadOne(name, pid.ToString(), withChildren: false);
+
     static string? PidIn(string file) => File.Exists(file) ? File.ReadLines(file).FirstOrDefault()?.Trim() : null;
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Bus.Infrastructure.Data;
 using Bus.Infrastructure.Redis;
 using Microsoft.Extensions.Options;
@@ -51,8 +52,12 @@ public sealed class PlacementSnapshots(
             // A build that started after notBefore may have finished while this caller waited its turn.
             if (_current is { } current && current.TakenAt >= notBefore)
                 return current;
+            var started = Stopwatch.GetTimestamp();
             var built = await Build();
             _current = built;
+            // What the live-worker view costs as the fleet grows: the scale benchmark reads these lines.
+            logger.LogDebug("Snapshot of {Count} workers built in {Milliseconds:F3} ms", built.Workers.Count,
+                Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return built;
         }
         finally

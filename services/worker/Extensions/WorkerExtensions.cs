@@ -4,6 +4,7 @@ using Bus.Worker.Consumers;
 using Bus.Worker.Execution;
 using Bus.Worker.Recovery;
 using Bus.Worker.Registration;
+using Bus.Worker.Simulation;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -22,6 +23,8 @@ public static class WorkerExtensions
             .Validate(o => o.Services.Length > 0, "Worker:Services must name at least one service")
             .Validate(o => o.RegistrationTtl >= o.HeartbeatInterval * 1.5,
                 "Worker:RegistrationTtl must be at least 1.5 times Worker:HeartbeatInterval, or a live worker would flicker out")
+            .Validate(o => o.Simulate is >= 0 and <= 2000 && (o.Simulate == 0 || o.Id.Length <= 59),
+                "Worker:Simulate must be 0 to 2000, and a simulating process's Worker:Id at most 59 characters (its workers add -NNNN)")
             .ValidateOnStart();
 
         builder.AddCapacity();
@@ -31,6 +34,7 @@ public static class WorkerExtensions
         builder.Services.AddSingleton<WorkerLifecycle>();
 
         var workerId = builder.Configuration[$"{WorkerOptions.Section}:{nameof(WorkerOptions.Id)}"] ?? new WorkerOptions().Id;
+        var simulate = builder.Configuration.GetValue($"{WorkerOptions.Section}:{nameof(WorkerOptions.Simulate)}", 0);
         builder.AddBus(
             x =>
             {
@@ -38,7 +42,7 @@ public static class WorkerExtensions
                 x.AddConsumer<StopJobConsumer>().ExcludeFromConfigureEndpoints();
                 x.AddConsumer<DrainWorkerConsumer>().ExcludeFromConfigureEndpoints();
             },
-            (context, cfg) => cfg.ReceiveEndpoint(QueueNames.Worker(workerId), e =>
+            simulate > 0 ? null : (context, cfg) => cfg.ReceiveEndpoint(QueueNames.Worker(workerId), e =>
             {
                 e.ConfigureConsumer<RunJobConsumer>(context);
                 e.ConfigureConsumer<StopJobConsumer>(context);
@@ -53,6 +57,14 @@ public static class WorkerExtensions
         builder.Services.AddSingleton<IRecoveryStrategy, KillLeftoverProcess>();
         builder.Services.AddSingleton<IRecoveryStrategy, TimeOutOverdueAttempt>();
         builder.Services.AddSingleton<IRecoveryStrategy, FailLostAttempt>();
+
+        if (simulate > 0)
+        {
+            // Many simulated workers instead of this one (issue 6): no queue, registration or recovery of its own.
+            // After the bus, which it connects their endpoints to, and stopped before it.
+            builder.Services.AddHostedService<SimulatedWorkers>();
+            return builder;
+        }
 
         // After the bus, because recovery publishes, and because hosted services stop in reverse order: the
         // registrar drains the worker and its jobs report their ends while the bus still runs. Recovery runs

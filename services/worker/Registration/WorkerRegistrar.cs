@@ -24,13 +24,7 @@ public sealed class WorkerRegistrar(
 {
     readonly WorkerOptions _options = options.Value;
 
-    WorkerRegistration Registration => new(
-        _options.Id,
-        new ResourceVector(_options.Cpus, _options.MemoryMb, _options.Gpus),
-        _options.SlotLimit,
-        _options.Services,
-        _options.Languages,
-        lifecycle.Status);
+    WorkerRegistration Registration => _options.Registration(lifecycle.Status);
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
