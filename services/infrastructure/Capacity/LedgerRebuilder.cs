@@ -21,12 +21,15 @@ public sealed class LedgerRebuilder(NpgsqlDataSource dataSource, CapacityLedger 
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
         long epoch;
-        await using (var locked = new NpgsqlCommand("SELECT redis_epoch FROM workers WHERE worker_id = $1 FOR UPDATE", connection, transaction))
+        // A fresh number from the sequence, never current + 1: if this transaction does not commit, the epoch it wrote
+        // to Redis must never become current for other rows (a sequence does not hand a number out twice).
+        await using (var locked = new NpgsqlCommand(
+            "SELECT nextval('redis_epoch_seq') FROM workers WHERE worker_id = $1 FOR UPDATE", connection, transaction))
         {
             locked.Parameters.AddWithValue(workerId);
-            if (await locked.ExecuteScalarAsync(cancellationToken) is not long current)
+            if (await locked.ExecuteScalarAsync(cancellationToken) is not long next)
                 return false;
-            epoch = current + 1;
+            epoch = next;
         }
 
         var truth = new List<Reservation>();
@@ -41,8 +44,8 @@ public sealed class LedgerRebuilder(NpgsqlDataSource dataSource, CapacityLedger 
                     new ResourceVector(reader.GetInt32(2), reader.GetInt32(3), reader.GetInt32(4))));
         }
 
-        // Redis first: if the commit then fails, Redis carries an epoch the database never reached, which only means
-        // the next record is refused and the worker is rebuilt again.
+        // Redis first: if the commit then fails, Redis carries an epoch the database never reaches, so the next record
+        // is refused and the worker is rebuilt again.
         var wrong = await ledger.Rebuild(workerId, truth, epoch);
         await using (var stamp = new NpgsqlCommand("UPDATE workers SET redis_epoch = $2 WHERE worker_id = $1", connection, transaction))
         {

@@ -22,13 +22,14 @@ public sealed class AllocationStore(NpgsqlDataSource dataSource)
     /// only Redis counters, and passes); otherwise null is returned and nothing is written: since those counters were
     /// read, a reservation was taken on the database alone or the counters were rebuilt, so they may undercount.
     /// The worker row is share-locked until the insert commits, so a database reservation or a rebuild, which lock it
-    /// for update, sees this row or runs wholly before it.
+    /// for update, sees this row or runs wholly before it. MATERIALIZED keeps the lock ahead of the epoch check: an
+    /// inlined CTE would let the planner filter on the snapshot's epoch first and skip the lock when it matched.
     /// </para>
     /// </summary>
     public async Task<string?> Record(Guid jobId, int attempt, string workerId, ResourceVector resources, DateTimeOffset at, long? redisEpoch)
     {
         await using var command = dataSource.CreateCommand("""
-            WITH worker AS (
+            WITH worker AS MATERIALIZED (
                 SELECT redis_epoch FROM workers WHERE worker_id = $3 FOR KEY SHARE),
             inserted AS (
                 INSERT INTO resource_allocations (job_id, attempt, worker_id, cpus, memory_mb, gpus, allocated_at)

@@ -71,7 +71,7 @@ public sealed class DatabaseLedger(NpgsqlDataSource dataSource)
                 VALUES ($1, $2, $3, $4, $5, $6, $7)
                 ON CONFLICT (job_id, attempt) DO NOTHING
                 RETURNING worker_id)
-            UPDATE workers SET redis_epoch = redis_epoch + 1
+            UPDATE workers SET redis_epoch = nextval('redis_epoch_seq')
             WHERE worker_id = $3 AND EXISTS (SELECT FROM inserted)
             """, connection, transaction))
         {

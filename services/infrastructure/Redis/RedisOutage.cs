@@ -16,7 +16,12 @@ public sealed class RedisOutage(IOptions<RedisOptions> options, TimeProvider clo
 
     /// <summary>True when an error means Redis could not be reached, as opposed to a bug or a script error.</summary>
     public static bool IsOutage(Exception e) => e is RedisConnectionException or RedisTimeoutException
-        || e.InnerException is RedisConnectionException or RedisTimeoutException;
+        || e.InnerException is RedisConnectionException or RedisTimeoutException
+        || e is RedisServerException { Message: var m } && UnavailableReplies.Any(r => m.StartsWith(r, StringComparison.Ordinal));
+
+    // A Redis that answers but cannot serve: still loading its data, its primary gone, a replica after a failover,
+    // a cluster missing slots. As good as down for placement.
+    static readonly string[] UnavailableReplies = ["LOADING", "MASTERDOWN", "READONLY", "CLUSTERDOWN", "TRYAGAIN"];
 
     /// <summary>Whether Redis should be tried now: it is not known to be down, or the retry interval has passed.</summary>
     public bool ShouldTry => Volatile.Read(ref _down) == 0 || clock.GetUtcNow().UtcTicks >= Interlocked.Read(ref _retryAtTicks);

@@ -116,7 +116,7 @@ public sealed class JobRunner(
         }
 
         await ended.CancelAsync();
-        await startedReport; // published first if at all, so the saga hears of the start before the end
+        await startedReport; // published first if at all, so the saga hears of the start before the end; never throws
         ended.Dispose();
         await ReleaseReservation(job);
         var finishedAt = clock.GetUtcNow();
@@ -145,7 +145,16 @@ public sealed class JobRunner(
         {
             return;
         }
-        await bus.Publish(new JobStarted(job.JobId, job.Attempt, job.WorkerId, processId, startedAt), CancellationToken.None);
+        try
+        {
+            await bus.Publish(new JobStarted(job.JobId, job.Attempt, job.WorkerId, processId, startedAt), CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            // The end report carries the start time, so the job's record is whole without this one; it must not stop
+            // the release and the end report.
+            logger.LogWarning(e, "Reporting job {JobId} attempt {Attempt} started failed", job.JobId, job.Attempt);
+        }
     }
 
     async Task ReleaseReservation(RunJob job)

@@ -76,7 +76,15 @@ public sealed class WorkerRegistrar(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         lifecycle.StartDraining();
-        await presence.Beat(Registration, _options.RegistrationTtl, cancellationToken);
+        try
+        {
+            await presence.Beat(Registration, _options.RegistrationTtl, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            // Neither store answers: the jobs are still handed back below; placement sees the drain at the next beat.
+            logger.LogWarning(e, "Registering worker {WorkerId} as draining failed", _options.Id);
+        }
         await runner.StopAll();
         await base.StopAsync(cancellationToken);
         await presence.Leave(_options.Id, cancellationToken);
