@@ -8,7 +8,7 @@
 #   bench/run-scale.sh [--workers 10,100,1000] [--pending 0,10000,100000] [--probes 200] [--rate 20] [--burst 600] [--bursts 3]
 #                      [--concurrency 32] [--warmup 100] [--cpus 4]
 #
-# It never starts or stops the shared infrastructure: if it does not answer, start it first (./bus up or infra/up.sh).
+# It starts the infrastructure with infra/up.sh when it does not answer (idempotent), and never stops it.
 #
 # The RabbitMq__* and ConnectionStrings__* variables come from .state/env.
 # shellcheck disable=SC2154
@@ -19,22 +19,15 @@ ENV_FILE="$ROOT/.state/env"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-if [[ ! -f "$ENV_FILE" ]]; then
-  echo "no $ENV_FILE: start the infrastructure first (./bus up or infra/up.sh)" >&2
-  exit 1
+if [[ ! -f "$ENV_FILE" ]] || ! answers "${BUS_REDIS_PORT:-6390}" || ! answers "${BUS_PG_PORT:-5442}" || ! answers "${BUS_RABBIT_PORT:-5682}"; then
+  echo "==> infrastructure not answering; starting it with infra/up.sh" >&2
+  "$ROOT/infra/up.sh" >&2
 fi
 # shellcheck source=/dev/null
 source "$ENV_FILE"
 # libpq's form of the Npgsql connection string (Host=...;Port=...;Database=...;Username=...;Password=...), for psql.
 PG="$(sed -E 's/Host=/host=/; s/Port=/port=/; s/Database=/dbname=/; s/Username=/user=/; s/Password=/password=/; s/;/ /g' \
   <<<"$ConnectionStrings__Postgres")"
-PG_PORT="$(sed -nE 's/.*Port=([0-9]+).*/\1/p' <<<"$ConnectionStrings__Postgres")"
-for port in "${ConnectionStrings__Redis##*:}" "$RabbitMq__Port" "$RabbitMq__ManagementPort" "$PG_PORT"; do
-  if ! answers "$port"; then
-    echo "port $port does not answer: start the infrastructure first (./bus up or infra/up.sh)" >&2
-    exit 1
-  fi
-done
 
 echo "==> building the services and the benchmark (Release)" >&2
 for project in services/gateway/Bus.Gateway.csproj services/scheduler/Bus.Scheduler.csproj services/worker/Bus.Worker.csproj \
