@@ -3,7 +3,7 @@
 # Bus.Bench end-to-end (throughput, latency percentiles, invariants, per-service resource use), then runs the
 # same number of trivial jobs on Slurm with the same 8 cpu slots (bench/slurm) and prints the ratio.
 #
-#   bench/run-end-to-end.sh [--jobs 2000] [--concurrency 32] [--service noop|shell] [--warmup 300]
+#   bench/run-end-to-end.sh [--jobs 10000] [--concurrency 32] [--service noop|shell] [--warmup 2000] [--rate JOBS_PER_S]
 #
 # SLURM=0 skips the Slurm run. The system stays up afterwards (./bus down stops it).
 set -euo pipefail

@@ -4,7 +4,7 @@ namespace Bus.Bench.EndToEnd;
 public sealed record EndToEndOptions
 {
     /// <summary>Jobs submitted in the measured run. The default gives over 30 s of steady state on 2 cores.</summary>
-    public int Jobs { get; init; } = 2_000;
+    public int Jobs { get; init; } = 10_000;
 
     /// <summary>Submissions in flight at once.</summary>
     public int Concurrency { get; init; } = 32;
@@ -13,7 +13,7 @@ public sealed record EndToEndOptions
     public string Service { get; init; } = "noop";
 
     /// <summary>Jobs run and thrown away first, so every service has warmed up (JIT, pools, topology).</summary>
-    public int Warmup { get; init; } = 300;
+    public int Warmup { get; init; } = 2_000;
 
     /// <summary>Jobs submitted per second; 0 (the default) submits as fast as the gateway accepts them.</summary>
     public int Rate { get; init; }
@@ -23,7 +23,7 @@ public sealed record EndToEndOptions
     public string ApiKey { get; init; } = "dev-admin-key-0123456789";
 
     public const string Usage =
-        "usage: Bus.Bench end-to-end [--jobs 2000] [--concurrency 32] [--service noop|shell] [--warmup 300] [--rate JOBS_PER_S] [--gateway URL] [--key KEY]";
+        "usage: Bus.Bench end-to-end [--jobs 10000] [--concurrency 32] [--service noop|shell] [--warmup 2000] [--rate JOBS_PER_S] [--gateway URL] [--key KEY]";
 
     public static EndToEndOptions Parse(string[] args) =>
         BenchArguments.Parse(args, new EndToEndOptions(), Usage, (o, name, value) => name switch
