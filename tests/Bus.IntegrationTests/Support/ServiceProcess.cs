@@ -49,7 +49,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>The build configuration the tests themselves were built in (the services were built alongside).</summary>
-    static string BuildConfiguration => AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}")
+    internal static string BuildConfiguration => AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}")
         ? "Release" : "Debug";
 
     public bool HasExited => _process.HasExited;
