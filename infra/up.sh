@@ -286,6 +286,7 @@ tmp="$BUS_ENV_FILE.tmp.$$"
   echo "export RabbitMq__Username=$BUS_RABBIT_USER"
   echo "export RabbitMq__Password=$BUS_RABBIT_PASS"
   echo "export RabbitMq__ManagementPort=$BUS_RABBIT_MGMT_PORT"
+  echo "export RabbitMq__PrometheusPort=$BUS_RABBIT_PROMETHEUS_PORT"
 } >"$tmp"
 mv -f "$tmp" "$BUS_ENV_FILE"
 

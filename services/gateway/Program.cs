@@ -1,21 +1,21 @@
 using Bus.Gateway.Apis;
 using Bus.Gateway.Extensions;
-using Prometheus;
+using Bus.Infrastructure.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddGatewayServices();
+// Health and metrics on the API address itself, next to the API.
+builder.AddManagement("gateway", ownListener: false);
 
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
-app.UseHttpMetrics();
 // The dashboard (wwwroot) is public: the page asks for a key and sends it with its own API calls.
 app.UseDefaultFiles();
 app.UseStaticFiles();
 app.UseAuthentication();
 app.UseAuthorization();
-app.MapHealth();
-app.MapMetrics(); // Prometheus text format, no key needed
+app.MapManagement(); // /health/live, /health/ready, /metrics: no key needed
 app.MapJobsApi();
 app.MapWorkersApi();
 app.MapStatsApi();

@@ -1,5 +1,9 @@
+using Bus.Infrastructure.Hosting;
 using Bus.Reconciler.Extensions;
 
-var builder = Host.CreateApplicationBuilder(args);
+var builder = WebApplication.CreateBuilder(args);
 builder.AddReconcilerServices();
-builder.Build().Run();
+builder.AddManagement("reconciler");
+var app = builder.Build();
+app.MapManagement();
+app.Run();

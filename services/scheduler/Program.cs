@@ -1,5 +1,9 @@
+using Bus.Infrastructure.Hosting;
 using Bus.Scheduler.Extensions;
 
-var builder = Host.CreateApplicationBuilder(args);
+var builder = WebApplication.CreateBuilder(args);
 builder.AddSchedulerServices();
-builder.Build().Run();
+builder.AddManagement("scheduler");
+var app = builder.Build();
+app.MapManagement();
+app.Run();

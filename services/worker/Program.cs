@@ -1,7 +1,11 @@
+using Bus.Infrastructure.Hosting;
 using Bus.Worker;
 using Bus.Worker.Extensions;
 
-var builder = Host.CreateApplicationBuilder(args);
+var builder = WebApplication.CreateBuilder(args);
 builder.Configuration.AddCommandLine(args, WorkerOptions.CommandLineSwitches);
 builder.AddWorkerServices();
-builder.Build().Run();
+builder.AddManagement("worker");
+var app = builder.Build();
+app.MapManagement();
+app.Run();

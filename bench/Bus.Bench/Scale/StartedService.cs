@@ -46,6 +46,9 @@ public sealed class StartedService
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        // Each process's health and metrics listener on a port of its own, free when it starts, so several
+        // workers (or a second system) on this host never fight over a service's default management port.
+        start.Environment["Management__Port"] = "0";
         foreach (var (key, value) in environment)
             start.Environment[key] = value;
 

@@ -9,8 +9,7 @@ using Bus.Infrastructure.Messaging;
 using Bus.Infrastructure.Placement;
 using Bus.Infrastructure.Redis;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OpenTelemetry.Metrics;
 
 namespace Bus.Gateway.Extensions;
 
@@ -31,6 +30,8 @@ public static class GatewayExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<StatsSnapshots>();
         builder.Services.AddHostedService<StatsRefresher>();
+        builder.Services.AddSingleton<JobStateGauges>();
+        builder.Services.ConfigureOpenTelemetryMeterProvider(m => m.AddInstrumentation(sp => sp.GetRequiredService<JobStateGauges>()));
 
         builder.Services.AddOptions<ApiKeyOptions>()
             .BindConfiguration(ApiKeyOptions.Section)
@@ -45,19 +46,6 @@ public static class GatewayExtensions
         // Errors are application/problem+json (RFC 9457), including 401, 403 and 404 without a body of their own.
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
-
-        builder.Services.AddHealthChecks()
-            .AddCheck("self", () => HealthCheckResult.Healthy(), tags: ["live"])
-            .AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"])
-            .AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
         return builder;
-    }
-
-    public static WebApplication MapHealth(this WebApplication app)
-    {
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
-        // MassTransit registers its bus check with the "ready" tag; ours join it.
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
-        return app;
     }
 }

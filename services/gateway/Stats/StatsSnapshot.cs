@@ -10,6 +10,7 @@ namespace Bus.Gateway.Stats;
 /// <param name="JobsByState">How many jobs are in each state; every state is present, 0 when none.</param>
 /// <param name="PendingCount">Jobs waiting for a worker (the same number as <c>jobsByState.Pending</c>).</param>
 /// <param name="CompletedLastMinute">Jobs that ended Completed in the minute before the snapshot.</param>
+/// <param name="OldestPendingSubmittedAt">When the longest-waiting pending job was submitted; null when none waits.</param>
 public sealed record StatsSnapshot(
     int Workers,
     ResourceVector Capacity,
@@ -18,4 +19,5 @@ public sealed record StatsSnapshot(
     IReadOnlyDictionary<string, long> JobsByState,
     long PendingCount,
     long CompletedLastMinute,
+    DateTimeOffset? OldestPendingSubmittedAt,
     DateTimeOffset GeneratedAt);

@@ -19,6 +19,9 @@ public sealed class StatsSnapshots(LiveWorkers liveWorkers, NpgsqlDataSource dat
     Task<StatsSnapshot>? _firstBuild;
     volatile StatsSnapshot? _latest;
 
+    /// <summary>The latest snapshot if one was built, without waiting: for gauges, which must never block a scrape.</summary>
+    public StatsSnapshot? Latest => _latest;
+
     /// <summary>The latest snapshot; on a cold start, the one shared first build.</summary>
     public Task<StatsSnapshot> Current()
     {
@@ -53,10 +56,15 @@ public sealed class StatsSnapshots(LiveWorkers liveWorkers, NpgsqlDataSource dat
         // Cluster-wide on purpose, unlike /api/v1/jobs: capacity and load are shared by every tenant, so the
         // counts cover all tenants' jobs. The GROUP BY reads the whole table, but once per snapshot, not per request.
         var jobsByState = States.ToDictionary(s => s, _ => 0L);
-        await using (var command = dataSource.CreateCommand("SELECT current_state, count(*) FROM jobs GROUP BY 1"))
+        DateTimeOffset? oldestPending = null;
+        await using (var command = dataSource.CreateCommand("SELECT current_state, count(*), min(submitted_at) FROM jobs GROUP BY 1"))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             while (await reader.ReadAsync(cancellationToken))
+            {
                 jobsByState[reader.GetString(0)] = reader.GetInt64(1);
+                if (reader.GetString(0) == "Pending")
+                    oldestPending = reader.GetFieldValue<DateTimeOffset>(2);
+            }
 
         // No index covers finished_at, so this is a scan too; an index on (finished_at) WHERE current_state =
         // 'Completed' would make it a short range read if the table grows large.
@@ -70,7 +78,7 @@ public sealed class StatsSnapshots(LiveWorkers liveWorkers, NpgsqlDataSource dat
         var utilization = capacity.Cpus == 0 ? 0 : (double)allocated.Cpus / capacity.Cpus;
         return new StatsSnapshot(
             workers.Count, capacity, allocated, utilization, jobsByState, jobsByState["Pending"], completedLastMinute,
-            clock.GetUtcNow());
+            oldestPending, clock.GetUtcNow());
     }
 
     static ResourceVector Sum(IEnumerable<ResourceVector> vectors) =>

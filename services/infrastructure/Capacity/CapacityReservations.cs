@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Bus.Contracts;
 using Bus.Infrastructure.Data;
+using Bus.Infrastructure.Observability;
 using Bus.Infrastructure.Redis;
 using Microsoft.Extensions.Logging;
 
@@ -35,6 +37,14 @@ public sealed class CapacityReservations(
     ILogger<CapacityReservations> logger)
 {
     public async Task<CapacityTaken> Take(string workerId, Guid jobId, int attempt, ResourceVector resources, DateTimeOffset at)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var taken = await TakeOnEither(workerId, jobId, attempt, resources, at);
+        SchedulerInstruments.Reserved(Stopwatch.GetElapsedTime(started), taken.OnDatabase);
+        return taken;
+    }
+
+    async Task<CapacityTaken> TakeOnEither(string workerId, Guid jobId, int attempt, ResourceVector resources, DateTimeOffset at)
     {
         if (outage.ShouldTry)
         {

@@ -109,6 +109,7 @@ public sealed class UtilizationAlertObserver : BackgroundService, IAllocationObs
             else
                 _logger.LogInformation("CPU utilization of {Scope} is back below the alert threshold {Threshold:P0}: {Utilization:P0}",
                     scope, crossing.Threshold, utilization);
+            SchedulerInstruments.UtilizationAlert(crossing.Above);
             await _bus.Publish(crossing, stoppingToken);
         }
         catch (Exception e) when (!stoppingToken.IsCancellationRequested)

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -11,6 +12,14 @@ namespace Bus.Infrastructure.Redis;
 /// </summary>
 public sealed class RedisOutage(IOptions<RedisOptions> options, TimeProvider clock, ILogger<RedisOutage> logger)
 {
+    static readonly Meter Meter = new("Bus.Redis");
+    static int _processDown;
+
+    // 1 while this process is placing, or reading, on PostgreSQL alone. Alerting on it tells an operator Redis is
+    // gone before placement gets slow enough for anyone to notice.
+    static readonly ObservableGauge<int> FallbackActive = Meter.CreateObservableGauge("bus.redis.fallback_active",
+        () => Volatile.Read(ref _processDown) > 0 ? 1 : 0, "1", "1 while this process treats Redis as down and uses PostgreSQL alone");
+
     long _retryAtTicks;
     int _down;
 
@@ -32,12 +41,18 @@ public sealed class RedisOutage(IOptions<RedisOptions> options, TimeProvider clo
     {
         Interlocked.Exchange(ref _retryAtTicks, (clock.GetUtcNow() + options.Value.OutageRetryInterval).UtcTicks);
         if (Interlocked.Exchange(ref _down, 1) == 0)
+        {
+            Interlocked.Increment(ref _processDown);
             logger.LogWarning("Redis is unreachable ({Error}); using PostgreSQL alone until it answers again", e.Message);
+        }
     }
 
     public void Succeeded()
     {
         if (Volatile.Read(ref _down) == 1 && Interlocked.Exchange(ref _down, 0) == 1)
+        {
+            Interlocked.Decrement(ref _processDown);
             logger.LogInformation("Redis answers again; using it, each worker's counters rebuilt first where PostgreSQL moved past them");
+        }
     }
 }

@@ -7,12 +7,14 @@ using Bus.Scheduler.Activities;
 using Bus.Scheduler.Consumers;
 using Bus.Scheduler.Data;
 using Bus.Scheduler.Data.SagaRepository;
+using Bus.Scheduler.Metrics;
 using Bus.Scheduler.Placement;
 using Bus.Scheduler.StateMachines;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using OpenTelemetry.Metrics;
 using JobStateMachine = Bus.Scheduler.StateMachines.JobStateMachine;
 
 namespace Bus.Scheduler.Extensions;
@@ -33,6 +35,10 @@ public static class SchedulerExtensions
             options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
 
         builder.AddAllocationObservers();
+        builder.Services.AddSingleton<WorkerGauges>();
+        // Made when the meter provider starts, so its gauges exist from the first scrape.
+        builder.Services.ConfigureOpenTelemetryMeterProvider(m => m.AddInstrumentation(sp => sp.GetRequiredService<WorkerGauges>()));
+        builder.Services.AddHostedService<JobLifecycleMetrics>();
         builder.Services.AddSingleton<ServiceAvailability>();
         builder.Services.AddSingleton<AffinityMap>();
         builder.Services.AddSingleton<PendingPassCoordinator>();

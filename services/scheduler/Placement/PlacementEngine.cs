@@ -55,6 +55,7 @@ public sealed class PlacementEngine : IPlacementEngine
     {
         var started = Stopwatch.GetTimestamp();
         var decision = await Decide(request);
+        SchedulerInstruments.Placed(Stopwatch.GetElapsedTime(started), decision is PlacementDecision.Placed);
         // The scheduler's own time per placement, without the saga around it: the scale benchmark reads these lines.
         _logger.LogDebug("Placement of job {JobId} attempt {Attempt} took {Milliseconds:F3} ms: {Outcome}", request.JobId, request.Attempt,
             Stopwatch.GetElapsedTime(started).TotalMilliseconds, decision is PlacementDecision.Placed ? "placed" : "waiting");

@@ -41,6 +41,9 @@ public sealed class PlacementSnapshots(
     string? _invalid;
     bool _failing;
 
+    /// <summary>The last snapshot built, without waiting for one: for gauges, which must never block a scrape.</summary>
+    public PlacementSnapshot? Latest => _current;
+
     public ValueTask<PlacementSnapshot> Current() =>
         _current is { } snapshot ? ValueTask.FromResult(snapshot) : new ValueTask<PlacementSnapshot>(Fresh(DateTimeOffset.MinValue));
 

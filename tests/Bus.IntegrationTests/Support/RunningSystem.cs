@@ -23,6 +23,12 @@ public sealed class RunningSystem : IAsyncLifetime
     TestDatabase _database = null!;
     TestVirtualHost _vhost = null!;
 
+    readonly Dictionary<string, Uri> _management = [];
+
+    /// <summary>Where each core service answers /health and /metrics: the gateway on its API address, the others on a
+    /// management port of their own.</summary>
+    public IReadOnlyDictionary<string, Uri> ManagementAddresses => _management;
+
     public HttpClient Api { get; private set; } = null!;
     public Uri BaseAddress { get; private set; } = null!;
     public string KeyPrefix { get; } = $"e2e-{Guid.NewGuid():N}:";
@@ -73,11 +79,20 @@ public sealed class RunningSystem : IAsyncLifetime
             return environment;
         }
 
-        _services.Add(ServiceProcess.Start("scheduler", "scheduler", "Bus.Scheduler", common));
-        _services.Add(ServiceProcess.Start("reconciler", "reconciler", "Bus.Reconciler", With(("Reconciler__SyncInterval", "00:00:05"))));
-        _services.Add(ServiceProcess.Start("worker-a", "worker", "Bus.Worker", With(("Worker__Id", "worker-a"), ("Worker__Cpus", "2"))));
-        _services.Add(ServiceProcess.Start("worker-b", "worker", "Bus.Worker", With(("Worker__Id", "worker-b"), ("Worker__Cpus", "4"))));
+        (string, string) ManagementPort(string name)
+        {
+            var port = FreePort();
+            _management[name] = new Uri($"http://127.0.0.1:{port}");
+            return ("Management__Port", port.ToString());
+        }
+
+        _services.Add(ServiceProcess.Start("scheduler", "scheduler", "Bus.Scheduler", With(ManagementPort("scheduler"))));
+        _services.Add(ServiceProcess.Start("reconciler", "reconciler", "Bus.Reconciler",
+            With(("Reconciler__SyncInterval", "00:00:05"), ManagementPort("reconciler"))));
+        _services.Add(ServiceProcess.Start("worker-a", "worker", "Bus.Worker", With(("Worker__Id", "worker-a"), ("Worker__Cpus", "2"), ManagementPort("worker-a"))));
+        _services.Add(ServiceProcess.Start("worker-b", "worker", "Bus.Worker", With(("Worker__Id", "worker-b"), ("Worker__Cpus", "4"), ManagementPort("worker-b"))));
         _services.Add(ServiceProcess.Start("gateway", "gateway", "Bus.Gateway", With(("ASPNETCORE_URLS", BaseAddress.ToString()))));
+        _management["gateway"] = BaseAddress;
 
         Api = Client(AdminKey);
         await Eventually.Get(async () =>

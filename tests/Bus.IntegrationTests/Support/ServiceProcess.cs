@@ -35,6 +35,9 @@ public sealed class ServiceProcess : IAsyncDisposable
         };
         start.Environment["DOTNET_ENVIRONMENT"] = "Development";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        // Each process's health and metrics listener on a port of its own, free when it starts, so several
+        // workers (or a second system) on this host never fight over a service's default management port.
+        start.Environment["Management__Port"] = "0";
         foreach (var (key, value) in environment)
             start.Environment[key] = value;
 

@@ -16,6 +16,7 @@ public static class TestEnvironment
     public static string RabbitHost => Get("RabbitMq__Host");
     public static int RabbitPort => int.Parse(Get("RabbitMq__Port"));
     public static int RabbitManagementPort => int.Parse(Get("RabbitMq__ManagementPort"));
+    public static int RabbitPrometheusPort => int.Parse(Get("RabbitMq__PrometheusPort"));
     public static string RabbitUser => Get("RabbitMq__Username");
     public static string RabbitPassword => Get("RabbitMq__Password");
 

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 using StackExchange.Redis;
 
-namespace Bus.Gateway.Extensions;
+namespace Bus.Infrastructure.Hosting;
 
 /// <summary>Ready only while PostgreSQL answers a query.</summary>
 public sealed class PostgresHealthCheck(NpgsqlDataSource dataSource) : IHealthCheck
