@@ -182,7 +182,7 @@ public sealed class EndToEndTests(RunningSystem system) : IClassFixture<RunningS
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/health/live")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/health/ready")).StatusCode);
         var metrics = await anonymous.GetStringAsync("/metrics");
-        Assert.Contains("http_requests_received_total", metrics);
+        Assert.Contains("http_server_request_duration_seconds", metrics);
     }
 
     async Task<long> ActiveAllocations(string jobId)

@@ -20,9 +20,10 @@ public sealed class ObservabilityTests(RunningSystem system) : IClassFixture<Run
         Assert.Equal(["gateway", "reconciler", "scheduler", "worker-a", "worker-b"], system.ManagementAddresses.Keys.Order());
         foreach (var (service, address) in system.ManagementAddresses)
         {
-            var ready = await Http.GetAsync(new Uri(address, "/health/ready"));
-            Assert.True(ready.StatusCode == HttpStatusCode.OK, $"{service}: {await ready.Content.ReadAsStringAsync()}");
-            var health = (await ready.Content.ReadFromJsonAsync<JsonObject>())!;
+            // A service is up before its bus has finished connecting; ready follows within moments.
+            var health = await Eventually.Get(
+                async () => (await (await Http.GetAsync(new Uri(address, "/health/ready"))).Content.ReadFromJsonAsync<JsonObject>())!,
+                h => (string?)h["status"] == "Healthy", TimeSpan.FromSeconds(60), $"{service} ready");
             Assert.Equal("Healthy", (string?)health["status"]);
             Assert.Equal(["masstransit-bus", "postgres", "redis"], health["checks"]!.AsObject().Select(c => c.Key).Order());
 
