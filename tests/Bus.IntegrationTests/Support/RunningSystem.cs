@@ -108,6 +108,18 @@ public sealed class RunningSystem : IAsyncLifetime
                 return 0;
             }
         }, count => count == 2, TimeSpan.FromSeconds(90), "the gateway answering with both workers registered");
+
+        // Every service's bus connected and its endpoints declared: a SubmitJob sent before the scheduler has bound
+        // its queue would otherwise have nowhere to go.
+        using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        foreach (var (name, address) in _management)
+            await Eventually.Get(async () =>
+            {
+                ThrowIfAServiceDied();
+                try { return (await probe.GetAsync(new Uri(address, "/health/ready"))).IsSuccessStatusCode; }
+                catch (HttpRequestException) { return false; }
+                catch (TaskCanceledException) { return false; }
+            }, ready => ready, TimeSpan.FromSeconds(90), $"{name} ready");
     }
 
     /// <summary>Starts one more worker and waits until it is registered.</summary>
