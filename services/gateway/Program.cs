@@ -20,4 +20,5 @@ app.MapJobsApi();
 app.MapWorkersApi();
 app.MapStatsApi();
 app.MapSagasApi();
+app.MapEventsApi();
 app.Run();

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Bus.Gateway.Auth;
+using Bus.Gateway.Events;
 using Bus.Gateway.Jobs;
 using Bus.Gateway.Sagas;
 using Bus.Gateway.Stats;
@@ -21,6 +22,9 @@ public static class GatewayExtensions
         builder.AddBus();
         builder.Services.AddSingleton<JobStore>();
         builder.Services.AddSingleton<SagaStore>();
+        builder.Services.AddSingleton<JobEventStore>();
+        builder.Services.AddSingleton<JobEventFeed>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<JobEventFeed>());
         // The scheduler's pool rules, to show each worker's pools: the same Placement:Pools must reach both services.
         builder.Services.AddWorkerPools();
 

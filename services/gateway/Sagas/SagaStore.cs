@@ -8,17 +8,6 @@ namespace Bus.Gateway.Sagas;
 /// </summary>
 public sealed class SagaStore(NpgsqlDataSource dataSource)
 {
-    /// <summary>The timestamp columns, with the label each gets in the history.</summary>
-    static readonly (string Column, string Label)[] Moments =
-    [
-        ("submitted_at", "Pending"),
-        ("allocated_at", "Allocated"),
-        ("started_at", "Running"),
-        ("cancel_requested_at", "CancelRequested"),
-        ("finished_at", "Finished"),
-        ("updated_at", "LastUpdated"),
-    ];
-
     /// <summary>The saga row of <paramref name="jobId"/>, or null when the scheduler has no row for it.</summary>
     public async Task<SagaView?> Find(Guid jobId, CancellationToken cancellationToken)
     {
@@ -31,21 +20,26 @@ public sealed class SagaStore(NpgsqlDataSource dataSource)
         var columns = new Dictionary<string, object?>();
         for (var i = 0; i < reader.FieldCount; i++)
             columns[reader.GetName(i)] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-        return new SagaView(jobId, columns, History(columns));
+        await reader.CloseAsync();
+        return new SagaView(jobId, columns, await History(jobId, cancellationToken));
     }
 
-    /// <summary>
-    /// There is no transition log yet, so the history is rebuilt from the row's own timestamps. It therefore shows
-    /// only the current attempt (a retry overwrites allocated_at and started_at) and no intermediate updates; a
-    /// table of transitions written by the saga is future work.
-    /// </summary>
-    static List<SagaMoment> History(Dictionary<string, object?> columns) =>
-        Moments
-            .Where(m => columns.GetValueOrDefault(m.Column) is DateTime)
-            .Select(m => new SagaMoment(
-                m.Column == "finished_at" ? columns.GetValueOrDefault("current_state") as string ?? m.Label : m.Label,
-                m.Column,
-                new DateTimeOffset((DateTime)columns[m.Column]!)))
-            .OrderBy(m => m.At) // stable: equal times keep the lifecycle order above
-            .ToList();
+    /// <summary>Every committed transition of one job, in the order the saga made them (0009_job_transitions.sql).</summary>
+    async Task<List<SagaTransition>> History(Guid jobId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT from_state, to_state, event, attempt, worker_id, reason, exit_code, error, message_id, at
+            FROM job_transitions WHERE job_id = $1 ORDER BY xid, id
+            """);
+        command.Parameters.AddWithValue(jobId);
+        var history = new List<SagaTransition>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            history.Add(new SagaTransition(
+                reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5),
+                reader.IsDBNull(6) ? null : reader.GetInt32(6), reader.IsDBNull(7) ? null : reader.GetString(7),
+                reader.IsDBNull(8) ? null : reader.GetGuid(8), reader.GetFieldValue<DateTimeOffset>(9)));
+        return history;
+    }
 }

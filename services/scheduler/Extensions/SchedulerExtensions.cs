@@ -39,6 +39,7 @@ public static class SchedulerExtensions
         // Made when the meter provider starts, so its gauges exist from the first scrape.
         builder.Services.ConfigureOpenTelemetryMeterProvider(m => m.AddInstrumentation(sp => sp.GetRequiredService<WorkerGauges>()));
         builder.Services.AddHostedService<JobLifecycleMetrics>();
+        builder.Services.AddHostedService<JobTransitionRecorder>();
         builder.Services.AddSingleton<ServiceAvailability>();
         builder.Services.AddSingleton<AffinityMap>();
         builder.Services.AddSingleton<PendingPassCoordinator>();

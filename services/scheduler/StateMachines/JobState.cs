@@ -50,4 +50,8 @@ public class JobState : SagaStateMachineInstance, ISagaVersion
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? FinishedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>State changes made while handling the current message, not stored yet: the saga's write stores them
+    /// with the row (<c>job_transitions</c>). Not a column.</summary>
+    public List<Data.JobTransition> NewTransitions { get; } = [];
 }

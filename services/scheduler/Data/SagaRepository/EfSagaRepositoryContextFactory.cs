@@ -5,8 +5,9 @@ using Microsoft.EntityFrameworkCore;
 namespace Bus.Scheduler.Data.SagaRepository;
 
 /// <summary>
-/// A MassTransit saga repository on EF Core with optimistic concurrency. We write it because the feed here does
-/// not serve MassTransit.EntityFrameworkCore (see MISSION.md). It keeps the contract MassTransit's own
+/// A MassTransit saga repository on EF Core with optimistic concurrency. We write it because the NuGet feed we build
+/// from does not serve MassTransit.EntityFrameworkCore (only MassTransit and its RabbitMQ transport). It keeps the
+/// contract MassTransit's own
 /// repositories keep:
 /// <list type="bullet">
 /// <item>two messages racing to create the same saga end in one row: the loser's insert hits the primary key

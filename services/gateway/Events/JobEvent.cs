@@ -1,0 +1,31 @@
+namespace Bus.Gateway.Events;
+
+/// <summary>
+/// One event of a job's stream (<c>GET /api/v1/jobs/{id}/events</c>, <c>GET /api/v1/events</c>): a state change as
+/// the saga stored it, or, first on a new per-job stream, the job's current state (<see cref="Event"/> is
+/// <c>Snapshot</c> and <see cref="PreviousState"/> null).
+/// </summary>
+/// <param name="Event">What caused it: the state machine's event (Submit, Place, Started, AttemptCompleted, AttemptFailed,
+/// AttemptStopped, AttemptLost, Cancel, ...) or Snapshot.</param>
+/// <param name="Reason">Why the job waits, when it is Pending.</param>
+/// <param name="Error">What went wrong, when an attempt ended badly.</param>
+public sealed record JobEvent(
+    Guid JobId,
+    string State,
+    string? PreviousState,
+    string Event,
+    int Attempt,
+    string? WorkerId,
+    string? Reason,
+    int? ExitCode,
+    string? Error,
+    DateTimeOffset At)
+{
+    public static readonly string[] FinalStates = ["Completed", "Failed", "Cancelled", "TimedOut"];
+
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsFinal => FinalStates.Contains(State);
+}
+
+/// <summary>A stored event with its place in the stream, and the tenant it belongs to.</summary>
+public sealed record StoredJobEvent(EventCursor Cursor, string Tenant, JobEvent Event);

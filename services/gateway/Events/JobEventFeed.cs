@@ -1,0 +1,110 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Npgsql;
+
+namespace Bus.Gateway.Events;
+
+/// <summary>
+/// One reader of <c>job_transitions</c> per gateway, shared by every open stream: it waits on PostgreSQL's
+/// <c>NOTIFY job_transitions</c> (sent when the scheduler commits a transition), reads what is new in stream order,
+/// and hands each event to the streams that want it. So a change made through any gateway, by any scheduler,
+/// reaches every gateway's clients, and a thousand open streams cost one query per change, not a thousand.
+/// </summary>
+public sealed class JobEventFeed(JobEventStore store, NpgsqlDataSource dataSource, ILogger<JobEventFeed> logger) : BackgroundService
+{
+    /// <summary>How long a stream may fall behind before it is closed; its client resumes from the table.</summary>
+    const int StreamBuffer = 1000;
+
+    // Re-read at least this often: a transition held back by a long transaction elsewhere (below the horizon) becomes
+    // readable without a notification of its own.
+    static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
+
+    readonly ConcurrentDictionary<Subscription, byte> _subscriptions = new();
+    readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    EventCursor _cursor;
+
+    /// <summary>
+    /// Live events of one tenant (or one of its jobs), from the feed's position when it is made. A stream subscribes
+    /// first, then replays the table from its own cursor: the replay reaches at least that position, so together they
+    /// miss nothing, and the stream drops what it has seen twice by cursor (<see cref="JobEventStream"/>).
+    /// </summary>
+    public async Task<Subscription> Subscribe(string tenant, Guid? jobId, CancellationToken cancellationToken)
+    {
+        await _started.Task.WaitAsync(cancellationToken);
+        var subscription = new Subscription(this, tenant, jobId);
+        _subscriptions[subscription] = 0;
+        return subscription;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
+                var notified = 0;
+                connection.Notification += (_, _) => Interlocked.Exchange(ref notified, 1);
+                await using (var listen = new NpgsqlCommand("LISTEN job_transitions", connection))
+                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                if (!_started.Task.IsCompleted)
+                {
+                    _cursor = await store.Now(stoppingToken);
+                    _started.TrySetResult();
+                }
+                while (!stoppingToken.IsCancellationRequested)
+                {
+                    if (await Deliver(stoppingToken) == 0 && Interlocked.Exchange(ref notified, 0) == 0)
+                        await connection.WaitAsync(PollInterval, stoppingToken);
+                }
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                // PostgreSQL is away: streams stay open and catch up from the cursor once it answers again.
+                logger.LogWarning("The job event feed lost PostgreSQL ({Error}); retrying", e.Message);
+                await Task.Delay(PollInterval, stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>Reads one batch after the cursor and hands it out; returns how many events it read.</summary>
+    async Task<int> Deliver(CancellationToken cancellationToken)
+    {
+        var batch = await store.After(_cursor, null, null, 500, cancellationToken);
+        foreach (var stored in batch)
+        {
+            foreach (var subscription in _subscriptions.Keys)
+                subscription.Offer(stored);
+            _cursor = stored.Cursor;
+        }
+        return batch.Count;
+    }
+
+    /// <summary>One open stream's share of the feed; dispose it when the stream ends.</summary>
+    public sealed class Subscription : IDisposable
+    {
+        readonly JobEventFeed _feed;
+        readonly string _tenant;
+        readonly Guid? _jobId;
+        readonly Channel<StoredJobEvent> _events = Channel.CreateBounded<StoredJobEvent>(StreamBuffer);
+
+        internal Subscription(JobEventFeed feed, string tenant, Guid? jobId) => (_feed, _tenant, _jobId) = (feed, tenant, jobId);
+
+        public ChannelReader<StoredJobEvent> Events => _events.Reader;
+
+        internal void Offer(StoredJobEvent stored)
+        {
+            if (stored.Tenant != _tenant || (_jobId is { } jobId && stored.Event.JobId != jobId))
+                return;
+            // A client too slow to keep up is cut off rather than buffered without bound; it resumes from the table.
+            if (!_events.Writer.TryWrite(stored))
+                _events.Writer.TryComplete(new InvalidOperationException("the stream fell too far behind"));
+        }
+
+        public void Dispose()
+        {
+            _feed._subscriptions.TryRemove(this, out _);
+            _events.Writer.TryComplete();
+        }
+    }
+}

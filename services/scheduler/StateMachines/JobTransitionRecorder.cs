@@ -1,0 +1,55 @@
+using Bus.Scheduler.Data;
+using MassTransit;
+using JobStateMachine = Bus.Scheduler.StateMachines.JobStateMachine;
+
+namespace Bus.Scheduler.StateMachines;
+
+/// <summary>
+/// Notes each state change on the saga instance (<see cref="JobState.NewTransitions"/>); the saga's own write then
+/// stores them in the same transaction. Watching the machine's transitions, rather than recording in each activity,
+/// covers every path through the machine, present and future, with no step able to forget it.
+/// </summary>
+public sealed class JobTransitionRecorder(JobStateMachine machine, TimeProvider clock) : IStateObserver<JobState>, IHostedService
+{
+    IDisposable? _connection;
+
+    public Task StateChanged(BehaviorContext<JobState> context, State currentState, State previousState)
+    {
+        // A new instance is first put in Initial, from no state at all: that is its creation, not a transition.
+        if (previousState is null)
+            return Task.CompletedTask;
+        var job = context.Saga;
+        // The row keeps the last attempt's exit code and error, and a reason only while the job waits: each
+        // transition carries them only where they describe it.
+        var endsAttempt = (Equals(previousState, machine.Allocated) || Equals(previousState, machine.Running))
+                          && !Equals(currentState, machine.Running);
+        job.NewTransitions.Add(new JobTransition
+        {
+            JobId = job.CorrelationId,
+            Tenant = job.Tenant,
+            FromState = previousState.Name,
+            ToState = currentState.Name,
+            Event = context.Event.Name,
+            Attempt = job.Attempt,
+            WorkerId = job.WorkerId,
+            Reason = Equals(currentState, machine.Pending) ? job.PendingReason : null,
+            ExitCode = endsAttempt ? job.ExitCode : null,
+            Error = endsAttempt ? job.Error : null,
+            MessageId = context.MessageId,
+            At = clock.GetUtcNow(),
+        });
+        return Task.CompletedTask;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _connection = machine.ConnectStateObserver(this);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _connection?.Dispose();
+        return Task.CompletedTask;
+    }
+}
