@@ -14,13 +14,14 @@ public sealed class Api(CliSettings settings) : IDisposable
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    readonly HttpClient _http = Client(settings);
+    readonly HttpClient _http = Client(settings, TimeSpan.FromSeconds(30));
+    readonly HttpClient _streams = Client(settings, Timeout.InfiniteTimeSpan);
 
-    static HttpClient Client(CliSettings settings)
+    static HttpClient Client(CliSettings settings, TimeSpan timeout)
     {
         if (settings.ApiKey is null)
             throw new CliException($"no API key: set BUS_API_KEY, or 'apiKey' in {CliSettings.ConfigFile}.");
-        var http = new HttpClient { BaseAddress = settings.Url, Timeout = TimeSpan.FromSeconds(30) };
+        var http = new HttpClient { BaseAddress = settings.Url, Timeout = timeout };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", settings.ApiKey);
         return http;
     }
@@ -31,6 +32,25 @@ public sealed class Api(CliSettings settings) : IDisposable
     public Task<JsonNode> Post(string path, JsonNode? body, CancellationToken cancellationToken) =>
         Send(new HttpRequestMessage(HttpMethod.Post, path) { Content = body is null ? null : JsonContent.Create(body, options: Json) },
             cancellationToken);
+
+    /// <summary>An open <c>text/event-stream</c>: no timeout, since a stream lasts as long as the user watches.</summary>
+    public async Task<Stream> Stream(string path, CancellationToken cancellationToken)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        HttpResponseMessage response;
+        try
+        {
+            response = await _streams.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new CliException($"cannot reach {settings.Url}: {e.Message}");
+        }
+        if (!response.IsSuccessStatusCode)
+            throw new CliException(Describe(response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken)));
+        return await response.Content.ReadAsStreamAsync(cancellationToken);
+    }
 
     async Task<JsonNode> Send(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -78,5 +98,9 @@ public sealed class Api(CliSettings settings) : IDisposable
         return status == HttpStatusCode.Unauthorized ? message + "\n  check BUS_API_KEY" : message;
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _http.Dispose();
+        _streams.Dispose();
+    }
 }

@@ -16,6 +16,7 @@ var root = new RootCommand("The Bus job scheduler from a terminal. Reads BUS_URL
     WorkersCommand.Create(),
     DrainCommand.Create(),
     StatsCommand.Create(),
+    WatchCommand.Create(),
 };
 root.Options.Add(CliCommand.JsonOutput);
 return await root.Parse(args).InvokeAsync();

@@ -60,6 +60,20 @@ public sealed class CliTests(RunningSystem system) : IClassFixture<RunningSystem
     }
 
     [Fact]
+    public async Task Watch_follows_a_job_live_until_it_ends()
+    {
+        var submitted = await Cli("submit", "--json", "--", "/bin/sh", "-c", "sleep 2; echo watched");
+        var jobId = (string)JsonNode.Parse(submitted.Stdout)!["jobId"]!;
+
+        var watch = await Cli("watch", jobId);
+
+        Assert.True(watch.ExitCode == 0, watch.ToString());
+        var lines = watch.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.All(lines, line => Assert.Contains(jobId, line));
+        Assert.Contains("-> Completed", lines[^1]);
+    }
+
+    [Fact]
     public async Task Workers_lists_every_live_worker_with_its_capacity()
     {
         var run = await Cli("workers");

@@ -97,6 +97,13 @@ public sealed class EventsTests(RunningSystem system) : IClassFixture<RunningSys
         var seen = transitions.Select(e => e.State).ToList();
         Assert.Equal(stored.TakeLast(seen.Count), seen);
         AssertChained(before[0], transitions);
+
+        // A client that reconnects after the end is told the end again, and the stream closes.
+        await using var again = await SseStream.Open(system.Api, $"/api/v1/jobs/{jobId}/events", after[^1].Id);
+        var ended = await again.Next(Patience);
+        Assert.Equal("end", ended?.Type);
+        Assert.Equal("Completed", ended?.State);
+        Assert.Null(await again.Next(TimeSpan.FromSeconds(10)));
     }
 
     [Fact]

@@ -55,6 +55,14 @@ public static class JobEventStream
                 break;
         }
 
+        // A resumed stream of a job that had already ended before the client's cursor: nothing is left but the end.
+        if (job is not null && JobEvent.FinalStates.Contains(job.State))
+        {
+            yield return End(new JobEvent(job.JobId, job.State, null, "Snapshot", job.Attempt, job.WorkerId, null, job.ExitCode,
+                job.Error, DateTimeOffset.UtcNow), cursor);
+            yield break;
+        }
+
         await foreach (var stored in live.Events.ReadAllAsync(cancellationToken))
         {
             if (!(stored.Cursor > cursor))
