@@ -13,5 +13,6 @@ public sealed class JobStateMap : IEntityTypeConfiguration<JobState>
         entity.Property(x => x.CorrelationId).HasColumnName("job_id").ValueGeneratedNever();
         entity.Property(x => x.Version).IsConcurrencyToken();
         entity.Property(x => x.PayloadJson).HasColumnType("jsonb");
+        entity.Property(x => x.EnvironmentJson).HasColumnType("jsonb");
     }
 }
