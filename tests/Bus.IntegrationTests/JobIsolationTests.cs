@@ -139,7 +139,8 @@ public sealed class JobIsolationTests(RunningSystem system) : IClassFixture<Runn
         Assert.Equal("100000", lines[0]);
         var (used, elapsed) = (double.Parse(lines[1].Split(' ')[0]), double.Parse(lines[1].Split(' ')[1]));
         // Held to its one cpu (with room for the last period's slack); without the quota two loops take both cores.
-        Assert.InRange(used / elapsed, 0.2, 1.15);
+        // No lower bound worth the name: on a machine busy with other work the hog may get much less than its cpu.
+        Assert.InRange(used / elapsed, 0.01, 1.15);
     }
 
     [Fact]
@@ -198,7 +199,8 @@ public sealed class JobIsolationTests(RunningSystem system) : IClassFixture<Runn
         var job = await Run([program], maxAttempts: 3);
 
         Assert.Equal(("Failed", 1, $"could not start '{program}': {reason}"), ((string?)job["state"], (int?)job["attempt"], (string?)job["error"]));
-        File.Delete(program);
+        if (exists)
+            File.Delete(program);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Bus.Contracts;
 
@@ -16,7 +17,8 @@ public sealed record ValidSubmission(
     int Priority,
     int TimeoutSeconds,
     int MaxAttempts,
-    SortedDictionary<string, string>? Environment = null);
+    // Left out when null, so a submission without env hashes as it always did.
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SortedDictionary<string, string>? Environment = null);
 
 /// <summary>Checks a submission against the rules of API.md and fills in defaults. Errors are per field.</summary>
 public static partial class SubmitJobValidator

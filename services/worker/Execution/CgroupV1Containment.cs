@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Bus.Contracts;
 
 namespace Bus.Worker.Execution;
@@ -8,11 +9,20 @@ namespace Bus.Worker.Execution;
 /// pids limit <see cref="IsolationOptions.PidsLimit"/>. Stopping freezes the attempt first, so nothing forks while
 /// it is being killed.
 /// </summary>
+/// <remarks>
+/// Creating and removing a v1 cgroup waits for the kernel (a few hundred milliseconds on some machines, more under
+/// load), which an attempt should not wait for: a few empty cgroups are made ahead, in the background, and an
+/// attempt takes one; an ended attempt's cgroups are removed in the background.
+/// </remarks>
 public sealed class CgroupV1Containment(string root, string parent, string workerId, int pidsLimit) : IContainment
 {
     public static readonly string[] Controllers = ["cpu", "cpuacct", "memory", "pids", "freezer"];
 
     const int CpuPeriodMicroseconds = 100_000;
+    const int Spares = 2;
+
+    readonly ConcurrentQueue<Dictionary<string, CgroupDirectory>> _spares = new();
+    int _refilling;
 
     public string Mode => EnforcementModes.CgroupV1;
 
@@ -39,9 +49,8 @@ public sealed class CgroupV1Containment(string root, string parent, string worke
 
     public IAttemptContainer Create(string name, ResourceVector resources)
     {
-        var cgroups = Controllers.ToDictionary(c => c, c => WorkerCgroup(c).Child(name));
-        foreach (var cgroup in cgroups.Values)
-            cgroup.Create();
+        var cgroups = _spares.TryDequeue(out var spare) ? spare : Make(name);
+        Refill();
         cgroups["cpu"].Write("cpu.cfs_period_us", CpuPeriodMicroseconds.ToString());
         cgroups["cpu"].Write("cpu.cfs_quota_us", (resources.Cpus * (long)CpuPeriodMicroseconds).ToString());
         if (resources.MemoryMb > 0)
@@ -50,15 +59,52 @@ public sealed class CgroupV1Containment(string root, string parent, string worke
         return new Attempt(cgroups);
     }
 
+    /// <summary>One cgroup in each hierarchy, made at once: the waits overlap.</summary>
+    Dictionary<string, CgroupDirectory> Make(string name)
+    {
+        var cgroups = Controllers.ToDictionary(c => c, c => WorkerCgroup(c).Child(name));
+        Parallel.ForEach(cgroups.Values, cgroup => cgroup.Create());
+        return cgroups;
+    }
+
+    void Refill()
+    {
+        if (Interlocked.Exchange(ref _refilling, 1) == 1)
+            return;
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                while (_spares.Count < Spares)
+                    _spares.Enqueue(Make($"spare-{Guid.NewGuid():N}"));
+            }
+            catch (IOException)
+            {
+                // The next attempt makes its own.
+            }
+            finally
+            {
+                Volatile.Write(ref _refilling, 0);
+            }
+        });
+    }
+
+    /// <summary>Kills and removes every cgroup of this worker; returns how many held processes.</summary>
     public async Task<int> KillLeftovers(CancellationToken cancellationToken)
     {
         var names = Controllers.SelectMany(c => WorkerCgroup(c).Children().Select(d => Path.GetFileName(d.Path))).Distinct().ToList();
+        var occupied = 0;
         foreach (var name in names)
         {
-            await using var attempt = new Attempt(Controllers.ToDictionary(c => c, c => WorkerCgroup(c).Child(name)));
+            var cgroups = Controllers.ToDictionary(c => c, c => WorkerCgroup(c).Child(name));
+            if (cgroups.Values.Any(c => !c.IsEmpty))
+                occupied++;
+            var attempt = new Attempt(cgroups);
             await attempt.KillAll(0, cancellationToken);
+            await attempt.Remove();
         }
-        return names.Count;
+        Refill();
+        return occupied;
     }
 
     sealed class Attempt(Dictionary<string, CgroupDirectory> cgroups) : IAttemptContainer
@@ -89,10 +135,13 @@ public sealed class CgroupV1Containment(string root, string parent, string worke
                 freezer.Write("freezer.state", state);
         }
 
-        public async ValueTask DisposeAsync()
+        public Task Remove() => Task.WhenAll(cgroups.Values.Select(CgroupRemoval.Remove));
+
+        /// <summary>The attempt is over once its cgroups are empty; removing them needs no one to wait.</summary>
+        public ValueTask DisposeAsync()
         {
-            foreach (var cgroup in cgroups.Values)
-                await CgroupRemoval.Remove(cgroup);
+            _ = Remove();
+            return ValueTask.CompletedTask;
         }
     }
 }
@@ -102,6 +151,7 @@ internal static class CgroupRemoval
 {
     public static async Task Remove(CgroupDirectory cgroup)
     {
+        await Task.Yield(); // rmdir blocks in the kernel: never on the caller's thread
         await Poll.Until(() =>
         {
             try

@@ -60,15 +60,18 @@ public sealed class CgroupV2Containment(string hierarchy, string parent, string 
         return new Attempt(cgroup);
     }
 
+    /// <summary>Kills and removes every cgroup of this worker; returns how many held processes.</summary>
     public async Task<int> KillLeftovers(CancellationToken cancellationToken)
     {
-        var leftovers = _worker.Children().ToList();
-        foreach (var cgroup in leftovers)
+        var occupied = 0;
+        foreach (var cgroup in _worker.Children().ToList())
         {
+            if (!cgroup.IsEmpty)
+                occupied++;
             await using var attempt = new Attempt(cgroup);
             await attempt.KillAll(0, cancellationToken);
         }
-        return leftovers.Count;
+        return occupied;
     }
 
     sealed class Attempt(CgroupDirectory cgroup) : IAttemptContainer

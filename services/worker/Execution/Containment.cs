@@ -16,7 +16,7 @@ public interface IContainment
 
     /// <summary>
     /// Kills every process left in this worker's containers by an earlier process of it (one that died without
-    /// cleaning up) and removes the containers. Returns how many containers it found.
+    /// cleaning up) and removes the containers. Returns how many still held processes.
     /// </summary>
     Task<int> KillLeftovers(CancellationToken cancellationToken);
 }

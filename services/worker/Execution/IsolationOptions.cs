@@ -49,8 +49,8 @@ public sealed class IsolationOptions
 
     /// <summary>
     /// The cgroup, relative to each hierarchy's root, under which each worker keeps one cgroup per attempt
-    /// (<c>{CgroupParent}/{workerId}/{jobId}-{attempt}</c>). A restarted worker kills whatever it finds under its own
-    /// folder before it recovers. Default <c>bus</c>.
+    /// (<c>{CgroupParent}/{workerId}/...</c>). A restarted worker kills whatever it finds under its own folder before it
+    /// recovers. Default <c>bus</c>.
     /// </summary>
     public string CgroupParent { get; set; } = "bus";
 

@@ -136,7 +136,7 @@ public sealed class JobSandbox
     {
         yield return "-c";
         yield return """for f do [ "$f" = -- ] && break; echo $$ > "$f" || exit 125; shift; done; shift; exec "$@" """;
-        yield return "bus-launch";
+        yield return LauncherName;
         foreach (var file in joinFiles)
             yield return file;
         yield return "--";
@@ -153,6 +153,9 @@ public sealed class JobSandbox
         foreach (var argument in command)
             yield return argument;
     }
+
+    /// <summary>The launcher shell's name ($0), which starts its own error messages.</summary>
+    public const string LauncherName = "bus-launch";
 
     /// <summary>The launcher's exit code when it could not join the attempt's cgroups.</summary>
     public const int JoinFailedExitCode = 125;

@@ -29,17 +29,21 @@ public sealed class ShellExecutor(
             return new ExecutionResult(null, "", "the job has no command to run", Retryable: false);
 
         var name = $"{job.JobId:N}-{job.Attempt}";
-        var devices = await gpus.Bind(job);
-        var directory = sandbox.CreateWorkingDirectory(name);
-        var container = containment.Create(name, job.Resources);
+        string? directory = null;
+        IAttemptContainer? container = null;
         try
         {
+            var devices = await gpus.Bind(job);
+            directory = sandbox.CreateWorkingDirectory(name);
+            container = containment.Create(name, job.Resources);
             return await RunContained(job, container, directory, devices, started, stop);
         }
         finally
         {
-            await container.DisposeAsync();
-            sandbox.RemoveWorkingDirectory(directory);
+            if (container is not null)
+                await container.DisposeAsync();
+            if (directory is not null)
+                sandbox.RemoveWorkingDirectory(directory);
             gpus.Release(job);
         }
     }
@@ -102,7 +106,7 @@ public sealed class ShellExecutor(
         var output = tail.ToString();
         if (container.MemoryLimitHit)
             return new ExecutionResult(exitCode, output, $"exceeded its memory limit of {job.Resources.MemoryMb} MB");
-        if (exitCode == JobSandbox.JoinFailedExitCode && tail.Written == 0)
+        if (exitCode == JobSandbox.JoinFailedExitCode && errors.ToString().StartsWith(JobSandbox.LauncherName + ":", StringComparison.Ordinal))
             return new ExecutionResult(exitCode, output, "the worker could not place the job in its cgroup");
         if (exitCode is 126 or 127 && errors.ToString() is var complaint && complaint.StartsWith(JobSandbox.ExecFailedPrefix, StringComparison.Ordinal))
             return new ExecutionResult(exitCode, output, $"could not start '{job.Command[0]}': {ExecFailure(complaint)}", Retryable: false);
