@@ -11,15 +11,14 @@ namespace Bus.Worker.Execution;
 /// </summary>
 /// <remarks>
 /// Creating and removing a v1 cgroup waits for the kernel (a few hundred milliseconds on some machines, more under
-/// load), which an attempt should not wait for: a few empty cgroups are made ahead, in the background, and an
-/// attempt takes one; an ended attempt's cgroups are removed in the background.
+/// load), which an attempt should not wait for: as many empty cgroups as the worker has job slots are made ahead, in
+/// the background, and an attempt takes one; an ended attempt's cgroups are removed in the background.
 /// </remarks>
-public sealed class CgroupV1Containment(string root, string parent, string workerId, int pidsLimit) : IContainment
+public sealed class CgroupV1Containment(string root, string parent, string workerId, int pidsLimit, int spares) : IContainment
 {
     public static readonly string[] Controllers = ["cpu", "cpuacct", "memory", "pids", "freezer"];
 
     const int CpuPeriodMicroseconds = 100_000;
-    const int Spares = 2;
 
     readonly ConcurrentQueue<Dictionary<string, CgroupDirectory>> _spares = new();
     int _refilling;
@@ -75,7 +74,7 @@ public sealed class CgroupV1Containment(string root, string parent, string worke
         {
             try
             {
-                while (_spares.Count < Spares)
+                while (_spares.Count < spares)
                     _spares.Enqueue(Make($"spare-{Guid.NewGuid():N}"));
             }
             catch (IOException)

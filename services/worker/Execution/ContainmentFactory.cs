@@ -7,11 +7,12 @@ namespace Bus.Worker.Execution;
 /// </summary>
 public static class ContainmentFactory
 {
-    public static IContainment Choose(IsolationOptions options, string workerId, ILogger logger)
+    /// <param name="slots">How many attempts may run at once, so how many v1 cgroups to keep made ahead.</param>
+    public static IContainment Choose(IsolationOptions options, string workerId, int slots, ILogger logger)
     {
         var mode = options.Enforcement;
         var v2 = new CgroupV2Containment(UnifiedHierarchy(options.CgroupRoot), options.CgroupParent, workerId, options.PidsLimit);
-        var v1 = new CgroupV1Containment(options.CgroupRoot, options.CgroupParent, workerId, options.PidsLimit);
+        var v1 = new CgroupV1Containment(options.CgroupRoot, options.CgroupParent, workerId, options.PidsLimit, Math.Clamp(slots, 1, 32));
         IContainment chosen = mode switch
         {
             EnforcementModes.CgroupV2 => v2.Usable() ? v2 : throw Unusable(mode, options),

@@ -60,7 +60,8 @@ public static class WorkerExtensions
             // Run as another user, in a folder and a cgroup of its own: jobs are held to what they reserved.
             builder.Services.AddSingleton<JobSandbox>();
             builder.Services.AddSingleton(sp => ContainmentFactory.Choose(
-                sp.GetRequiredService<IOptions<IsolationOptions>>().Value, workerId, sp.GetRequiredService<ILogger<IContainment>>()));
+                sp.GetRequiredService<IOptions<IsolationOptions>>().Value, workerId,
+                sp.GetRequiredService<IOptions<WorkerOptions>>().Value.SlotLimit, sp.GetRequiredService<ILogger<IContainment>>()));
             builder.Services.AddSingleton<GpuBinding>();
             builder.Services.AddSingleton<IJobExecutor, ShellExecutor>();
         }
