@@ -5,6 +5,7 @@ namespace Bus.Contracts;
 /// <param name="Output">The tail of the combined stdout and stderr, at most 64 KiB.</param>
 /// <param name="Error">What went wrong, in words a user understands.</param>
 /// <param name="StartedAt">When the attempt started, if it did, so the job shows it even if this report overtakes JobStarted.</param>
+/// <param name="Retryable">False when another attempt cannot help (the program is missing or not executable): the job fails without a retry.</param>
 public record JobFailed(
     Guid JobId,
     int Attempt,
@@ -13,4 +14,5 @@ public record JobFailed(
     string Output,
     string Error,
     DateTimeOffset FinishedAt,
-    DateTimeOffset? StartedAt = null);
+    DateTimeOffset? StartedAt = null,
+    bool Retryable = true);

@@ -2,6 +2,7 @@ namespace Bus.Contracts;
 
 /// <summary>The scheduler tells one worker to run one attempt of a job. Sent to the worker's own queue.</summary>
 /// <param name="Attempt">The attempt number, also the fencing token: reports for another attempt are ignored.</param>
+/// <param name="Environment">The variables the submission asked for; the worker adds them to the job's clean environment.</param>
 public record RunJob(
     Guid JobId,
     int Attempt,
@@ -10,4 +11,5 @@ public record RunJob(
     string[] Command,
     string? PayloadJson,
     ResourceVector Resources,
-    int TimeoutSeconds);
+    int TimeoutSeconds,
+    IReadOnlyDictionary<string, string>? Environment = null);

@@ -5,6 +5,7 @@ namespace Bus.Contracts;
 /// <see cref="JobId"/> is derived from (tenant, requestId) by the gateway, so a retried submission
 /// correlates to the same saga instead of creating a second job.
 /// </remarks>
+/// <param name="Environment">Variables the job asked for in its environment (validated by the gateway), or null.</param>
 public record SubmitJob(
     Guid JobId,
     string Tenant,
@@ -17,4 +18,5 @@ public record SubmitJob(
     int Priority,
     int TimeoutSeconds,
     int MaxAttempts,
-    DateTimeOffset SubmittedAt);
+    DateTimeOffset SubmittedAt,
+    IReadOnlyDictionary<string, string>? Environment = null);

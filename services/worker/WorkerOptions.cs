@@ -20,14 +20,31 @@ public sealed class WorkerOptions
     /// <summary>Memory offered to jobs, in MB. Default: the memory the runtime sees.</summary>
     public int MemoryMb { get; set; } = (int)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024 * 1024));
 
-    /// <summary>GPUs offered to jobs. Default 0.</summary>
+    /// <summary>
+    /// GPUs offered to jobs. Default: as many as <see cref="GpuDevices"/> names (detected or configured), else 0. Given
+    /// without device ids, the ids are <c>0</c> to <c>Gpus-1</c>.
+    /// </summary>
     public int Gpus { get; set; }
+
+    /// <summary>
+    /// The GPU device ids this worker hands out, e.g. <c>["0", "1"]</c> or UUIDs (letters, digits, <c>.</c>, <c>_</c>,
+    /// <c>:</c>, <c>-</c>). Default: the ids <c>nvidia-smi</c> reports, or none where it is missing. When given,
+    /// <see cref="Gpus"/> must be 0 or their count. A job reserving N GPUs is bound N distinct ids with its
+    /// reservation, sees exactly those in <c>CUDA_VISIBLE_DEVICES</c>, and its detail shows them.
+    /// </summary>
+    public string[] GpuDevices { get; set; } = [];
 
     /// <summary>The most jobs run at once, whatever their size. Default: <see cref="Cpus"/>.</summary>
     public int? MaxConcurrentJobs { get; set; }
 
-    /// <summary>Services this worker runs; each needs an executor (built in: <c>shell</c>, <c>noop</c>). Default both.</summary>
-    public string[] Services { get; set; } = ["shell", "noop"];
+    /// <summary>
+    /// Services this worker runs; each needs an executor (built in: <c>shell</c>, <c>noop</c>), or the worker refuses
+    /// to start. Default <c>shell</c> only; a list given replaces it, so <c>noop</c> is offered only when named.
+    /// </summary>
+    public string[] Services { get; set; } = [];
+
+    /// <summary>The services when none are configured.</summary>
+    public static readonly string[] DefaultServices = ["shell"];
 
     /// <summary>Languages or language pairs this worker handles for its services, e.g. <c>zh</c>, <c>zh-en</c>.</summary>
     public string[] Languages { get; set; } = [];
@@ -53,7 +70,7 @@ public sealed class WorkerOptions
 
     /// <summary>
     /// The longest any attempt may run, whatever its timeoutSeconds. Startup recovery times out an orphaned attempt
-    /// found running past it (R17). Default 72 h.
+    /// found running past it. Default 72 h.
     /// </summary>
     public TimeSpan MaxRuntime { get; set; } = TimeSpan.FromHours(72);
 
@@ -61,7 +78,7 @@ public sealed class WorkerOptions
     public int OutputTailBytes { get; set; } = 64 * 1024;
 
     /// <summary>
-    /// Scale simulation, for benchmarks (issue 6): when above 0, this process is not a worker itself but hosts this
+    /// Scale simulation, for benchmarks: when above 0, this process is not a worker itself but hosts this
     /// many simulated workers, <c>{Id}-0001</c>, <c>{Id}-0002</c>, ... Each is a worker to the rest of the system: it
     /// registers and heartbeats on its own (heartbeats spread over <see cref="HeartbeatInterval"/>), has its own queue,
     /// and has the size this section gives (<see cref="Cpus"/>, <see cref="MemoryMb"/>, <see cref="Gpus"/>, the slot
@@ -73,11 +90,14 @@ public sealed class WorkerOptions
 
     public int SlotLimit => MaxConcurrentJobs ?? Cpus;
 
+    /// <summary>How this worker contains its jobs, found at start-up (not configuration; see <c>Worker:Enforcement</c>).</summary>
+    public string? Enforcement { get; internal set; }
+
     /// <summary>Command-line shorthands: <c>--simulate 500</c> is <c>--Worker:Simulate 500</c>.</summary>
     public static IDictionary<string, string> CommandLineSwitches { get; } =
         new Dictionary<string, string> { ["--simulate"] = $"{Section}:{nameof(Simulate)}" };
 
     /// <summary>What this worker registers as, with its current status.</summary>
     public WorkerRegistration Registration(string status) =>
-        new(Id, new ResourceVector(Cpus, MemoryMb, Gpus), SlotLimit, Services, Languages, status);
+        new(Id, new ResourceVector(Cpus, MemoryMb, Gpus), SlotLimit, Services, Languages, status, GpuDevices, Enforcement);
 }

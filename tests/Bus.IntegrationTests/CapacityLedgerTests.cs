@@ -156,6 +156,27 @@ public sealed class CapacityLedgerTests(RedisTargets redis) : IClassFixture<Redi
         }
     }
 
+    [Theory, MemberData(nameof(RedisTargets.Both), MemberType = typeof(RedisTargets))]
+    public async Task A_reservation_binds_distinct_gpu_ids_that_its_release_frees_again(string target)
+    {
+        var (registry, ledger) = Open(target);
+        await registry.Register(new WorkerRegistration("g1", new ResourceVector(8, 0, 3), 8, ["shell"], [], WorkerStatus.Ready, ["a", "b", "c"]),
+            TimeSpan.FromMinutes(1));
+        var (two, one, late) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+
+        Assert.Equal(ReservationResult.Reserved, await ledger.Reserve("g1", two, 1, new ResourceVector(1, 0, 2)));
+        Assert.Equal(ReservationResult.Reserved, await ledger.Reserve("g1", one, 1, new ResourceVector(1, 0, 1)));
+        Assert.Equal(ReservationResult.NoCapacity, await ledger.Reserve("g1", late, 1, new ResourceVector(1, 0, 1)));
+        var (first, second) = (await ledger.BoundGpus("g1", two, 1), await ledger.BoundGpus("g1", one, 1));
+        Assert.Equal(["a", "b", "c"], first!.Concat(second!).Order());
+        Assert.Null(await ledger.BoundGpus("g1", two, 2)); // another attempt's ids are not this one's
+
+        await ledger.Release("g1", two, 1);
+        Assert.Equal(ReservationResult.Reserved, await ledger.Reserve("g1", late, 1, new ResourceVector(1, 0, 1)));
+        Assert.DoesNotContain((await ledger.BoundGpus("g1", late, 1))!.Single(), second!);
+        Assert.Equal((2, 2), ((await registry.Read("g1"))!.Used.Gpus, (await ledger.Reservations("g1")).Count));
+    }
+
     (WorkerRegistry, CapacityLedger) Open(string target, RedisKeys? keys = null)
     {
         keys ??= RedisTargets.FreshKeys();

@@ -112,27 +112,6 @@ public sealed class WorkerFailureTests(RunningSystem system) : IClassFixture<Run
         File.Delete(ledger);
     }
 
-    [Fact]
-    public async Task A_worker_that_cannot_run_a_service_reports_it_unavailable_and_hands_the_job_back()
-    {
-        // It advertises asr but has no executor for it: the seeds' MODEL_NOT_AVAILABLE.
-        await StartWorker("no-model", "unavailable", ("Worker__Services__0", "shell"), ("Worker__Services__1", "asr"));
-        var (_, accepted) = await system.Submit(new
-        {
-            requestId = $"unavailable-{Guid.NewGuid():N}", service = "asr", constraints = new { language = "unavailable" }, maxAttempts = 1,
-        });
-
-        var job = await Eventually.Get(
-            async () => (await system.Api.GetFromJsonAsync<JsonObject>($"/api/v1/jobs/{accepted["jobId"]}"))!,
-            j => ((string?)j["pendingReason"])?.Contains("reported it unavailable") == true, TimeSpan.FromSeconds(30),
-            "the job waiting because its only worker reported the service unavailable");
-
-        // maxAttempts is 1, so only a hand-back (not a failure) can have made a second attempt.
-        Assert.Equal("Pending", (string?)job["state"]);
-        Assert.True((int)job["attempt"]! >= 2);
-        await system.Api.PostAsync($"/api/v1/jobs/{accepted["jobId"]}/cancel", null);
-    }
-
     Task<ServiceProcess> StartWorker(string workerId, string language, params (string Key, string Value)[] settings) =>
         system.StartWorker(workerId, cpus: 2, [("Worker__Languages__0", language), .. settings]);
 

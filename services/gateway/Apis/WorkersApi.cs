@@ -11,6 +11,8 @@ namespace Bus.Gateway.Apis;
 /// <summary>
 /// A live worker as <c>GET /api/v1/workers</c> shows it. <see cref="Pools"/> are the pools it belongs to under the
 /// gateway's <c>Placement:Pools</c> (<c>default</c> when no pool admits it), the same rules the scheduler places by.
+/// <see cref="Enforcement"/> says how it contains its jobs (<c>cgroup-v2</c>, <c>cgroup-v1</c>, <c>process-group</c>;
+/// null when it runs no shell jobs, or while Redis is down); <see cref="GpuDevices"/> are the GPU ids it hands out.
 /// </summary>
 public sealed record WorkerView(
     string WorkerId,
@@ -22,7 +24,9 @@ public sealed record WorkerView(
     string[] Languages,
     string[] Pools,
     string Status,
-    DateTimeOffset LastHeartbeat);
+    DateTimeOffset LastHeartbeat,
+    string? Enforcement,
+    string[] GpuDevices);
 
 public static class WorkersApi
 {
@@ -59,5 +63,6 @@ public static class WorkersApi
 
     static WorkerView View(WorkerSnapshot w, PoolSet pools) => new(
         w.WorkerId, w.Registration.Capacity, w.Used, w.Registration.MaxConcurrentJobs, w.RunningJobs,
-        w.Registration.Services, w.Registration.Languages, pools.Membership(w.Registration), w.Registration.Status, w.LastHeartbeat);
+        w.Registration.Services, w.Registration.Languages, pools.Membership(w.Registration), w.Registration.Status, w.LastHeartbeat,
+        w.Registration.Enforcement, w.Registration.GpuDevices ?? []);
 }

@@ -3,6 +3,7 @@ using Bus.Contracts;
 namespace Bus.Gateway.Jobs;
 
 /// <summary>A job as <c>GET /api/v1/jobs/{jobId}</c> shows it (API.md).</summary>
+/// <param name="GpuDevices">The GPU device ids its current attempt was bound to, once the worker started it.</param>
 public sealed record JobDetails(
     Guid JobId,
     string RequestId,
@@ -21,7 +22,8 @@ public sealed record JobDetails(
     DateTimeOffset SubmittedAt,
     DateTimeOffset? AllocatedAt,
     DateTimeOffset? StartedAt,
-    DateTimeOffset? FinishedAt);
+    DateTimeOffset? FinishedAt,
+    string[]? GpuDevices = null);
 
 /// <summary>The answer to a submission.</summary>
 public sealed record JobAccepted(Guid JobId, string State);

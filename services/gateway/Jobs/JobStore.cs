@@ -30,7 +30,7 @@ public sealed class JobStore(NpgsqlDataSource dataSource)
         var command = new SubmitJob(
             Guid.CreateVersion7(now), tenant, submission.RequestId, submission.Service, submission.Command,
             submission.PayloadJson, submission.Resources, submission.Constraints, submission.Priority,
-            submission.TimeoutSeconds, submission.MaxAttempts, now);
+            submission.TimeoutSeconds, submission.MaxAttempts, now, submission.Environment);
 
         await using (var insert = dataSource.CreateCommand("""
             INSERT INTO job_requests (tenant, request_id, job_id, request_hash, submit_command)
@@ -59,7 +59,8 @@ public sealed class JobStore(NpgsqlDataSource dataSource)
 
     const string JobColumns = """
         job_id, request_id, tenant, current_state, service, cpus, memory_mb, gpus, priority, attempt, max_attempts,
-        worker_id, pending_reason, exit_code, output, error, submitted_at, allocated_at, started_at, finished_at
+        worker_id, pending_reason, exit_code, output, error, submitted_at, allocated_at, started_at, finished_at,
+        (SELECT a.gpu_devices FROM resource_allocations a WHERE a.job_id = jobs.job_id AND a.attempt = jobs.attempt)
         """;
 
     /// <summary>
@@ -129,7 +130,8 @@ public sealed class JobStore(NpgsqlDataSource dataSource)
         r.GetInt32(8), r.GetInt32(9), r.GetInt32(10),
         Nullable<string>(r, 11), Nullable<string>(r, 12), r.IsDBNull(13) ? null : r.GetInt32(13),
         Nullable<string>(r, 14), Nullable<string>(r, 15),
-        r.GetFieldValue<DateTimeOffset>(16), NullableTime(r, 17), NullableTime(r, 18), NullableTime(r, 19));
+        r.GetFieldValue<DateTimeOffset>(16), NullableTime(r, 17), NullableTime(r, 18), NullableTime(r, 19),
+        Nullable<string[]>(r, 20));
 
     static T? Nullable<T>(NpgsqlDataReader r, int i) where T : class => r.IsDBNull(i) ? null : r.GetFieldValue<T>(i);
 

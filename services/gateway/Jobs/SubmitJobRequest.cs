@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Bus.Gateway.Jobs;
 
 /// <summary>The body of <c>POST /api/v1/jobs</c>, as the client sent it. Everything is optional here so that
-/// validation, not deserialization, says what is missing.</summary>
+/// validation, not deserialization, says what is missing. <c>env</c> holds variables for the job's environment.</summary>
 public sealed record SubmitJobRequest(
     string? RequestId,
     string? Service,
@@ -13,7 +13,8 @@ public sealed record SubmitJobRequest(
     ConstraintsBody? Constraints,
     int? Priority,
     int? TimeoutSeconds,
-    int? MaxAttempts);
+    int? MaxAttempts,
+    Dictionary<string, string?>? Env = null);
 
 public sealed record ResourcesBody(int? Cpus, int? MemoryMb, int? Gpus);
 

@@ -1,11 +1,12 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Bus.Contracts;
 
 namespace Bus.Gateway.Jobs;
 
 /// <summary>A submission after validation, with every default filled in. Its canonical JSON is what
-/// "the same body" means for idempotency.</summary>
+/// "the same body" means for idempotency (so <c>env</c> is kept sorted by name: its order does not matter).</summary>
 public sealed record ValidSubmission(
     string RequestId,
     string Service,
@@ -15,13 +16,18 @@ public sealed record ValidSubmission(
     PlacementConstraints Constraints,
     int Priority,
     int TimeoutSeconds,
-    int MaxAttempts);
+    int MaxAttempts,
+    // Left out when null, so a submission without env hashes as it always did.
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SortedDictionary<string, string>? Environment = null);
 
 /// <summary>Checks a submission against the rules of API.md and fills in defaults. Errors are per field.</summary>
 public static partial class SubmitJobValidator
 {
     public const int MaxPayloadBytes = 64 * 1024;
     public const int MaxTimeoutSeconds = 72 * 3600;
+    public const int MaxEnvironmentVariables = 64;
+    public const int MaxEnvironmentBytes = 32 * 1024;
+    public const int MaxEnvironmentNameLength = 128;
 
     public static (ValidSubmission? Submission, Dictionary<string, string[]> Errors) Validate(SubmitJobRequest body)
     {
@@ -71,13 +77,45 @@ public static partial class SubmitJobValidator
         if (maxAttempts is < 1 or > 10)
             Error("maxAttempts", "maxAttempts must be between 1 and 10.");
 
+        var environment = ValidateEnvironment(body.Env, Error);
+
         var c = body.Constraints;
         var constraints = new PlacementConstraints(Blank(c?.Language), Blank(c?.Pool), Blank(c?.ExcludeWorker), Blank(c?.AffinityKey));
 
         return errors.Count > 0
             ? (null, errors)
-            : (new ValidSubmission(body.RequestId!, service, command, payloadJson, resources, constraints, priority, timeout, maxAttempts), errors);
+            : (new ValidSubmission(body.RequestId!, service, command, payloadJson, resources, constraints, priority, timeout,
+                maxAttempts, environment), errors);
     }
+
+    /// <summary>
+    /// Names as a shell would take them, not starting with <c>BUS_</c> (the worker's own variables about the job);
+    /// values without NUL (which no environment can hold); a bounded count and size. Null when there are none.
+    /// </summary>
+    static SortedDictionary<string, string>? ValidateEnvironment(Dictionary<string, string?>? env, Action<string, string> error)
+    {
+        if (env is null || env.Count == 0)
+            return null;
+        if (env.Count > MaxEnvironmentVariables)
+        {
+            error("env", $"env may hold at most {MaxEnvironmentVariables} variables.");
+            return null;
+        }
+        var bad = env.Keys.FirstOrDefault(name => !EnvironmentNamePattern().IsMatch(name));
+        if (bad is not null)
+            error("env", $"env names must be 1 to {MaxEnvironmentNameLength} characters of A-Z, a-z, 0-9 and '_', not starting with a digit; '{Truncate(bad)}' is not.");
+        else if (env.Keys.FirstOrDefault(name => name.StartsWith("BUS_", StringComparison.OrdinalIgnoreCase)) is { } reserved)
+            error("env", $"env names starting with BUS_ are set by the worker; '{reserved}' cannot be given.");
+        else if (env.FirstOrDefault(e => e.Value is null || e.Value.Contains('\0')) is { Key: not null } invalid)
+            error("env", $"env.{invalid.Key} must be a string without NUL characters.");
+        else if (env.Sum(e => System.Text.Encoding.UTF8.GetByteCount(e.Key) + System.Text.Encoding.UTF8.GetByteCount(e.Value!) + 2) > MaxEnvironmentBytes)
+            error("env", $"env must be at most {MaxEnvironmentBytes} bytes in all (each NAME=value counted with its terminator).");
+        else
+            return new SortedDictionary<string, string>(env!, StringComparer.Ordinal);
+        return null;
+    }
+
+    static string Truncate(string value) => value.Length > 40 ? value[..40] + "…" : value;
 
     static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
@@ -86,4 +124,7 @@ public static partial class SubmitJobValidator
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$")]
     private static partial Regex ServicePattern();
+
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]{0,127}\z")]
+    private static partial Regex EnvironmentNamePattern();
 }

@@ -143,10 +143,10 @@ public sealed class AllocationStore(NpgsqlDataSource dataSource)
                     ORDER BY released_at
                     LIMIT $2
                     FOR UPDATE SKIP LOCKED)
-                RETURNING id, job_id, attempt, worker_id, cpus, memory_mb, gpus, allocated_at, released, released_at, process_id)
+                RETURNING id, job_id, attempt, worker_id, cpus, memory_mb, gpus, allocated_at, released, released_at, process_id, gpu_devices)
             INSERT INTO resource_allocations_history
-                (id, job_id, attempt, worker_id, cpus, memory_mb, gpus, allocated_at, released, released_at, process_id, archived_at)
-            SELECT id, job_id, attempt, worker_id, cpus, memory_mb, gpus, allocated_at, released, released_at, process_id, now()
+                (id, job_id, attempt, worker_id, cpus, memory_mb, gpus, allocated_at, released, released_at, process_id, gpu_devices, archived_at)
+            SELECT id, job_id, attempt, worker_id, cpus, memory_mb, gpus, allocated_at, released, released_at, process_id, gpu_devices, now()
             FROM moved
             """);
         command.Parameters.AddWithValue(releasedBefore);

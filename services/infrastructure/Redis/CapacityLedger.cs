@@ -52,13 +52,26 @@ public sealed class CapacityLedger(IConnectionMultiplexer redis, RedisKeys keys)
         return (int)result == 1;
     }
 
+    /// <summary>
+    /// The GPU device ids the reservation of this attempt bound, or null when Redis holds no reservation of it or one
+    /// without ids (restored from the database, which keeps only counts).
+    /// </summary>
+    public async Task<string[]?> BoundGpus(string workerId, Guid jobId, int attempt)
+    {
+        var held = (string?)await _db.HashGetAsync(keys.WorkerJobs(workerId), jobId.ToString());
+        var parts = held?.Split(' ');
+        return parts is { Length: 5 } && parts[0] == attempt.ToString(CultureInfo.InvariantCulture)
+            ? parts[4].Split(',', StringSplitOptions.RemoveEmptyEntries)
+            : null;
+    }
+
     /// <summary>The reservations Redis holds for one worker.</summary>
     public async Task<IReadOnlyList<Reservation>> Reservations(string workerId)
     {
         var entries = await _db.HashGetAllAsync(keys.WorkerJobs(workerId));
         return entries.Select(e =>
         {
-            var parts = e.Value.ToString().Split(' ').Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+            var parts = e.Value.ToString().Split(' ').Take(4).Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
             return new Reservation(Guid.Parse(e.Name.ToString()), parts[0], new ResourceVector(parts[1], parts[2], parts[3]));
         }).ToList();
     }

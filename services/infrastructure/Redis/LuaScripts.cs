@@ -11,7 +11,9 @@ internal static class LuaScripts
     /// Reserve resources and a job slot on one worker, all or nothing.
     /// KEYS: info, used, jobs. ARGV: jobId, attempt, cpus, memoryMb, gpus.
     /// Returns { <see cref="ReservationResult"/> code, epoch of the counters it read (absent if never rebuilt) }.
-    /// Repeating a reservation of the same attempt changes nothing.
+    /// Repeating a reservation of the same attempt changes nothing. GPUs are bound here too: when the worker
+    /// registered its device ids, the reservation takes that many ids no other reservation of the worker holds,
+    /// in the same step, and keeps them as a fifth field ("attempt cpus memoryMb gpus id,id").
     /// </summary>
     public const string Reserve = """
         local epoch = redis.call('HGET', KEYS[2], 'epoch')
@@ -20,7 +22,7 @@ internal static class LuaScripts
           if string.match(held, '^%d+') == ARGV[2] then return { 2, epoch } end
           return { -3 }
         end
-        local cap = redis.call('HMGET', KEYS[1], 'cpus', 'memoryMb', 'gpus', 'maxJobs', 'status')
+        local cap = redis.call('HMGET', KEYS[1], 'cpus', 'memoryMb', 'gpus', 'maxJobs', 'status', 'gpuDevices')
         if not cap[1] then return { -1 } end
         if cap[5] ~= 'ready' then return { -2 } end
         local want = { tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), 1 }
@@ -29,8 +31,22 @@ internal static class LuaScripts
         for i = 1, 4 do
           if (tonumber(used[i]) or 0) + want[i] > (tonumber(cap[i]) or 0) then return { 0 } end
         end
+        local held = ARGV[2] .. ' ' .. ARGV[3] .. ' ' .. ARGV[4] .. ' ' .. ARGV[5]
+        if want[3] > 0 and cap[6] and cap[6] ~= '' then
+          local taken = {}
+          for _, other in ipairs(redis.call('HVALS', KEYS[3])) do
+            local ids = string.match(other, '^%d+ %d+ %d+ %d+ (%S+)$')
+            if ids then for id in string.gmatch(ids, '[^,]+') do taken[id] = true end end
+          end
+          local chosen = {}
+          for id in string.gmatch(cap[6], '[^,]+') do
+            if #chosen < want[3] and not taken[id] then chosen[#chosen + 1] = id end
+          end
+          if #chosen < want[3] then return { 0 } end
+          held = held .. ' ' .. table.concat(chosen, ',')
+        end
         for i = 1, 4 do redis.call('HINCRBY', KEYS[2], fields[i], want[i]) end
-        redis.call('HSET', KEYS[3], ARGV[1], ARGV[2] .. ' ' .. ARGV[3] .. ' ' .. ARGV[4] .. ' ' .. ARGV[5])
+        redis.call('HSET', KEYS[3], ARGV[1], held)
         return { 1, epoch }
         """;
 
@@ -42,7 +58,7 @@ internal static class LuaScripts
     public const string Release = """
         local held = redis.call('HGET', KEYS[2], ARGV[1])
         if not held then return 0 end
-        local attempt, cpus, mem, gpus = string.match(held, '^(%d+) (%d+) (%d+) (%d+)$')
+        local attempt, cpus, mem, gpus = string.match(held, '^(%d+) (%d+) (%d+) (%d+)')
         if attempt ~= ARGV[2] then return -3 end
         local fields = { 'cpus', 'memoryMb', 'gpus', 'jobs' }
         local amounts = { tonumber(cpus), tonumber(mem), tonumber(gpus), 1 }
@@ -102,14 +118,18 @@ internal static class LuaScripts
     /// released. ARGV: epoch, n, then n pairs (jobId, "attempt cpus memoryMb gpus"): every unreleased allocation row
     /// of the worker. Afterwards Redis holds exactly those (less the ones the worker has released and the database
     /// has not heard of yet), so a reservation taken in Redis but not yet recorded is dropped: its record is refused
-    /// by the new epoch. Returns how many counters were wrong.
+    /// by the new epoch. A kept reservation Redis still holds keeps its bound GPU ids, which the database does not
+    /// know. Returns how many counters were wrong.
     /// </summary>
     public const string Rebuild = """
         local keep = {}
         local i = 3
         for _ = 1, tonumber(ARGV[2]) do
           local attempt = string.match(ARGV[i + 1], '^%d+')
-          if not redis.call('ZSCORE', KEYS[3], ARGV[i] .. ':' .. attempt) then keep[ARGV[i]] = ARGV[i + 1] end
+          if not redis.call('ZSCORE', KEYS[3], ARGV[i] .. ':' .. attempt) then
+            local old = redis.call('HGET', KEYS[2], ARGV[i])
+            if old and string.match(old, '^%d+') == attempt then keep[ARGV[i]] = old else keep[ARGV[i]] = ARGV[i + 1] end
+          end
           i = i + 2
         end
         redis.call('DEL', KEYS[2])
@@ -122,7 +142,7 @@ internal static class LuaScripts
 
         local totals = { 0, 0, 0, 0 }
         for _, held in ipairs(redis.call('HVALS', KEYS[2])) do
-          local _, cpus, mem, gpus = string.match(held, '^(%d+) (%d+) (%d+) (%d+)$')
+          local _, cpus, mem, gpus = string.match(held, '^(%d+) (%d+) (%d+) (%d+)')
           totals[1] = totals[1] + tonumber(cpus)
           totals[2] = totals[2] + tonumber(mem)
           totals[3] = totals[3] + tonumber(gpus)

@@ -14,7 +14,7 @@ public sealed class RedisKeys(string prefix)
     /// <summary>The worker's allocated resources and running job count.</summary>
     public RedisKey WorkerUsed(string workerId) => $"{prefix}{{w:{workerId}}}:used";
 
-    /// <summary>The worker's reservations: job id to "attempt cpus memoryMb gpus".</summary>
+    /// <summary>The worker's reservations: job id to "attempt cpus memoryMb gpus", then the bound GPU ids if any ("0,1").</summary>
     public RedisKey WorkerJobs(string workerId) => $"{prefix}{{w:{workerId}}}:jobs";
 
     /// <summary>

@@ -32,6 +32,8 @@ public sealed class WorkerRegistry(IConnectionMultiplexer redis, RedisKeys keys,
             "services", string.Join(',', worker.Services),
             "languages", string.Join(',', worker.Languages),
             "status", worker.Status,
+            "gpuDevices", string.Join(',', worker.GpuDevices ?? []),
+            "enforcement", worker.Enforcement ?? "",
             "heartbeatAt", now.ToUnixTimeMilliseconds(),
         ];
         if ((int)await _db.ScriptEvaluateAsync(LuaScripts.Register, [keys.WorkerInfo(worker.WorkerId), keys.WorkerUsed(worker.WorkerId)], args) == 0)
@@ -78,7 +80,9 @@ public sealed class WorkerRegistry(IConnectionMultiplexer redis, RedisKeys keys,
             Int(info, "maxJobs"),
             Split(info, "services"),
             Split(info, "languages"),
-            info.GetValueOrDefault("status", WorkerStatus.Ready));
+            info.GetValueOrDefault("status", WorkerStatus.Ready),
+            Split(info, "gpuDevices"),
+            info.GetValueOrDefault("enforcement") is { Length: > 0 } enforcement ? enforcement : null);
         return new WorkerSnapshot(
             registration,
             new ResourceVector(Int(used, "cpus"), Int(used, "memoryMb"), Int(used, "gpus")),

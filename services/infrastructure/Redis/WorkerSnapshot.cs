@@ -3,13 +3,17 @@ using Bus.Contracts;
 namespace Bus.Infrastructure.Redis;
 
 /// <summary>What a worker offers, as it registers itself.</summary>
+/// <param name="GpuDevices">The GPU device ids reservations bind (as many as Capacity.Gpus), or none when unnamed.</param>
+/// <param name="Enforcement">How it contains its jobs: <c>cgroup-v2</c>, <c>cgroup-v1</c> or <c>process-group</c>.</param>
 public sealed record WorkerRegistration(
     string WorkerId,
     ResourceVector Capacity,
     int MaxConcurrentJobs,
     string[] Services,
     string[] Languages,
-    string Status);
+    string Status,
+    string[]? GpuDevices = null,
+    string? Enforcement = null);
 
 /// <summary>A live worker as Redis sees it at one moment: its registration and what is allocated on it.</summary>
 public sealed record WorkerSnapshot(

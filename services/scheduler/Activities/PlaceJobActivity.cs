@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Bus.Contracts;
 using Bus.Infrastructure.Messaging;
 using Bus.Scheduler.Placement;
@@ -33,7 +34,8 @@ public sealed class PlaceJobActivity(IPlacementEngine engine, TimeProvider clock
                 var worker = await context.GetSendEndpoint(QueueNames.WorkerAddress(placed.WorkerId));
                 await worker.Send(new RunJob(
                     job.CorrelationId, job.Attempt, placed.WorkerId, job.Service, job.Command, job.PayloadJson,
-                    request.Resources, job.TimeoutSeconds));
+                    request.Resources, job.TimeoutSeconds,
+                    job.EnvironmentJson is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(job.EnvironmentJson)));
                 break;
             case PlacementDecision.Waiting waiting:
                 job.PendingReason = waiting.Reason;

@@ -19,6 +19,8 @@ public class JobState : SagaStateMachineInstance, ISagaVersion
     public string Service { get; set; } = "";
     public string[] Command { get; set; } = [];
     public string? PayloadJson { get; set; }
+    /// <summary>The variables the job asked for in its environment, as a JSON object; null when none.</summary>
+    public string? EnvironmentJson { get; set; }
     public int Cpus { get; set; }
     public int MemoryMb { get; set; }
     public int Gpus { get; set; }

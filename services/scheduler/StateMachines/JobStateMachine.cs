@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Bus.Contracts;
 using Bus.Infrastructure.Messaging;
 using Bus.Scheduler.Activities;
@@ -84,7 +85,7 @@ public sealed class JobStateMachine : MassTransitStateMachine<JobState>
                 .Then(x => Finish(x.Saga, x.Message.ExitCode, x.Message.Output, x.Message.Error, x.Message.FinishedAt))
                 .Activity(x => x.OfInstanceType<ReleaseAllocationActivity>())
                 .Then(x => x.Saga.Failures++)
-                .IfElse(x => x.Saga.Failures < x.Saga.MaxAttempts && x.Saga.CancelRequestedAt is null,
+                .IfElse(x => x.Saga.Failures < x.Saga.MaxAttempts && x.Saga.CancelRequestedAt is null && x.Message.Retryable,
                     retry => retry
                         .Activity(a => a.OfType<ScheduleRetryActivity>())
                         .TransitionTo(Pending),
@@ -133,6 +134,7 @@ public sealed class JobStateMachine : MassTransitStateMachine<JobState>
         job.Service = message.Service;
         job.Command = message.Command;
         job.PayloadJson = message.PayloadJson;
+        job.EnvironmentJson = message.Environment is { Count: > 0 } environment ? JsonSerializer.Serialize(environment) : null;
         job.Cpus = message.Resources.Cpus;
         job.MemoryMb = message.Resources.MemoryMb;
         job.Gpus = message.Resources.Gpus;

@@ -5,8 +5,9 @@ namespace Bus.Worker.Execution;
 /// <summary>How an attempt ended, as the executor saw it.</summary>
 /// <param name="ExitCode">The process's exit code, or null when it never ran or was killed.</param>
 /// <param name="Error">Null on success; otherwise what went wrong, for the user.</param>
-/// <param name="Killed">True when the attempt was stopped from outside (cancel, timeout, shutdown) and its process tree killed.</param>
-public sealed record ExecutionResult(int? ExitCode, string Output, string? Error, bool Killed = false)
+/// <param name="Killed">True when the attempt was stopped from outside (cancel, timeout, shutdown) and all its processes killed.</param>
+/// <param name="Retryable">False when running it again cannot help (its program is missing or not executable): the job fails at once.</param>
+public sealed record ExecutionResult(int? ExitCode, string Output, string? Error, bool Killed = false, bool Retryable = true)
 {
     public bool Succeeded => Error is null && ExitCode == 0 && !Killed;
 

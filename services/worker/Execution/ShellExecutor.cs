@@ -7,32 +7,68 @@ namespace Bus.Worker.Execution;
 
 /// <summary>
 /// The <c>shell</c> service: runs the job's argv as a real OS process, with no shell unless argv asks for one
-/// (e.g. <c>["/bin/sh", "-c", "..."]</c>). When stopped, the whole process tree is killed.
+/// (e.g. <c>["/bin/sh", "-c", "..."]</c>), isolated by <see cref="JobSandbox"/> (its own user, folder and
+/// environment) and contained by <see cref="IContainment"/> (a cgroup per attempt, or a process group). The attempt
+/// ends only once nothing of it is left: when its main process exits, whatever it left running is killed; when it is
+/// stopped (cancel, timeout, shutdown), everything is.
 /// </summary>
-public sealed class ShellExecutor(IOptions<WorkerOptions> options) : IJobExecutor
+public sealed class ShellExecutor(
+    JobSandbox sandbox,
+    IContainment containment,
+    GpuBinding gpus,
+    IOptions<WorkerOptions> options,
+    ILogger<ShellExecutor> logger) : IJobExecutor
 {
+    const int ArgumentListTooLong = 7; // E2BIG
+
     public string Service => "shell";
 
     public async Task<ExecutionResult> Run(RunJob job, Func<int?, Task> started, CancellationToken stop)
     {
         if (job.Command.Length == 0)
-            return new ExecutionResult(null, "", "the job has no command to run");
+            return new ExecutionResult(null, "", "the job has no command to run", Retryable: false);
 
+        var name = $"{job.JobId:N}-{job.Attempt}";
+        string? directory = null;
+        IAttemptContainer? container = null;
+        try
+        {
+            var devices = await gpus.Bind(job);
+            directory = sandbox.CreateWorkingDirectory(name);
+            container = containment.Create(name, job.Resources);
+            return await RunContained(job, container, directory, devices, started, stop);
+        }
+        finally
+        {
+            if (container is not null)
+                await container.DisposeAsync();
+            if (directory is not null)
+                sandbox.RemoveWorkingDirectory(directory);
+            gpus.Release(job);
+        }
+    }
+
+    async Task<ExecutionResult> RunContained(RunJob job, IAttemptContainer container, string directory, string[] devices,
+        Func<int?, Task> started, CancellationToken stop)
+    {
         var tail = new OutputTail(options.Value.OutputTailBytes);
+        var errors = new OutputTail(512); // the start of stderr: the launcher's own complaint, if it could not exec
         using var process = new Process
         {
-            StartInfo = new ProcessStartInfo(job.Command[0])
+            StartInfo = new ProcessStartInfo("/bin/sh")
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 RedirectStandardInput = true,
                 UseShellExecute = false,
+                WorkingDirectory = directory,
             },
         };
-        foreach (var argument in job.Command.Skip(1))
+        foreach (var argument in sandbox.LauncherArguments(container.JoinFiles, job.Command))
             process.StartInfo.ArgumentList.Add(argument);
-        process.OutputDataReceived += (_, e) => tail.AppendLine(e.Data);
-        process.ErrorDataReceived += (_, e) => tail.AppendLine(e.Data);
+        process.StartInfo.Environment.Clear(); // nothing of the worker's own environment reaches the job
+        foreach (var (key, value) in sandbox.Environment(job, directory, devices))
+            process.StartInfo.Environment[key] = value;
 
         try
         {
@@ -40,26 +76,81 @@ public sealed class ShellExecutor(IOptions<WorkerOptions> options) : IJobExecuto
         }
         catch (Win32Exception e)
         {
-            return new ExecutionResult(null, "", $"could not start '{job.Command[0]}': {e.Message}");
+            var reason = e.NativeErrorCode == ArgumentListTooLong ? "argument list too long" : e.Message;
+            return new ExecutionResult(null, "", $"could not start '{job.Command[0]}': {reason}", Retryable: false);
         }
         process.StandardInput.Close(); // jobs get no stdin
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        using var reading = new CancellationTokenSource();
+        var pumps = Task.WhenAll(
+            tail.Pump(process.StandardOutput.BaseStream, reading.Token),
+            Both(process.StandardError.BaseStream, tail, errors, reading.Token));
         await started(process.Id);
 
+        var stopped = false;
         try
         {
             await process.WaitForExitAsync(stop);
         }
         catch (OperationCanceledException)
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(CancellationToken.None);
-            return ExecutionResult.Stopped(tail.ToString());
+            stopped = true;
         }
+        // Stopped: everything goes. Ended by itself: what it left behind goes, so nothing outlives the attempt.
+        await container.KillAll(process.Id, CancellationToken.None);
+        await process.WaitForExitAsync(CancellationToken.None);
+        await FinishReading(pumps, reading, job);
 
-        // WaitForExitAsync returns once the output streams have been read to their end.
+        if (stopped)
+            return ExecutionResult.Stopped(tail.ToString());
         var exitCode = process.ExitCode;
-        return new ExecutionResult(exitCode, tail.ToString(), exitCode == 0 ? null : $"exited with code {exitCode}");
+        var output = tail.ToString();
+        if (container.MemoryLimitHit)
+            return new ExecutionResult(exitCode, output, $"exceeded its memory limit of {job.Resources.MemoryMb} MB");
+        if (exitCode == JobSandbox.JoinFailedExitCode && errors.ToString().StartsWith(JobSandbox.LauncherName + ":", StringComparison.Ordinal))
+            return new ExecutionResult(exitCode, output, "the worker could not place the job in its cgroup");
+        if (exitCode is 126 or 127 && errors.ToString() is var complaint && complaint.StartsWith(JobSandbox.ExecFailedPrefix, StringComparison.Ordinal))
+            return new ExecutionResult(exitCode, output, $"could not start '{job.Command[0]}': {ExecFailure(complaint)}", Retryable: false);
+        return new ExecutionResult(exitCode, output, exitCode == 0 ? null : $"exited with code {exitCode}");
+    }
+
+    /// <summary>Reads stderr into the job's tail, and its first chunk into the launcher's complaint.</summary>
+    static async Task Both(Stream stream, OutputTail tail, OutputTail errors, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[16 * 1024];
+        int read;
+        while ((read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            tail.Append(buffer.AsSpan(0, read));
+            if (errors.Written == 0)
+                errors.Append(buffer.AsSpan(0, Math.Min(read, 512)));
+        }
+    }
+
+    /// <summary>
+    /// Once the attempt's processes are gone its pipes close and reading ends by itself. In process-group mode a
+    /// descendant that left the group may still hold them; reading is then abandoned after a short while.
+    /// </summary>
+    async Task FinishReading(Task pumps, CancellationTokenSource reading, RunJob job)
+    {
+        if (await Task.WhenAny(pumps, Task.Delay(TimeSpan.FromSeconds(5))) != pumps)
+        {
+            logger.LogWarning("Job {JobId} attempt {Attempt} left a process that escaped its group and holds its output", job.JobId, job.Attempt);
+            await reading.CancelAsync();
+        }
+        try
+        {
+            await pumps;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>"setpriv: failed to execute X: No such file or directory" becomes "No such file or directory".</summary>
+    static string ExecFailure(string complaint)
+    {
+        var line = complaint.Split('\n')[0];
+        var colon = line.LastIndexOf(": ", StringComparison.Ordinal);
+        return colon >= 0 ? line[(colon + 2)..].ToLowerInvariant() : line;
     }
 }

@@ -12,29 +12,59 @@ namespace Bus.Worker.Extensions;
 
 public static class WorkerExtensions
 {
+    /// <summary>The services there is an executor for; a worker advertises only these.</summary>
+    static readonly string[] BuiltInServices = ["shell", "noop"];
+
     public static IHostApplicationBuilder AddWorkerServices(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<WorkerOptions>()
             .BindConfiguration(WorkerOptions.Section)
+            .PostConfigure(ResolveDefaults)
             .Validate(o => System.Text.RegularExpressions.Regex.IsMatch(o.Id, "^[A-Za-z0-9._-]{1,64}$"),
                 "Worker:Id must be 1 to 64 letters, digits, '.', '_' or '-'")
             .Validate(o => o.Cpus >= 1 && o.MemoryMb >= 0 && o.Gpus >= 0 && o.SlotLimit >= 1,
                 "Worker: cpus and the slot limit must be at least 1; memory and gpus at least 0")
-            .Validate(o => o.Services.Length > 0, "Worker:Services must name at least one service")
+            .Validate(o => o.Simulate > 0 || o.Services.All(BuiltInServices.Contains),
+                $"Worker:Services names a service this worker has no executor for (it has: {string.Join(", ", BuiltInServices)})")
+            .Validate(o => o.GpuDevices.Length == o.Gpus && o.GpuDevices.Distinct().Count() == o.Gpus
+                    && o.GpuDevices.All(id => System.Text.RegularExpressions.Regex.IsMatch(id, @"^[A-Za-z0-9._:-]{1,128}\z")),
+                "Worker:GpuDevices must be distinct ids of letters, digits, '.', '_', ':' or '-', as many as Worker:Gpus (or leave Worker:Gpus 0)")
             .Validate(o => o.RegistrationTtl >= o.HeartbeatInterval * 1.5,
                 "Worker:RegistrationTtl must be at least 1.5 times Worker:HeartbeatInterval, or a live worker would flicker out")
             .Validate(o => o.Simulate is >= 0 and <= 2000 && (o.Simulate == 0 || o.Id.Length <= 59),
                 "Worker:Simulate must be 0 to 2000, and a simulating process's Worker:Id at most 59 characters (its workers add -NNNN)")
             .ValidateOnStart();
 
+        builder.Services.AddOptions<IsolationOptions>()
+            .BindConfiguration(IsolationOptions.Section)
+            .Validate(o => EnforcementModes.All.Contains(o.Enforcement),
+                $"Worker:Enforcement must be one of {string.Join(", ", EnforcementModes.All)}")
+            .Validate(o => Path.IsPathRooted(o.ScratchRoot) && Path.IsPathRooted(o.CgroupRoot),
+                "Worker:ScratchRoot and Worker:CgroupRoot must be absolute paths")
+            .Validate(o => System.Text.RegularExpressions.Regex.IsMatch(o.CgroupParent, @"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*\z") && !o.CgroupParent.Split('/').Contains(".."),
+                "Worker:CgroupParent must be a relative cgroup path such as 'bus'")
+            .Validate(o => o.PidsLimit >= 1, "Worker:PidsLimit must be at least 1")
+            .ValidateOnStart();
+
         builder.AddCapacity();
-        builder.Services.AddSingleton<IJobExecutor, ShellExecutor>();
         builder.Services.AddSingleton<IJobExecutor, NoopExecutor>();
         builder.Services.AddSingleton<JobRunner>();
         builder.Services.AddSingleton<WorkerLifecycle>();
 
         var workerId = builder.Configuration[$"{WorkerOptions.Section}:{nameof(WorkerOptions.Id)}"] ?? new WorkerOptions().Id;
         var simulate = builder.Configuration.GetValue($"{WorkerOptions.Section}:{nameof(WorkerOptions.Simulate)}", 0);
+        var services = builder.Configuration.GetSection($"{WorkerOptions.Section}:{nameof(WorkerOptions.Services)}").Get<string[]>();
+        var offersShell = simulate == 0 && (services is not { Length: > 0 } || services.Contains("shell"));
+        if (offersShell)
+        {
+            // Run as another user, in a folder and a cgroup of its own: jobs are held to what they reserved.
+            builder.Services.AddSingleton<JobSandbox>();
+            builder.Services.AddSingleton(sp => ContainmentFactory.Choose(
+                sp.GetRequiredService<IOptions<IsolationOptions>>().Value, workerId,
+                sp.GetRequiredService<IOptions<WorkerOptions>>().Value.SlotLimit, sp.GetRequiredService<ILogger<IContainment>>()));
+            builder.Services.AddSingleton<GpuBinding>();
+            builder.Services.AddSingleton<IJobExecutor, ShellExecutor>();
+        }
         builder.AddBus(
             x =>
             {
@@ -68,9 +98,28 @@ public static class WorkerExtensions
 
         // After the bus, because recovery publishes, and because hosted services stop in reverse order: the
         // registrar drains the worker and its jobs report their ends while the bus still runs. Recovery runs
-        // before the worker registers, so nothing new is placed here while it settles the old.
+        // before the worker registers, so nothing new is placed here while it settles the old; leftovers of an
+        // earlier process are killed before recovery reports their attempts.
+        if (offersShell)
+            builder.Services.AddHostedService<IsolationStartup>();
         builder.Services.AddHostedService<StartupRecovery>();
         builder.Services.AddHostedService<WorkerRegistrar>();
         return builder;
+    }
+
+    /// <summary>
+    /// Defaults that depend on other settings: the services when none are given (a configured list replaces the
+    /// default rather than adding to it), and the GPU device ids (configured, numbered from the count, or detected).
+    /// </summary>
+    static void ResolveDefaults(WorkerOptions options)
+    {
+        if (options.Services.Length == 0)
+            options.Services = WorkerOptions.DefaultServices;
+        if (options.GpuDevices.Length == 0)
+            options.GpuDevices = options.Gpus > 0
+                ? Enumerable.Range(0, options.Gpus).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray()
+                : options.Simulate > 0 ? [] : GpuDetection.Detect();
+        if (options.Gpus == 0)
+            options.Gpus = options.GpuDevices.Length;
     }
 }

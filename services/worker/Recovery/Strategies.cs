@@ -1,12 +1,15 @@
 using System.Diagnostics;
+using Bus.Worker.Execution;
 using Microsoft.Extensions.Options;
 
 namespace Bus.Worker.Recovery;
 
 /// <summary>
 /// Kills the attempt's process if it outlived the worker (a kill -9 leaves children behind): its output is lost and
-/// nobody would report its end, so letting it run on would only hold the machine. A pid that belongs to a process
-/// started before the allocation is someone else's (pids are reused) and is left alone.
+/// nobody would report its end, so letting it run on would only hold the machine. The job ran as the leader of its
+/// own process group, so the whole group goes, with children that lost their parent. (Jobs in cgroups were already
+/// killed with their cgroups, before recovery.) A pid that belongs to a process started before the allocation is
+/// someone else's (pids are reused) and is left alone.
 /// </summary>
 public sealed class KillLeftoverProcess(ILogger<KillLeftoverProcess> logger) : IRecoveryStrategy
 {
@@ -25,8 +28,11 @@ public sealed class KillLeftoverProcess(ILogger<KillLeftoverProcess> logger) : I
         }
         catch (ArgumentException)
         {
-            // No such process any more.
+            // No such process any more; its group may live on.
         }
+        // A group outlives its leader while any member lives, and its id is not reused meanwhile.
+        if (Native.GroupAlive(pid) && Native.Signal(-pid, Native.SigKill))
+            logger.LogWarning("Killed the process group {Pid} left over from job {JobId} attempt {Attempt}", pid, attempt.JobId, attempt.Attempt);
         return null;
     }
 }

@@ -62,6 +62,8 @@ public sealed class RunningSystem : IAsyncLifetime
             ["RabbitMq__Password"] = TestEnvironment.RabbitPassword,
             ["Scheduler__PendingRetryInterval"] = "00:00:01",
             ["Scheduler__RetryBaseDelay"] = "00:00:01",
+            ["Worker__Services__0"] = "shell",
+            ["Worker__Services__1"] = "noop",
             ["Worker__HeartbeatInterval"] = "00:00:02",
             ["Worker__RegistrationTtl"] = "00:00:06",
             ["Reconciler__LostWorkerSweepInterval"] = "00:00:01",

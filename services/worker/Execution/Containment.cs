@@ -1,0 +1,57 @@
+using Bus.Contracts;
+
+namespace Bus.Worker.Execution;
+
+/// <summary>
+/// How this worker contains the processes of its attempts (one of <see cref="EnforcementModes"/>), chosen once at
+/// start-up by <see cref="ContainmentFactory"/>.
+/// </summary>
+public interface IContainment
+{
+    /// <summary>What the worker registers as its enforcement: <c>cgroup-v2</c>, <c>cgroup-v1</c> or <c>process-group</c>.</summary>
+    string Mode { get; }
+
+    /// <summary>A fresh container for one attempt, limited to what it reserved.</summary>
+    IAttemptContainer Create(string name, ResourceVector resources);
+
+    /// <summary>
+    /// Kills every process left in this worker's containers by an earlier process of it (one that died without
+    /// cleaning up) and removes the containers. Returns how many still held processes.
+    /// </summary>
+    Task<int> KillLeftovers(CancellationToken cancellationToken);
+}
+
+/// <summary>One attempt's container: the launcher joins it before it execs the job, so every descendant is in it.</summary>
+public interface IAttemptContainer : IAsyncDisposable
+{
+    /// <summary>Files the launcher writes its own pid into before it execs the job; empty when there is nothing to join.</summary>
+    IReadOnlyList<string> JoinFiles { get; }
+
+    /// <summary>
+    /// Kills every process in the container and returns once none is left. <paramref name="leaderPid"/> is the
+    /// process the worker started (the leader of its own session and process group).
+    /// </summary>
+    Task KillAll(int leaderPid, CancellationToken cancellationToken);
+
+    /// <summary>Whether the kernel killed a process of the attempt for going over its memory limit.</summary>
+    bool MemoryLimitHit { get; }
+}
+
+/// <summary>Shared by the containers: polling until a condition holds, without a fixed wait.</summary>
+internal static class Poll
+{
+    /// <summary>Checks every 10 ms, backing off to 200 ms; true once it holds, false at the deadline.</summary>
+    public static async Task<bool> Until(Func<bool> condition, TimeSpan deadline, CancellationToken cancellationToken)
+    {
+        var until = DateTime.UtcNow + deadline;
+        var wait = 10;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > until)
+                return false;
+            await Task.Delay(wait, cancellationToken);
+            wait = Math.Min(wait * 2, 200);
+        }
+        return true;
+    }
+}

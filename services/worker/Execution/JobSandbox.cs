@@ -1,0 +1,165 @@
+using System.Globalization;
+using Bus.Contracts;
+using Microsoft.Extensions.Options;
+
+namespace Bus.Worker.Execution;
+
+/// <summary>
+/// Who a job runs as, where, and with which environment. Resolved once at start-up: a worker running as root runs
+/// jobs as <see cref="IsolationOptions.RunAs"/> and refuses to run them as root unless allowed; a worker running as
+/// another user runs them as itself.
+/// </summary>
+public sealed class JobSandbox
+{
+    readonly IsolationOptions _options;
+
+    public JobSandbox(IOptions<IsolationOptions> options, ILogger<JobSandbox> logger)
+    {
+        _options = options.Value;
+        var workerIsRoot = Native.EffectiveUserId() == 0;
+        if (!workerIsRoot)
+        {
+            User = null;
+            Description = $"the worker's own user (uid {Native.EffectiveUserId()}): only root can switch to Worker:RunAs '{_options.RunAs}'";
+        }
+        else if (string.IsNullOrEmpty(_options.RunAs))
+        {
+            User = null;
+            Description = "root (Worker:RunAs is empty)";
+        }
+        else
+        {
+            User = JobUser.Find(_options.RunAs) ?? throw new InvalidOperationException(
+                $"Worker:RunAs names user '{_options.RunAs}', which does not exist; infra/up.sh creates bus-job, or set Worker:RunAs");
+            Description = $"user {User.Name} (uid {User.Uid})";
+        }
+        var runsAsRoot = workerIsRoot && (User is null || User.IsRoot);
+        if (runsAsRoot && !_options.AllowRoot)
+            throw new InvalidOperationException(
+                "Jobs would run as root; set Worker:RunAs to an unprivileged user, or Worker:AllowRoot to true to allow it");
+        if (runsAsRoot)
+            logger.LogWarning("Jobs run as root: Worker:AllowRoot is set");
+        logger.LogInformation("Jobs run as {User}, in folders under {ScratchRoot}", Description, _options.ScratchRoot);
+        PrepareScratchRoot();
+        if (User is not null)
+            ProtectConfiguration(logger);
+    }
+
+    /// <summary>
+    /// The worker's configuration files may hold credentials (connection strings), and the build leaves them readable
+    /// by everyone; a job running as another user must not read them, so they become readable by the worker only.
+    /// </summary>
+    static void ProtectConfiguration(ILogger logger)
+    {
+        const UnixFileMode others = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
+        foreach (var file in Directory.EnumerateFiles(AppContext.BaseDirectory, "appsettings*.json"))
+        {
+            var mode = File.GetUnixFileMode(file);
+            if ((mode & others) == 0)
+                continue;
+            File.SetUnixFileMode(file, mode & ~others);
+            logger.LogInformation("Made {File} readable by the worker only", file);
+        }
+    }
+
+    /// <summary>The user to switch to, or null to run jobs as the worker's own user.</summary>
+    public JobUser? User { get; }
+
+    /// <summary>As whom jobs run, in words for the log.</summary>
+    public string Description { get; }
+
+    /// <summary>
+    /// The scratch root belongs to the worker and lets others only pass through (0711), so a job can reach its own
+    /// folder but not list or enter another attempt's.
+    /// </summary>
+    void PrepareScratchRoot()
+    {
+        var root = new DirectoryInfo(_options.ScratchRoot);
+        if (root.Exists && root.LinkTarget is not null)
+            throw new InvalidOperationException($"Worker:ScratchRoot {root.FullName} is a symbolic link; give a real folder");
+        root.Create();
+        File.SetUnixFileMode(root.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+    }
+
+    /// <summary>A fresh working directory for one attempt, owned by the job user, mode 0700.</summary>
+    public string CreateWorkingDirectory(string name)
+    {
+        var path = Path.Combine(_options.ScratchRoot, name);
+        if (Directory.Exists(path))
+            Directory.Delete(path, recursive: true); // left by a worker that died; nobody else may use it
+        Directory.CreateDirectory(path);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (User is not null)
+            Native.ChangeOwner(path, User.Uid, User.Gid);
+        return path;
+    }
+
+    /// <summary>Removes an attempt's working directory, unless <see cref="IsolationOptions.KeepScratch"/> keeps it.</summary>
+    public void RemoveWorkingDirectory(string path)
+    {
+        if (!_options.KeepScratch && Directory.Exists(path))
+            Directory.Delete(path, recursive: true);
+    }
+
+    /// <summary>
+    /// Everything the job sees in its environment: the base environment, the submission's variables, then the ones the
+    /// worker sets about the job, which a submission cannot override.
+    /// </summary>
+    public Dictionary<string, string> Environment(RunJob job, string workingDirectory, IReadOnlyList<string> gpus)
+    {
+        var environment = _options.BaseEnvironment.Where(e => e.Value.Length > 0).ToDictionary(e => e.Key, e => e.Value);
+        var userName = User?.Name ?? System.Environment.UserName;
+        environment["HOME"] = workingDirectory;
+        environment["TMPDIR"] = workingDirectory;
+        environment["USER"] = userName;
+        environment["LOGNAME"] = userName;
+        foreach (var (name, value) in job.Environment ?? new Dictionary<string, string>())
+            environment[name] = value;
+        environment["BUS_JOB_ID"] = job.JobId.ToString();
+        environment["BUS_ATTEMPT"] = job.Attempt.ToString(CultureInfo.InvariantCulture);
+        environment["BUS_CPUS"] = job.Resources.Cpus.ToString(CultureInfo.InvariantCulture);
+        environment["BUS_MEMORY_MB"] = job.Resources.MemoryMb.ToString(CultureInfo.InvariantCulture);
+        environment["BUS_GPUS"] = gpus.Count.ToString(CultureInfo.InvariantCulture);
+        // Always set, so a job that reserved no GPU sees none rather than all of them.
+        environment["CUDA_VISIBLE_DEVICES"] = string.Join(',', gpus);
+        return environment;
+    }
+
+    /// <summary>
+    /// The launcher's argv, then the job's. A small shell writes its own pid into each of the attempt's cgroups, so it
+    /// and everything it starts are contained before the job's code runs; <c>setsid</c> gives the job a session and
+    /// process group of its own; <c>setpriv</c> drops to the job user, with no supplementary groups and no way to gain
+    /// privileges back (setuid programs do not elevate), and execs the job.
+    /// </summary>
+    public IEnumerable<string> LauncherArguments(IReadOnlyList<string> joinFiles, IReadOnlyList<string> command)
+    {
+        yield return "-c";
+        yield return """for f do [ "$f" = -- ] && break; echo $$ > "$f" || exit 125; shift; done; shift; exec "$@" """;
+        yield return LauncherName;
+        foreach (var file in joinFiles)
+            yield return file;
+        yield return "--";
+        yield return "/usr/bin/setsid";
+        yield return "/usr/bin/setpriv";
+        if (User is not null)
+        {
+            yield return $"--reuid={User.Uid}";
+            yield return $"--regid={User.Gid}";
+            yield return "--clear-groups";
+        }
+        yield return "--no-new-privs";
+        yield return "--";
+        foreach (var argument in command)
+            yield return argument;
+    }
+
+    /// <summary>The launcher shell's name ($0), which starts its own error messages.</summary>
+    public const string LauncherName = "bus-launch";
+
+    /// <summary>The launcher's exit code when it could not join the attempt's cgroups.</summary>
+    public const int JoinFailedExitCode = 125;
+
+    /// <summary>How <c>setpriv</c> says it could not exec the job's program (its exit code is then 126 or 127).</summary>
+    public const string ExecFailedPrefix = "setpriv: failed to execute ";
+}
