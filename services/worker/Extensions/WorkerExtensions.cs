@@ -2,6 +2,7 @@ using Bus.Infrastructure.Capacity;
 using Bus.Infrastructure.Messaging;
 using Bus.Worker.Consumers;
 using Bus.Worker.Execution;
+using Bus.Worker.Journal;
 using Bus.Worker.Recovery;
 using Bus.Worker.Registration;
 using Bus.Worker.Simulation;
@@ -25,9 +26,17 @@ public static class WorkerExtensions
                 "Worker:RegistrationTtl must be at least 1.5 times Worker:HeartbeatInterval, or a live worker would flicker out")
             .Validate(o => o.Simulate is >= 0 and <= 2000 && (o.Simulate == 0 || o.Id.Length <= 59),
                 "Worker:Simulate must be 0 to 2000, and a simulating process's Worker:Id at most 59 characters (its workers add -NNNN)")
+            .Validate(o => o.JournalRetention > TimeSpan.Zero, "Worker:JournalRetention must be positive")
+            .PostConfigure(o =>
+            {
+                if (string.IsNullOrWhiteSpace(o.StateDirectory))
+                    o.StateDirectory = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "bus", "worker", o.Id);
+            })
             .ValidateOnStart();
 
         builder.AddCapacity();
+        builder.Services.AddSingleton<AttemptJournal>();
+        builder.Services.AddSingleton<ReportSender>();
         builder.Services.AddSingleton<IJobExecutor, ShellExecutor>();
         builder.Services.AddSingleton<IJobExecutor, NoopExecutor>();
         builder.Services.AddSingleton<JobRunner>();
@@ -41,12 +50,14 @@ public static class WorkerExtensions
                 x.AddConsumer<RunJobConsumer>().ExcludeFromConfigureEndpoints();
                 x.AddConsumer<StopJobConsumer>().ExcludeFromConfigureEndpoints();
                 x.AddConsumer<DrainWorkerConsumer>().ExcludeFromConfigureEndpoints();
+                x.AddConsumer<ReconcileAttemptConsumer>().ExcludeFromConfigureEndpoints();
             },
             simulate > 0 ? null : (context, cfg) => cfg.ReceiveEndpoint(QueueNames.Worker(workerId), e =>
             {
                 e.ConfigureConsumer<RunJobConsumer>(context);
                 e.ConfigureConsumer<StopJobConsumer>(context);
                 e.ConfigureConsumer<DrainWorkerConsumer>(context);
+                e.ConfigureConsumer<ReconcileAttemptConsumer>(context);
             }));
 
         // Room for the grace period on SIGTERM, and for releasing and reporting after it.
@@ -70,6 +81,7 @@ public static class WorkerExtensions
         // registrar drains the worker and its jobs report their ends while the bus still runs. Recovery runs
         // before the worker registers, so nothing new is placed here while it settles the old.
         builder.Services.AddHostedService<StartupRecovery>();
+        builder.Services.AddHostedService<UnconfirmedReports>();
         builder.Services.AddHostedService<WorkerRegistrar>();
         return builder;
     }
