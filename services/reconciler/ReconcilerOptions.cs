@@ -27,6 +27,12 @@ public sealed class ReconcilerOptions
     public TimeSpan StartLease { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
+    /// How many times an attempt's RunJob is sent again, a lease apart, before an attempt that never started is given
+    /// up as lost and placed elsewhere (a worker that is registered but takes nothing from its queue). Default 2.
+    /// </summary>
+    public int StartTries { get; set; } = 2;
+
+    /// <summary>
     /// How long past its timeoutSeconds a Running attempt may go before the server ends it TimedOut (its worker kills
     /// it at the timeout itself; this covers a worker that is silent or gone), and how long a live worker's heartbeats
     /// may leave out an attempt the database calls Running before the worker is asked about it. Checked every

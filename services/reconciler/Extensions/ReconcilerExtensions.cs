@@ -22,6 +22,7 @@ public static class ReconcilerExtensions
             .Validate(o => o.ArchiveInterval > TimeSpan.Zero, "Reconciler:ArchiveInterval must be positive")
             .Validate(o => o.ArchiveBatchSize > 0, "Reconciler:ArchiveBatchSize must be positive")
             .Validate(o => o.RunningGrace > TimeSpan.Zero, "Reconciler:RunningGrace must be positive")
+            .Validate(o => o.StartTries >= 0, "Reconciler:StartTries must be 0 or more")
             .Validate(o => o.RelayAfter > TimeSpan.Zero && o.RelayWindow > o.RelayAfter && o.RelayInterval > TimeSpan.Zero && o.RelayBatchSize > 0,
                 "Reconciler: the relay's delay, interval and batch size must be positive, and its window longer than its delay")
             .ValidateOnStart();

@@ -15,7 +15,7 @@ namespace Bus.Reconciler.Sweeps;
 /// sent again, so a gateway that crashed between the insert and the send, or a broker that was down, loses nothing. The
 /// saga ignores a duplicate Submit. Only requests younger than <see cref="ReconcilerOptions.RelayWindow"/> are read.
 /// </summary>
-public sealed class OutboxRelay(NpgsqlDataSource dataSource, ISendEndpointProvider send, IOptions<ReconcilerOptions> options, TimeProvider clock,
+public sealed class OutboxRelay(NpgsqlDataSource dataSource, IBus send, IOptions<ReconcilerOptions> options, TimeProvider clock,
     ILogger<OutboxRelay> logger) : IReconcilerTask
 {
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);

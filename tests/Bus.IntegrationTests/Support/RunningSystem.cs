@@ -22,6 +22,7 @@ public sealed class RunningSystem : IAsyncLifetime
     Dictionary<string, string> _common = [];
     TestDatabase _database = null!;
     TestVirtualHost _vhost = null!;
+    readonly string _stateRoot = Path.Combine(Path.GetTempPath(), $"bus-test-{Guid.NewGuid():N}");
 
     public HttpClient Api { get; private set; } = null!;
     public Uri BaseAddress { get; private set; } = null!;
@@ -75,8 +76,10 @@ public sealed class RunningSystem : IAsyncLifetime
 
         _services.Add(ServiceProcess.Start("scheduler", "scheduler", "Bus.Scheduler", common));
         _services.Add(ServiceProcess.Start("reconciler", "reconciler", "Bus.Reconciler", With(("Reconciler__SyncInterval", "00:00:05"))));
-        _services.Add(ServiceProcess.Start("worker-a", "worker", "Bus.Worker", With(("Worker__Id", "worker-a"), ("Worker__Cpus", "2"))));
-        _services.Add(ServiceProcess.Start("worker-b", "worker", "Bus.Worker", With(("Worker__Id", "worker-b"), ("Worker__Cpus", "4"))));
+        _services.Add(ServiceProcess.Start("worker-a", "worker", "Bus.Worker",
+            With(("Worker__Id", "worker-a"), ("Worker__Cpus", "2"), ("Worker__StateDirectory", WorkerState("worker-a")))));
+        _services.Add(ServiceProcess.Start("worker-b", "worker", "Bus.Worker",
+            With(("Worker__Id", "worker-b"), ("Worker__Cpus", "4"), ("Worker__StateDirectory", WorkerState("worker-b")))));
         _services.Add(ServiceProcess.Start("gateway", "gateway", "Bus.Gateway", With(("ASPNETCORE_URLS", BaseAddress.ToString()))));
 
         Api = Client(AdminKey);
@@ -106,7 +109,7 @@ public sealed class RunningSystem : IAsyncLifetime
     /// <summary>Starts one more worker process, without waiting for it.</summary>
     public ServiceProcess StartWorkerProcess(string workerId, params (string Key, string Value)[] settings)
     {
-        var environment = new Dictionary<string, string>(_common) { ["Worker__Id"] = workerId };
+        var environment = new Dictionary<string, string>(_common) { ["Worker__Id"] = workerId, ["Worker__StateDirectory"] = WorkerState(workerId) };
         foreach (var (key, value) in settings)
             environment[key] = value;
         var worker = ServiceProcess.Start(workerId, "worker", "Bus.Worker", environment);
@@ -144,6 +147,9 @@ public sealed class RunningSystem : IAsyncLifetime
         _services.Add(process);
         return process;
     }
+
+    /// <summary>This run's state folder of a worker: the same for a worker restarted with the same id.</summary>
+    public string WorkerState(string workerId) => Path.Combine(_stateRoot, workerId);
 
     /// <summary>The ids of the workers the API lists as live.</summary>
     public async Task<string[]> WorkerIds() =>
@@ -189,6 +195,8 @@ public sealed class RunningSystem : IAsyncLifetime
             await service.DisposeAsync();
         await _vhost.DisposeAsync();
         await _database.DisposeAsync();
+        if (Directory.Exists(_stateRoot))
+            Directory.Delete(_stateRoot, recursive: true);
     }
 
     /// <summary>A loopback port nothing listens on now.</summary>
