@@ -39,19 +39,43 @@ public sealed class RunningSystem : IAsyncLifetime
     /// <summary>A system whose services all get <paramref name="settings"/> on top of the usual test settings (e.g. pools).</summary>
     internal RunningSystem(IReadOnlyDictionary<string, string> settings) => _settings = settings;
 
+    /// <summary>
+    /// A system whose services reach PostgreSQL and RabbitMQ through <see cref="PostgresGate"/> and
+    /// <see cref="RabbitGate"/>, so a test can take either away from them. The test's own <see cref="Database"/> goes direct.
+    /// </summary>
+    internal RunningSystem(IReadOnlyDictionary<string, string> settings, bool gated) : this(settings) => _gated = gated;
+
+    readonly bool _gated;
+
+    /// <summary>PostgreSQL as the services see it, when the system is gated.</summary>
+    public TcpGate? PostgresGate { get; private set; }
+
+    /// <summary>RabbitMQ as the services see it, when the system is gated.</summary>
+    public TcpGate? RabbitGate { get; private set; }
+
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.Create();
         _vhost = await TestVirtualHost.Create();
         BaseAddress = new Uri($"http://127.0.0.1:{FreePort()}");
 
+        var postgres = _database.ConnectionString;
+        var rabbitPort = TestEnvironment.RabbitPort;
+        if (_gated)
+        {
+            var direct = new Npgsql.NpgsqlConnectionStringBuilder(postgres);
+            PostgresGate = new TcpGate(direct.Host!, direct.Port);
+            postgres = new Npgsql.NpgsqlConnectionStringBuilder(postgres) { Host = "127.0.0.1", Port = PostgresGate.Port }.ConnectionString;
+            RabbitGate = new TcpGate(TestEnvironment.RabbitHost, TestEnvironment.RabbitPort);
+            rabbitPort = RabbitGate.Port;
+        }
         var common = new Dictionary<string, string>
         {
-            ["ConnectionStrings__Postgres"] = _database.ConnectionString,
+            ["ConnectionStrings__Postgres"] = postgres,
             ["ConnectionStrings__Redis"] = TestEnvironment.Redis,
             ["Redis__KeyPrefix"] = KeyPrefix,
             ["RabbitMq__Host"] = TestEnvironment.RabbitHost,
-            ["RabbitMq__Port"] = TestEnvironment.RabbitPort.ToString(),
+            ["RabbitMq__Port"] = rabbitPort.ToString(),
             ["RabbitMq__VirtualHost"] = _vhost.Name,
             ["RabbitMq__Username"] = TestEnvironment.RabbitUser,
             ["RabbitMq__Password"] = TestEnvironment.RabbitPassword,
@@ -193,6 +217,10 @@ public sealed class RunningSystem : IAsyncLifetime
         Api?.Dispose();
         foreach (var service in Enumerable.Reverse(_services))
             await service.DisposeAsync();
+        if (PostgresGate is not null)
+            await PostgresGate.DisposeAsync();
+        if (RabbitGate is not null)
+            await RabbitGate.DisposeAsync();
         await _vhost.DisposeAsync();
         await _database.DisposeAsync();
         if (Directory.Exists(_stateRoot))
