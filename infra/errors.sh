@@ -27,28 +27,26 @@ take() { # <queue> <count>
 }
 
 cmd_list() {
-  local queues
-  queues="$(mgmt GET "/queues/$VHOST?columns=name,messages" | jq -r '.[] | select(.name | endswith("_error")) | select(.messages > 0) | "\(.name) \(.messages)"')"
-  if [[ -z "$queues" ]]; then
-    echo "no messages in any _error queue"
-    return 0
-  fi
-  while read -r queue count; do
+  local queue messages count found=0
+  # Every _error queue, looked into (the management API's message counts lag by seconds). Messages are looked at
+  # without taking them: the broker puts them back at the head of the queue.
+  for queue in $(mgmt GET "/queues/$VHOST?columns=name" | jq -r '.[].name | select(endswith("_error"))'); do
+    messages="$(mgmt POST "/queues/$VHOST/$(jq -rn --arg q "$queue" '$q|@uri')/get" \
+      '{"count":10000,"ackmode":"ack_requeue_true","encoding":"auto"}')"
+    count="$(jq 'length' <<<"$messages")"
+    ((count > 0)) || continue
+    found=1
     echo "$queue: $count messages"
-    # Looked at without taking them: the broker puts them back at the head of the queue.
-    mgmt POST "/queues/$VHOST/$(jq -rn --arg q "$queue" '$q|@uri')/get" \
-      "{\"count\":$count,\"ackmode\":\"ack_requeue_true\",\"encoding\":\"auto\"}" |
-      jq -r '.[] | .properties.headers as $h
-        | "  \($h["MT-Host-MachineName"] // "?") \($h["MT-Fault-Timestamp"] // "") \(($h["MT-MessageType"] // $h["MT-Fault-MessageType"] // .properties.type // "?") | tostring | split(":") | last)  \($h["MT-Fault-ExceptionType"] // "")  \(($h["MT-Fault-Message"] // "") | tostring | .[0:160])"'
-  done <<<"$queues"
+    jq -r '.[] | .properties.headers as $h
+      | "  \($h["MT-Host-MachineName"] // "?") \($h["MT-Fault-Timestamp"] // "") \(($h["MT-MessageType"] // $h["MT-Fault-MessageType"] // .properties.type // "?") | tostring | split(":") | last)  \($h["MT-Fault-ExceptionType"] // "")  \(($h["MT-Fault-Message"] // "") | tostring | .[0:160])"' <<<"$messages"
+  done
+  ((found)) || echo "no messages in any _error queue"
 }
 
 cmd_replay() {
   local queue="${1:?usage: infra/errors.sh replay QUEUE [N]}" limit="${2:-}" moved=0
   queue="${queue%_error}"
-  local total
-  total="$(mgmt GET "/queues/$VHOST/$(jq -rn --arg q "${queue}_error" '$q|@uri')" | jq -r '.messages')"
-  limit="${limit:-$total}"
+  limit="${limit:-1000000000}"
   while ((moved < limit)); do
     local batch=$((limit - moved > 100 ? 100 : limit - moved)) messages count
     messages="$(take "${queue}_error" "$batch")"
