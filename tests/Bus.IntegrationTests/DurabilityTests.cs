@@ -1,6 +1,4 @@
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Bus.Contracts;
@@ -46,13 +44,16 @@ public sealed class DurabilityTests(RunningSystem system) : IClassFixture<Runnin
         // As if the scheduler had not yet recorded the end (PostgreSQL away): the attempt still holds its allocation.
         await Execute("UPDATE resource_allocations SET released = false, released_at = NULL WHERE job_id = $1", Guid.Parse(jobId));
         worker.KillHard();
-        var restarted = await StartWorker("once", "once");
+        // Its old registration still lists it, so wait for the new process's own, which follows its recovery.
+        var restarted = system.StartWorkerProcess("once", ("Worker__Cpus", "2"), ("Worker__Languages__0", "once"));
+        await Eventually.Get(() => Task.FromResult(restarted.Output), o => o.Contains("Worker once registered"), TimeSpan.FromSeconds(90),
+            "the restarted worker registered");
 
         await SendToQueue("worker-once", "RunJob", new RunJob(Guid.Parse(jobId), 1, "once", "shell", command, null, new ResourceVector(1, 0, 0), 60));
 
         // Either the worker recognises the attempt, or it runs it a second time; only the first may happen.
         await Eventually.Get(() => Task.FromResult(restarted.Output.Contains("already ended here") || File.ReadAllLines(ledger).Length > 1),
-            settled => settled, TimeSpan.FromSeconds(30), "the restarted worker handling the RunJob");
+            settled => settled, TimeSpan.FromSeconds(90), "the restarted worker handling the RunJob");
         Assert.Equal(["ran"], File.ReadAllLines(ledger));
     }
 
@@ -169,9 +170,7 @@ public sealed class DurabilityTests(RunningSystem system) : IClassFixture<Runnin
     /// <summary>Puts a message on a queue as MassTransit would send it, through the management API.</summary>
     async Task SendToQueue<T>(string queue, string type, T message)
     {
-        using var management = new HttpClient { BaseAddress = new Uri($"http://{TestEnvironment.RabbitHost}:{TestEnvironment.RabbitManagementPort}/api/") };
-        management.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{TestEnvironment.RabbitUser}:{TestEnvironment.RabbitPassword}")));
+        using var management = TestEnvironment.RabbitManagement();
         var envelope = new JsonObject
         {
             ["messageId"] = Guid.NewGuid().ToString(),

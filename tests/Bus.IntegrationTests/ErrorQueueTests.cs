@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json.Nodes;
 using Bus.IntegrationTests.Support;
 
@@ -16,9 +14,7 @@ public sealed class ErrorQueueTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _vhost = await TestVirtualHost.Create();
-        _management = new HttpClient { BaseAddress = new Uri($"http://{TestEnvironment.RabbitHost}:{TestEnvironment.RabbitManagementPort}/api/") };
-        _management.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{TestEnvironment.RabbitUser}:{TestEnvironment.RabbitPassword}")));
+        _management = TestEnvironment.RabbitManagement();
     }
 
     public async Task DisposeAsync()

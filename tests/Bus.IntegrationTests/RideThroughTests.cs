@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json.Nodes;
 using Bus.IntegrationTests.Support;
 
@@ -33,7 +31,7 @@ public sealed class RideThroughTests(GatedSystem gated) : IClassFixture<GatedSys
         var jobs = new List<string>();
         for (var i = 0; i < 12; i++)
             jobs.Add(await Submit(["/bin/sh", "-c", $"echo {i} >> {ledger}; sleep 1"]));
-        await _system.WaitForJob(jobs[0], "Allocated", "Running", "Completed");
+        await WaitLong(jobs[0]);
 
         _system.PostgresGate!.Close();
         var outage = Stopwatch.StartNew();
@@ -69,6 +67,40 @@ public sealed class RideThroughTests(GatedSystem gated) : IClassFixture<GatedSys
     }
 
     [Fact]
+    public async Task A_final_report_the_broker_never_confirmed_is_sent_by_the_restarted_worker_and_the_job_does_not_run_again()
+    {
+        // A long registration, so the worker is not declared lost while it is down: this is about its report.
+        var worker = await _system.StartWorker("reporter", 2, ("Worker__Languages__0", "report"), ("Worker__RegistrationTtl", "00:02:00"));
+        var ledger = Path.Combine(Path.GetTempPath(), $"bus-runs-{Guid.NewGuid():N}");
+        var (_, accepted) = await _system.Submit(new
+        {
+            requestId = $"report-{Guid.NewGuid():N}", command = new[] { "/bin/sh", "-c", $"echo ran >> {ledger}; sleep 2" },
+            constraints = new { language = "report" },
+        });
+        var jobId = (string)accepted["jobId"]!;
+        await _system.WaitForJob(jobId, "Running");
+
+        _system.RabbitGate!.Close();
+        try
+        {
+            // The job ends while the broker is away: its report is written, and cannot be confirmed.
+            await Eventually.Get(() => Task.FromResult(Directory.GetFiles(_system.WorkerState("reporter"), "*.report").Length),
+                unconfirmed => unconfirmed == 1, TimeSpan.FromSeconds(30), "the report waiting for the broker");
+            worker.KillHard();
+            _system.StartWorkerProcess("reporter", ("Worker__Cpus", "2"), ("Worker__Languages__0", "report"), ("Worker__RegistrationTtl", "00:02:00"));
+        }
+        finally
+        {
+            _system.RabbitGate.Open();
+        }
+
+        var job = await WaitLong(jobId);
+        Assert.Equal(("Completed", 1), ((string?)job["state"], (int?)job["attempt"]));
+        Assert.Equal(["ran"], File.ReadAllLines(ledger));
+        File.Delete(ledger);
+    }
+
+    [Fact]
     public async Task A_scheduler_started_while_PostgreSQL_is_down_waits_for_it_instead_of_exiting()
     {
         _system.PostgresGate!.Close();
@@ -97,29 +129,30 @@ public sealed class RideThroughTests(GatedSystem gated) : IClassFixture<GatedSys
         return (string)accepted["jobId"]!;
     }
 
-    Task<JsonObject> WaitLong(string jobId) =>
-        Eventually.Get(async () => (await _system.Api.GetFromJsonAsync<JsonObject>($"/api/v1/jobs/{jobId}"))!,
-            job => job["state"]?.GetValue<string>() is "Completed" or "Failed" or "Cancelled" or "TimedOut", TimeSpan.FromSeconds(120),
-            $"job {jobId} finished");
-
-    HttpClient Management()
+    async Task<JsonObject> WaitLong(string jobId)
     {
-        var management = new HttpClient { BaseAddress = new Uri($"http://{TestEnvironment.RabbitHost}:{TestEnvironment.RabbitManagementPort}/api/") };
-        management.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{TestEnvironment.RabbitUser}:{TestEnvironment.RabbitPassword}")));
-        return management;
+        try
+        {
+            return await Eventually.Get(async () => (await _system.Api.GetFromJsonAsync<JsonObject>($"/api/v1/jobs/{jobId}"))!,
+                job => job["state"]?.GetValue<string>() is "Completed" or "Failed" or "Cancelled" or "TimedOut", TimeSpan.FromSeconds(120),
+                $"job {jobId} finished");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\n{_system.Logs}", e);
+        }
     }
 
     async Task<(long Ready, long Unacknowledged)> QueueMessages()
     {
-        using var management = Management();
+        using var management = TestEnvironment.RabbitManagement();
         var queue = await management.GetFromJsonAsync<JsonObject>($"queues/{_system.VirtualHost}/job-state");
         return ((long?)queue?["messages_ready"] ?? 0, (long?)queue?["messages_unacknowledged"] ?? 0);
     }
 
     async Task<long> ErrorQueueMessages()
     {
-        using var management = Management();
+        using var management = TestEnvironment.RabbitManagement();
         var queues = await management.GetFromJsonAsync<JsonArray>($"queues/{_system.VirtualHost}?columns=name,messages");
         return queues!.Where(q => ((string)q!["name"]!).EndsWith("_error")).Sum(q => (long?)q!["messages"] ?? 0);
     }
