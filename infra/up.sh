@@ -53,6 +53,7 @@ pkg_installed redis-server && [[ -x /usr/bin/redis-server ]] || missing+=(redis-
 pkg_installed redis-tools && [[ -x /usr/bin/redis-cli ]] || missing+=(redis-tools)
 [[ -x "$PG_BIN/initdb" ]] && pkg_installed postgresql-15 || missing+=(postgresql-15)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v jq >/dev/null 2>&1 || missing+=(jq) # ./bus errors reads the management API with it
 if ((${#missing[@]})); then
   log "installing: ${missing[*]}"
   apt_get update -q

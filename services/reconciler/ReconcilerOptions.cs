@@ -20,11 +20,40 @@ public sealed class ReconcilerOptions
     public TimeSpan LostWorkerSweepInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// How long a placed attempt may wait for its worker to start it. Past this it is given up and placed again
-    /// (a lost RunJob must not leave a job Allocated for ever). Checked every <see cref="LostWorkerSweepInterval"/>.
-    /// Default 60 s: generous, because giving up on a slow worker wastes its place in the queue.
+    /// How long a placed attempt may wait for its worker to start it. Past this its RunJob is sent to the worker again,
+    /// as the same attempt (a lost RunJob must not leave a job Allocated for ever), at most once per lease. Checked
+    /// every <see cref="LostWorkerSweepInterval"/>. Default 60 s.
     /// </summary>
     public TimeSpan StartLease { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// How many times an attempt's RunJob is sent again, a lease apart, before an attempt that never started is given
+    /// up as lost and placed elsewhere (a worker that is registered but takes nothing from its queue). Default 2.
+    /// </summary>
+    public int StartTries { get; set; } = 2;
+
+    /// <summary>
+    /// How long past its timeoutSeconds a Running attempt may go before the server ends it TimedOut (its worker kills
+    /// it at the timeout itself; this covers a worker that is silent or gone), and how long a live worker's heartbeats
+    /// may leave out an attempt the database calls Running before the worker is asked about it. Checked every
+    /// <see cref="LostWorkerSweepInterval"/>. Default 30 s: more than a heartbeat interval, so a report in flight lands first.
+    /// </summary>
+    public TimeSpan RunningGrace { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How old an accepted request (a <c>job_requests</c> row) must be, with no job saga yet, before its SubmitJob is sent
+    /// again by the outbox relay. Default 5 s: the gateway's own send normally lands well within it.
+    /// </summary>
+    public TimeSpan RelayAfter { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How far back the outbox relay looks for requests never taken up. Default 7 days.</summary>
+    public TimeSpan RelayWindow { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>The most submissions the outbox relay sends per run. Default 500.</summary>
+    public int RelayBatchSize { get; set; } = 500;
+
+    /// <summary>How often the outbox relay runs. Default 2 s.</summary>
+    public TimeSpan RelayInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// How long a released allocation stays in <c>resource_allocations</c> before the archiver moves it to

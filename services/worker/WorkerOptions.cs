@@ -74,6 +74,19 @@ public sealed class WorkerOptions
     /// </summary>
     public TimeSpan MaxRuntime { get; set; } = TimeSpan.FromHours(72);
 
+    /// <summary>
+    /// Where this worker keeps what it must remember across a restart: the attempts it started and ended, and final
+    /// reports the broker has not confirmed yet (one small file each). Default
+    /// <c>~/.local/share/bus/worker/{Id}</c>. Two workers must never share one.
+    /// </summary>
+    public string StateDirectory { get; set; } = "";
+
+    /// <summary>
+    /// How long an ended attempt is remembered, so a RunJob redelivered for it in that time is not run again.
+    /// Default 6 h; well past the start lease and any outage the messages ride through.
+    /// </summary>
+    public TimeSpan JournalRetention { get; set; } = TimeSpan.FromHours(6);
+
     /// <summary>How much of a job's combined stdout and stderr is kept, from the end. Default 64 KiB.</summary>
     public int OutputTailBytes { get; set; } = 64 * 1024;
 

@@ -86,7 +86,7 @@ public sealed class WorkerFailureTests(RunningSystem system) : IClassFixture<Run
     }
 
     [Fact]
-    public async Task An_attempt_whose_RunJob_is_lost_is_placed_again_after_the_lease_and_never_runs_twice()
+    public async Task An_attempt_whose_RunJob_is_lost_is_sent_again_then_placed_elsewhere_and_never_runs_twice()
     {
         // A ghost: registered in Redis, but no process consumes its queue, so its RunJob is as good as lost.
         using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(TestEnvironment.Redis);

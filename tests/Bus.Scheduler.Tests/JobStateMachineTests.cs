@@ -315,5 +315,7 @@ public sealed class JobStateMachineTests : IAsyncLifetime
             lock (Releases) Releases.Add((workerId, jobId, attempt));
             return Task.CompletedTask;
         }
+
+        public Task ReleasedAll(Guid jobId) => Task.CompletedTask;
     }
 }

@@ -24,12 +24,13 @@ public static class JobsApi
     }
 
     /// <summary>
-    /// Claims the requestId first, then sends SubmitJob. A retry with the same body sends again when the saga does
-    /// not exist yet, so a send lost to a crash between the two steps is recovered by the client's retry.
+    /// Claims the requestId first, then sends SubmitJob. The request row is the outbox: should the send fail (RabbitMQ
+    /// down) or be lost to a crash, the reconciler's relay sends it later, so the 202 stands. A retry with the same body
+    /// also sends again when the saga does not exist yet.
     /// </summary>
     static async Task<Results<Accepted<JobAccepted>, Ok<JobAccepted>, ValidationProblem, ProblemHttpResult>> SubmitJob(
         SubmitJobRequest body, ClaimsPrincipal user, JobStore jobs, ISendEndpointProvider send, TimeProvider clock,
-        CancellationToken cancellationToken)
+        ILogger<SubmitRelay> logger, CancellationToken cancellationToken)
     {
         var (submission, errors) = SubmitJobValidator.Validate(body);
         if (submission is null)
@@ -44,10 +45,7 @@ public static class JobsApi
 
         var state = claim.Created ? null : await jobs.State(claim.JobId, cancellationToken);
         if (state is null)
-        {
-            var saga = await send.GetSendEndpoint(QueueNames.JobSagaAddress);
-            await saga.Send(claim.Command, cancellationToken);
-        }
+            await SubmitRelay.TrySend(send, claim.Command, logger, cancellationToken);
 
         var accepted = new JobAccepted(claim.JobId, state ?? "Pending");
         return claim.Created

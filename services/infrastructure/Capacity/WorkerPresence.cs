@@ -22,10 +22,13 @@ public sealed class WorkerPresence(
             () => directory.Join(worker, ttl, cancellationToken),
             () => Register(worker, ttl));
 
-    /// <summary>One heartbeat. Throws only if neither store took it.</summary>
-    public Task Beat(WorkerRegistration worker, TimeSpan ttl, CancellationToken cancellationToken = default) =>
+    /// <summary>
+    /// One heartbeat. Throws only if neither store took it. <paramref name="running"/> (<c>jobId:attempt</c>), when
+    /// given, is recorded with the beat in PostgreSQL: the reconciler reconciles a Running job its worker does not list.
+    /// </summary>
+    public Task Beat(WorkerRegistration worker, TimeSpan ttl, CancellationToken cancellationToken = default, IReadOnlyList<string>? running = null) =>
         Both(worker.WorkerId,
-            () => directory.Beat(worker, ttl, cancellationToken),
+            () => directory.Beat(worker, ttl, cancellationToken, running),
             () => Register(worker, ttl));
 
     /// <summary>A clean stop: gone from both. Its reservations stay until released.</summary>

@@ -109,6 +109,23 @@ public sealed class AllocationStore(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync();
     }
 
+    /// <summary>Marks every unreleased allocation of the job released; returns the attempts it released, with their workers.</summary>
+    public async Task<IReadOnlyList<(int Attempt, string WorkerId)>> ReleaseAll(Guid jobId, DateTimeOffset at)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE resource_allocations SET released = true, released_at = $2
+            WHERE job_id = $1 AND NOT released
+            RETURNING attempt, worker_id
+            """);
+        command.Parameters.AddWithValue(jobId);
+        command.Parameters.AddWithValue(at);
+        var released = new List<(int, string)>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+            released.Add((reader.GetInt32(0), reader.GetString(1)));
+        return released;
+    }
+
     /// <summary>Every allocation not yet released, read through the partial index.</summary>
     public async Task<IReadOnlyList<ActiveAllocation>> Active(CancellationToken cancellationToken = default)
     {

@@ -1,6 +1,9 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Bus.Infrastructure.Resilience;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Bus.Infrastructure.Data;
@@ -16,6 +19,7 @@ public static class DatabaseExtensions
         var connectionString = builder.Configuration.GetConnectionString("Postgres")
             ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not set.");
         builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SchemaMigrator>();
         builder.Services.AddSingleton<AllocationStore>();
         builder.Services.AddSingleton<WorkerDirectory>();
@@ -25,9 +29,11 @@ public static class DatabaseExtensions
         return builder;
     }
 
-    sealed class MigrateOnStart(SchemaMigrator migrator) : IHostedService
+    /// <summary>Waits for PostgreSQL if it is down at start, so a service started before the database comes up by itself.</summary>
+    sealed class MigrateOnStart(SchemaMigrator migrator, TimeProvider clock, ILogger<SchemaMigrator> logger) : IHostedService
     {
-        public Task StartAsync(CancellationToken cancellationToken) => migrator.Migrate(cancellationToken);
+        public Task StartAsync(CancellationToken cancellationToken) =>
+            UntilReachable.Run("Applying the schema", migrator.Migrate, logger, clock, cancellationToken);
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

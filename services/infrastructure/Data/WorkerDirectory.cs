@@ -25,15 +25,21 @@ public sealed class WorkerDirectory(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>A heartbeat: the worker stays live for another <paramref name="ttl"/>, with its current status.</summary>
-    public async Task Beat(WorkerRegistration worker, TimeSpan ttl, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// A heartbeat: the worker stays live for another <paramref name="ttl"/>, with its current status, and, when given,
+    /// the attempts it runs (<c>jobId:attempt</c>) as of this beat.
+    /// </summary>
+    public async Task Beat(WorkerRegistration worker, TimeSpan ttl, CancellationToken cancellationToken = default,
+        IReadOnlyList<string>? running = null)
     {
         await using var command = dataSource.CreateCommand("""
             UPDATE workers SET cpus = $2, memory_mb = $3, gpus = $4, max_jobs = $5, services = $6, languages = $7,
-                status = $8, last_heartbeat_at = now(), expires_at = now() + $9
+                status = $8, last_heartbeat_at = now(), expires_at = now() + $9,
+                running_attempts = coalesce($10, running_attempts), running_reported_at = CASE WHEN $10 IS NULL THEN running_reported_at ELSE now() END
             WHERE worker_id = $1
             """);
         AddRegistration(command, worker, ttl);
+        command.Parameters.Add(new NpgsqlParameter<string[]?> { TypedValue = running?.ToArray(), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
         if (await command.ExecuteNonQueryAsync(cancellationToken) == 0)
             await Join(worker, ttl, cancellationToken); // the row was never written (the database was away at start)
     }

@@ -20,6 +20,11 @@ public static class BusExtensions
             .BindConfiguration(RabbitMqOptions.Section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.Host), "RabbitMq:Host is required")
             .ValidateOnStart();
+        builder.Services.AddOptions<RideThroughOptions>()
+            .BindConfiguration(RideThroughOptions.Section)
+            .Validate(o => o.OutageWindow > TimeSpan.Zero && o.MaxRetryInterval > TimeSpan.Zero && o.KillSwitchRestart >= TimeSpan.FromSeconds(1),
+                "RideThrough: the window and the retry interval must be positive, the kill switch restart at least 1 s")
+            .ValidateOnStart();
 
         builder.Services.AddMassTransit(x =>
         {
@@ -37,6 +42,7 @@ public static class BusExtensions
                     h.Password(options.Password);
                 });
                 cfg.PrefetchCount = options.PrefetchCount;
+                cfg.UseRideThrough(context.GetRequiredService<IOptions<RideThroughOptions>>().Value);
                 configure?.Invoke(context, cfg);
                 cfg.ConfigureEndpoints(context);
             });

@@ -21,10 +21,14 @@ public static class ReconcilerExtensions
             .Validate(o => o.ArchiveAfter > TimeSpan.Zero, "Reconciler:ArchiveAfter must be positive")
             .Validate(o => o.ArchiveInterval > TimeSpan.Zero, "Reconciler:ArchiveInterval must be positive")
             .Validate(o => o.ArchiveBatchSize > 0, "Reconciler:ArchiveBatchSize must be positive")
+            .Validate(o => o.RunningGrace > TimeSpan.Zero, "Reconciler:RunningGrace must be positive")
+            .Validate(o => o.StartTries >= 0, "Reconciler:StartTries must be 0 or more")
+            .Validate(o => o.RelayAfter > TimeSpan.Zero && o.RelayWindow > o.RelayAfter && o.RelayInterval > TimeSpan.Zero && o.RelayBatchSize > 0,
+                "Reconciler: the relay's delay, interval and batch size must be positive, and its window longer than its delay")
             .ValidateOnStart();
         builder.AddDatabase();
         builder.AddRedis();
-        builder.AddBus(); // publishes only: JobAttemptLost, WorkerLost
+        builder.AddBus(); // sends and publishes only: RunJob again, SubmitJob again, ReconcileAttempt, JobStopped, JobAttemptLost, WorkerLost
         builder.Services.AddSingleton<JobLock>();
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<SyncMetrics>();
@@ -32,6 +36,8 @@ public static class ReconcilerExtensions
         builder.Services.AddSingleton<AllocationArchiver>();
         builder.Services.AddSingleton<LostWorkerSweep>();
         builder.Services.AddSingleton<LeaseSweep>();
+        builder.Services.AddSingleton<RunningSweep>();
+        builder.Services.AddSingleton<OutboxRelay>();
 
         var options = builder.Configuration.GetSection(ReconcilerOptions.Section).Get<ReconcilerOptions>() ?? new();
         builder.Services.AddQuartz(q =>
@@ -45,6 +51,8 @@ public static class ReconcilerExtensions
             Every<AllocationSync>(options.SyncInterval);
             Every<LostWorkerSweep>(options.LostWorkerSweepInterval);
             Every<LeaseSweep>(options.LostWorkerSweepInterval);
+            Every<RunningSweep>(options.LostWorkerSweepInterval);
+            Every<OutboxRelay>(options.RelayInterval);
             Every<AllocationArchiver>(options.ArchiveInterval);
         });
         builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);

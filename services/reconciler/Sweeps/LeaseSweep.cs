@@ -1,43 +1,84 @@
-using Bus.Reconciler.Jobs;
-using Quartz;
 using Bus.Contracts;
+using Bus.Infrastructure.Messaging;
+using Bus.Reconciler.Jobs;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Quartz;
 
 namespace Bus.Reconciler.Sweeps;
 
 /// <summary>
-/// Finds attempts placed but never started: Allocated for longer than <see cref="ReconcilerOptions.StartLease"/>,
-/// as when a RunJob is lost after the scheduler committed the placement. Each is published as
-/// <see cref="JobAttemptLost"/>: the saga releases its reservation and places a new attempt. It cannot run twice:
-/// a worker runs an attempt only while the attempt holds its reservation, and the saga also sends the old
-/// worker a StopJob in case it had started it after all.
+/// The owner of Allocated: finds attempts placed but not reported started for longer than
+/// <see cref="ReconcilerOptions.StartLease"/>, as when a RunJob is lost after the scheduler committed the placement,
+/// and sends the worker the same RunJob again, as the same attempt, counting no failure. That is safe because a worker
+/// runs an attempt at most once (it remembers every attempt it began, across restarts) and only while the attempt
+/// holds its allocation; a worker that had already ended the attempt sends its final report again instead. An attempt
+/// that demonstrably started (its worker's heartbeat lists it, or its process id is recorded) is left alone: only its
+/// report is late. A worker that is gone is the lost-worker sweep's to handle. Sent again at most once a lease, and
+/// <see cref="ReconcilerOptions.StartTries"/> times in all: a worker that is registered but takes nothing from its queue
+/// then loses the attempt (<see cref="JobAttemptLost"/>), which is placed again elsewhere; should that worker still
+/// take the old RunJob, it finds the allocation released and does not run it.
 /// </summary>
-public sealed class LeaseSweep(NpgsqlDataSource dataSource, IBus bus, IOptions<ReconcilerOptions> options, TimeProvider clock, ILogger<LeaseSweep> logger) : IReconcilerTask
+public sealed class LeaseSweep(NpgsqlDataSource dataSource, IBus bus, IOptions<ReconcilerOptions> options, TimeProvider clock,
+    ILogger<LeaseSweep> logger) : IReconcilerTask
 {
     public static JobKey Key { get; } = new("lease-sweep", "reconciler");
 
     Task IReconcilerTask.Run(CancellationToken cancellationToken) => Run(cancellationToken);
 
-    /// <summary>Returns the attempts given up.</summary>
+    // When each attempt was last sent again, so a slow worker gets one RunJob per lease, not one per sweep. Kept to the
+    // attempts still overdue, so it never grows.
+    Dictionary<(Guid, int), (DateTimeOffset At, int Tries)> _sent = [];
+
+    /// <summary>Returns the attempts whose RunJob was sent again.</summary>
     public async Task<int> Run(CancellationToken cancellationToken)
     {
         var lease = options.Value.StartLease;
         var now = clock.GetUtcNow();
-        await using var command = dataSource.CreateCommand(
-            "SELECT job_id, attempt, worker_id FROM jobs WHERE current_state = 'Allocated' AND allocated_at < $1");
+        await using var command = dataSource.CreateCommand("""
+            SELECT j.job_id, j.attempt, j.worker_id, j.service, j.command, j.payload_json::text, j.cpus, j.memory_mb, j.gpus, j.timeout_seconds
+            FROM jobs j
+            LEFT JOIN resource_allocations a ON a.job_id = j.job_id AND a.attempt = j.attempt
+            LEFT JOIN workers w ON w.worker_id = j.worker_id
+            WHERE j.current_state = 'Allocated' AND j.allocated_at < $1 AND a.process_id IS NULL
+              AND NOT coalesce((j.job_id::text || ':' || j.attempt) = ANY (w.running_attempts), false)
+            """);
         command.Parameters.AddWithValue(now - lease);
-        var expired = new List<(Guid JobId, int Attempt, string WorkerId)>();
+        var overdue = new List<RunJob>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             while (await reader.ReadAsync(cancellationToken))
-                expired.Add((reader.GetGuid(0), reader.GetInt32(1), reader.GetString(2)));
+                overdue.Add(new RunJob(reader.GetGuid(0), reader.GetInt32(1), reader.GetString(2), reader.GetString(3),
+                    reader.GetFieldValue<string[]>(4), reader.IsDBNull(5) ? null : reader.GetString(5),
+                    new ResourceVector(reader.GetInt32(6), reader.GetInt32(7), reader.GetInt32(8)), reader.GetInt32(9)));
 
-        foreach (var (jobId, attempt, workerId) in expired)
-            await bus.Publish(new JobAttemptLost(jobId, attempt, workerId, now,
-                $"worker {workerId} did not start attempt {attempt} within {lease.TotalSeconds:0} s"), cancellationToken);
-        if (expired.Count > 0)
-            logger.LogWarning("{Count} attempts were not started within {Lease}; placing them again", expired.Count, lease);
-        return expired.Count;
+        var sent = new Dictionary<(Guid, int), (DateTimeOffset At, int Tries)>();
+        var resent = 0;
+        foreach (var job in overdue)
+        {
+            var key = (job.JobId, job.Attempt);
+            var (at, tries) = _sent.GetValueOrDefault(key, (DateTimeOffset.MinValue, 0));
+            if (now - at < lease)
+            {
+                sent[key] = (at, tries);
+                continue;
+            }
+            if (tries >= options.Value.StartTries)
+            {
+                await bus.Publish(new JobAttemptLost(job.JobId, job.Attempt, job.WorkerId, now,
+                    $"worker {job.WorkerId} did not start attempt {job.Attempt}, sent {tries + 1} times over {(lease * (tries + 1)).TotalSeconds:0} s"),
+                    cancellationToken);
+                logger.LogWarning("Job {JobId} attempt {Attempt} was never started by worker {WorkerId}; placing it again", job.JobId, job.Attempt, job.WorkerId);
+                continue;
+            }
+            var worker = await bus.GetSendEndpoint(QueueNames.WorkerAddress(job.WorkerId));
+            await worker.Send(job, cancellationToken);
+            sent[key] = (now, tries + 1);
+            resent++;
+            logger.LogWarning("Job {JobId} attempt {Attempt} was not started by worker {WorkerId} within {Lease}; sent its RunJob again",
+                job.JobId, job.Attempt, job.WorkerId, lease);
+        }
+        _sent = sent;
+        return resent;
     }
 }

@@ -90,6 +90,7 @@ public static class SchedulerExtensions
     public static IServiceCollection AddJobSagaActivities(this IServiceCollection services) => services
         .AddScoped<PlaceJobActivity>()
         .AddScoped<ReleaseAllocationActivity>()
+        .AddScoped<ReleaseLeftoversActivity>()
         .AddScoped<RecordStartActivity>()
         .AddScoped<ScheduleRetryActivity>()
         .AddScoped<StopAttemptActivity>();

@@ -22,6 +22,27 @@ public sealed class AllocationRecorder(
 
     public async Task Released(string workerId, Guid jobId, int attempt)
     {
+        await ReleaseInRedis(workerId, jobId, attempt);
+        var at = clock.GetUtcNow();
+        await allocations.Release(jobId, attempt, at);
+        // A redelivered saga message can release twice; observers may then hear of it twice (counts are approximate,
+        // the alert re-reads real utilization). The resources are not known here: the recorder is told only the attempt.
+        observers.Released(new AllocationEvent(jobId, attempt, workerId, null, at));
+    }
+
+    public async Task ReleasedAll(Guid jobId)
+    {
+        var at = clock.GetUtcNow();
+        // The rows first, then Redis: in between Redis counts too much, which is safe.
+        foreach (var (attempt, workerId) in await allocations.ReleaseAll(jobId, at))
+        {
+            await ReleaseInRedis(workerId, jobId, attempt);
+            observers.Released(new AllocationEvent(jobId, attempt, workerId, null, at));
+        }
+    }
+
+    async Task ReleaseInRedis(string workerId, Guid jobId, int attempt)
+    {
         if (outage.ShouldTry)
         {
             try
@@ -33,10 +54,5 @@ public sealed class AllocationRecorder(
                 outage.Failed(e);
             }
         }
-        var at = clock.GetUtcNow();
-        await allocations.Release(jobId, attempt, at);
-        // A redelivered saga message can release twice; observers may then hear of it twice (counts are approximate,
-        // the alert re-reads real utilization). The resources are not known here: the recorder is told only the attempt.
-        observers.Released(new AllocationEvent(jobId, attempt, workerId, null, at));
     }
 }

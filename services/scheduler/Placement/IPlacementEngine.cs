@@ -14,4 +14,10 @@ public interface IAllocationRecorder
 
     /// <summary>The attempt ended: its reservation is released everywhere. Idempotent.</summary>
     Task Released(string workerId, Guid jobId, int attempt);
+
+    /// <summary>
+    /// The job is over: every allocation of any of its attempts still unreleased is released everywhere, such as one
+    /// placed by an earlier try of a message whose saga write then lost a race to a cancel. Idempotent.
+    /// </summary>
+    Task ReleasedAll(Guid jobId);
 }

@@ -14,9 +14,8 @@ public sealed class JobStateDefinition : SagaDefinition<JobState>
     protected override void ConfigureSaga(IReceiveEndpointConfigurator endpointConfigurator, ISagaConfigurator<JobState> sagaConfigurator,
         IRegistrationContext context)
     {
-        // Version conflicts (ConcurrencyException) and passing database or Redis faults are retried in memory.
-        // Not delayed redelivery: Debian's RabbitMQ has no delayed-exchange plugin.
-        endpointConfigurator.UseMessageRetry(r => r.Intervals(10, 50, 100, 250, 500, 1000, 2000));
+        // Version conflicts (ConcurrencyException) and outages are retried in memory by the bus-wide ride-through
+        // policy (RideThrough); not delayed redelivery: Debian's RabbitMQ has no delayed-exchange plugin.
         // RunJob leaves only after the saga row that records the placement is saved.
         endpointConfigurator.UseInMemoryOutbox(context);
     }

@@ -125,6 +125,24 @@ public sealed class JobStateMachine : MassTransitStateMachine<JobState>
                             .IfElse(x => x.Saga.WorkerId is not null,
                                 placed => placed.TransitionTo(Allocated),
                                 waiting => waiting.TransitionTo(Pending)))));
+
+        ReleaseLeftovers();
+    }
+
+    /// <summary>
+    /// A finished job holds no allocation. A message that places (Place, a lost or handed-back attempt) may have placed
+    /// on an earlier try whose saga write then lost a race, to a cancel say; retried, it finds the job finished, or
+    /// finishes it by another branch. Either way what that try placed is released here.
+    /// </summary>
+    void ReleaseLeftovers()
+    {
+        WhenEnter(Cancelled, x => x.Activity(a => a.OfType<ReleaseLeftoversActivity>()));
+        WhenEnter(Failed, x => x.Activity(a => a.OfType<ReleaseLeftoversActivity>()));
+        WhenEnter(TimedOut, x => x.Activity(a => a.OfType<ReleaseLeftoversActivity>()));
+        During(Completed, Failed, Cancelled, TimedOut,
+            When(Place).Activity(x => x.OfInstanceType<ReleaseLeftoversActivity>()),
+            When(AttemptLost).Activity(x => x.OfInstanceType<ReleaseLeftoversActivity>()),
+            When(AttemptStopped).Activity(x => x.OfInstanceType<ReleaseLeftoversActivity>()));
     }
 
     static void Accept(JobState job, SubmitJob message)

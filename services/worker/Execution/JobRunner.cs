@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Bus.Contracts;
 using Bus.Infrastructure.Redis;
+using Bus.Worker.Journal;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -17,6 +18,7 @@ public sealed class JobRunner(
     IEnumerable<IJobExecutor> executors,
     CapacityLedger ledger,
     IBus bus,
+    ReportSender reports,
     IOptions<WorkerOptions> options,
     WorkerLifecycle lifecycle,
     TimeProvider clock,
@@ -24,18 +26,23 @@ public sealed class JobRunner(
 {
     readonly Dictionary<string, IJobExecutor> _executors = executors.ToDictionary(e => e.Service);
     readonly ConcurrentDictionary<Guid, RunningAttempt> _running = new();
-    // A StopJob can overtake its RunJob on the worker's queue; remember it so the RunJob then does not run.
-    readonly ConcurrentDictionary<(Guid JobId, int Attempt), StopReason> _stoppedEarly = new();
+    // A StopJob can overtake its RunJob on the worker's queue; remember it so the RunJob then does not run. Kept for
+    // StoppedEarlyMemory only: a RunJob that is that late was given up by the scheduler anyway.
+    readonly ConcurrentDictionary<(Guid JobId, int Attempt), (StopReason Reason, DateTimeOffset At)> _stoppedEarly = new();
+    static readonly TimeSpan StoppedEarlyMemory = TimeSpan.FromMinutes(10);
 
     /// <summary>The jobs running now.</summary>
     public int RunningCount => _running.Count;
+
+    /// <summary>The attempts running now, as <c>jobId:attempt</c>; the heartbeat carries them.</summary>
+    public IReadOnlyList<string> RunningAttempts => _running.Values.Select(r => $"{r.Job.JobId}:{r.Job.Attempt}").ToList();
 
     /// <summary>Starts the attempt unless it already runs here (a redelivered RunJob), was stopped, or the worker is draining.</summary>
     public void Start(RunJob job)
     {
         var attempt = new RunningAttempt(job);
         if (_stoppedEarly.TryRemove((job.JobId, job.Attempt), out var early))
-            attempt.RequestStop(early);
+            attempt.RequestStop(early.Reason);
         else if (lifecycle.IsDraining)
             attempt.RequestStop(StopReason.HandedBack);
 
@@ -62,7 +69,13 @@ public sealed class JobRunner(
         if (_running.TryGetValue(jobId, out var running) && running.Job.Attempt == attempt)
             running.RequestStop(reason);
         else
-            _stoppedEarly[(jobId, attempt)] = reason;
+        {
+            var now = clock.GetUtcNow();
+            foreach (var (key, early) in _stoppedEarly)
+                if (now - early.At > StoppedEarlyMemory)
+                    _stoppedEarly.TryRemove(key, out _);
+            _stoppedEarly[(jobId, attempt)] = (reason, now);
+        }
     }
 
     /// <summary>
@@ -126,7 +139,7 @@ public sealed class JobRunner(
             { Succeeded: true } => new JobCompleted(job.JobId, job.Attempt, job.WorkerId, 0, result.Output, finishedAt, startedAt),
             _ => new JobFailed(job.JobId, job.Attempt, job.WorkerId, result.ExitCode, result.Output, result.Error ?? "failed", finishedAt, startedAt, result.Retryable),
         };
-        await bus.Publish(report); // the non-generic overload: published as its runtime type
+        await reports.Send(job.JobId, job.Attempt, report); // until the broker confirms it
         logger.LogInformation("Job {JobId} attempt {Attempt} ended: {Report}", job.JobId, job.Attempt, report.GetType().Name);
     }
 

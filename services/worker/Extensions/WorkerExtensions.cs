@@ -2,6 +2,7 @@ using Bus.Infrastructure.Capacity;
 using Bus.Infrastructure.Messaging;
 using Bus.Worker.Consumers;
 using Bus.Worker.Execution;
+using Bus.Worker.Journal;
 using Bus.Worker.Recovery;
 using Bus.Worker.Registration;
 using Bus.Worker.Simulation;
@@ -33,6 +34,12 @@ public static class WorkerExtensions
                 "Worker:RegistrationTtl must be at least 1.5 times Worker:HeartbeatInterval, or a live worker would flicker out")
             .Validate(o => o.Simulate is >= 0 and <= 2000 && (o.Simulate == 0 || o.Id.Length <= 59),
                 "Worker:Simulate must be 0 to 2000, and a simulating process's Worker:Id at most 59 characters (its workers add -NNNN)")
+            .Validate(o => o.JournalRetention > TimeSpan.Zero, "Worker:JournalRetention must be positive")
+            .PostConfigure(o =>
+            {
+                if (string.IsNullOrWhiteSpace(o.StateDirectory))
+                    o.StateDirectory = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "bus", "worker", o.Id);
+            })
             .ValidateOnStart();
 
         builder.Services.AddOptions<IsolationOptions>()
@@ -47,6 +54,8 @@ public static class WorkerExtensions
             .ValidateOnStart();
 
         builder.AddCapacity();
+        builder.Services.AddSingleton<AttemptJournal>();
+        builder.Services.AddSingleton<ReportSender>();
         builder.Services.AddSingleton<IJobExecutor, NoopExecutor>();
         builder.Services.AddSingleton<JobRunner>();
         builder.Services.AddSingleton<WorkerLifecycle>();
@@ -71,12 +80,14 @@ public static class WorkerExtensions
                 x.AddConsumer<RunJobConsumer>().ExcludeFromConfigureEndpoints();
                 x.AddConsumer<StopJobConsumer>().ExcludeFromConfigureEndpoints();
                 x.AddConsumer<DrainWorkerConsumer>().ExcludeFromConfigureEndpoints();
+                x.AddConsumer<ReconcileAttemptConsumer>().ExcludeFromConfigureEndpoints();
             },
             simulate > 0 ? null : (context, cfg) => cfg.ReceiveEndpoint(QueueNames.Worker(workerId), e =>
             {
                 e.ConfigureConsumer<RunJobConsumer>(context);
                 e.ConfigureConsumer<StopJobConsumer>(context);
                 e.ConfigureConsumer<DrainWorkerConsumer>(context);
+                e.ConfigureConsumer<ReconcileAttemptConsumer>(context);
             }));
 
         // Room for the grace period on SIGTERM, and for releasing and reporting after it.
@@ -103,6 +114,7 @@ public static class WorkerExtensions
         if (offersShell)
             builder.Services.AddHostedService<IsolationStartup>();
         builder.Services.AddHostedService<StartupRecovery>();
+        builder.Services.AddHostedService<UnconfirmedReports>();
         builder.Services.AddHostedService<WorkerRegistrar>();
         return builder;
     }

@@ -1,6 +1,7 @@
 using Bus.Contracts;
 using Bus.Infrastructure.Capacity;
 using Bus.Infrastructure.Redis;
+using Bus.Infrastructure.Resilience;
 using Bus.Worker.Execution;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -24,12 +25,16 @@ public sealed class WorkerRegistrar(
 {
     readonly WorkerOptions _options = options.Value;
 
+    // How often a draining worker looks whether its last job has ended, between its heartbeats.
+    static readonly TimeSpan DrainLook = TimeSpan.FromMilliseconds(500);
+
     WorkerRegistration Registration => _options.Registration(lifecycle.Status);
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         var registration = Registration;
-        await presence.Join(registration, _options.RegistrationTtl, cancellationToken);
+        await UntilReachable.Run("Registering the worker",
+            token => presence.Join(registration, _options.RegistrationTtl, token), logger, clock, cancellationToken);
         await bus.Publish(new WorkerRegistered(
             registration.WorkerId, registration.Capacity, registration.MaxConcurrentJobs,
             registration.Services, registration.Languages, clock.GetUtcNow()), cancellationToken);
@@ -45,9 +50,15 @@ public sealed class WorkerRegistrar(
             var jitter = 1 + (Random.Shared.NextDouble() - 0.5) / 5;
             try
             {
-                // While draining, look often: the worker unregisters as soon as its last job has ended.
-                var wait = lifecycle.IsDraining ? TimeSpan.FromMilliseconds(500) : _options.HeartbeatInterval * jitter;
-                await Task.WhenAny(Task.Delay(wait, clock, stoppingToken), lifecycle.DrainingStarted.WaitAsync(stoppingToken));
+                // Wakes early once, when draining starts, so the new status is published at once. Once draining, the
+                // drain task has completed and must not be waited on again: every wait would end at once and the
+                // worker would beat back to back. Draining only adds looks for idleness between beats.
+                var beatAt = clock.GetUtcNow() + _options.HeartbeatInterval * jitter;
+                var wasDraining = lifecycle.IsDraining;
+                if (!wasDraining)
+                    await Task.WhenAny(Task.Delay(beatAt - clock.GetUtcNow(), clock, stoppingToken), lifecycle.DrainingStarted.WaitAsync(stoppingToken));
+                while (lifecycle.IsDraining && wasDraining && clock.GetUtcNow() < beatAt && runner.RunningCount > 0)
+                    await Task.Delay(DrainLook, clock, stoppingToken);
                 stoppingToken.ThrowIfCancellationRequested();
                 if (lifecycle.IsDraining && runner.RunningCount == 0)
                 {
@@ -55,7 +66,7 @@ public sealed class WorkerRegistrar(
                     logger.LogInformation("Worker {WorkerId} drained and unregistered; it takes no more jobs", _options.Id);
                     return;
                 }
-                await presence.Beat(Registration, _options.RegistrationTtl, stoppingToken);
+                await presence.Beat(Registration, _options.RegistrationTtl, stoppingToken, runner.RunningAttempts);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -78,7 +89,7 @@ public sealed class WorkerRegistrar(
         lifecycle.StartDraining();
         try
         {
-            await presence.Beat(Registration, _options.RegistrationTtl, cancellationToken);
+            await presence.Beat(Registration, _options.RegistrationTtl, cancellationToken, runner.RunningAttempts);
         }
         catch (Exception e)
         {

@@ -5,6 +5,7 @@ using Bus.Infrastructure.Data;
 using Bus.Infrastructure.Messaging;
 using Bus.Worker.Consumers;
 using Bus.Worker.Execution;
+using Bus.Worker.Journal;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -25,6 +26,8 @@ public sealed class SimulatedWorkers(
     IBus bus,
     JobRunner runner,
     AllocationStore allocations,
+    AttemptJournal journal,
+    ReportSender reports,
     WorkerLifecycle lifecycle,
     IOptions<WorkerOptions> options,
     TimeProvider clock,
@@ -126,7 +129,7 @@ public sealed class SimulatedWorkers(
             // RunJob and StopJob are sent to a worker's queue by name, never published: no exchange bindings needed.
             e.ConfigureConsumeTopology = false;
             // The ordinary consumers, each told which worker it serves (the fencing check compares the job's worker).
-            e.Instance(new RunJobConsumer(runner, allocations, Options.Create(worker), loggers.CreateLogger<RunJobConsumer>()));
+            e.Instance(new RunJobConsumer(runner, allocations, journal, reports, Options.Create(worker), loggers.CreateLogger<RunJobConsumer>()));
             e.Instance(new StopJobConsumer(runner));
         });
         await handle.Ready.WaitAsync(cancellationToken);

@@ -22,6 +22,7 @@ public sealed class RunningSystem : IAsyncLifetime
     Dictionary<string, string> _common = [];
     TestDatabase _database = null!;
     TestVirtualHost _vhost = null!;
+    readonly string _stateRoot = Path.Combine(Path.GetTempPath(), $"bus-test-{Guid.NewGuid():N}");
 
     readonly Dictionary<string, Uri> _management = [];
 
@@ -44,19 +45,43 @@ public sealed class RunningSystem : IAsyncLifetime
     /// <summary>A system whose services all get <paramref name="settings"/> on top of the usual test settings (e.g. pools).</summary>
     internal RunningSystem(IReadOnlyDictionary<string, string> settings) => _settings = settings;
 
+    /// <summary>
+    /// A system whose services reach PostgreSQL and RabbitMQ through <see cref="PostgresGate"/> and
+    /// <see cref="RabbitGate"/>, so a test can take either away from them. The test's own <see cref="Database"/> goes direct.
+    /// </summary>
+    internal RunningSystem(IReadOnlyDictionary<string, string> settings, bool gated) : this(settings) => _gated = gated;
+
+    readonly bool _gated;
+
+    /// <summary>PostgreSQL as the services see it, when the system is gated.</summary>
+    public TcpGate? PostgresGate { get; private set; }
+
+    /// <summary>RabbitMQ as the services see it, when the system is gated.</summary>
+    public TcpGate? RabbitGate { get; private set; }
+
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.Create();
         _vhost = await TestVirtualHost.Create();
         BaseAddress = new Uri($"http://127.0.0.1:{FreePort()}");
 
+        var postgres = _database.ConnectionString;
+        var rabbitPort = TestEnvironment.RabbitPort;
+        if (_gated)
+        {
+            var direct = new Npgsql.NpgsqlConnectionStringBuilder(postgres);
+            PostgresGate = new TcpGate(direct.Host!, direct.Port);
+            postgres = new Npgsql.NpgsqlConnectionStringBuilder(postgres) { Host = "127.0.0.1", Port = PostgresGate.Port }.ConnectionString;
+            RabbitGate = new TcpGate(TestEnvironment.RabbitHost, TestEnvironment.RabbitPort);
+            rabbitPort = RabbitGate.Port;
+        }
         var common = new Dictionary<string, string>
         {
-            ["ConnectionStrings__Postgres"] = _database.ConnectionString,
+            ["ConnectionStrings__Postgres"] = postgres,
             ["ConnectionStrings__Redis"] = TestEnvironment.Redis,
             ["Redis__KeyPrefix"] = KeyPrefix,
             ["RabbitMq__Host"] = TestEnvironment.RabbitHost,
-            ["RabbitMq__Port"] = TestEnvironment.RabbitPort.ToString(),
+            ["RabbitMq__Port"] = rabbitPort.ToString(),
             ["RabbitMq__VirtualHost"] = _vhost.Name,
             ["RabbitMq__Username"] = TestEnvironment.RabbitUser,
             ["RabbitMq__Password"] = TestEnvironment.RabbitPassword,
@@ -91,8 +116,8 @@ public sealed class RunningSystem : IAsyncLifetime
         _services.Add(ServiceProcess.Start("scheduler", "scheduler", "Bus.Scheduler", With(ManagementPort("scheduler"))));
         _services.Add(ServiceProcess.Start("reconciler", "reconciler", "Bus.Reconciler",
             With(("Reconciler__SyncInterval", "00:00:05"), ManagementPort("reconciler"))));
-        _services.Add(ServiceProcess.Start("worker-a", "worker", "Bus.Worker", With(("Worker__Id", "worker-a"), ("Worker__Cpus", "2"), ManagementPort("worker-a"))));
-        _services.Add(ServiceProcess.Start("worker-b", "worker", "Bus.Worker", With(("Worker__Id", "worker-b"), ("Worker__Cpus", "4"), ManagementPort("worker-b"))));
+        _services.Add(ServiceProcess.Start("worker-a", "worker", "Bus.Worker", With(("Worker__Id", "worker-a"), ("Worker__Cpus", "2"), ("Worker__StateDirectory", WorkerState("worker-a")), ManagementPort("worker-a"))));
+        _services.Add(ServiceProcess.Start("worker-b", "worker", "Bus.Worker", With(("Worker__Id", "worker-b"), ("Worker__Cpus", "4"), ("Worker__StateDirectory", WorkerState("worker-b")), ManagementPort("worker-b"))));
         _services.Add(ServiceProcess.Start("gateway", "gateway", "Bus.Gateway", With(("ASPNETCORE_URLS", BaseAddress.ToString()))));
         _management["gateway"] = BaseAddress;
 
@@ -135,7 +160,7 @@ public sealed class RunningSystem : IAsyncLifetime
     /// <summary>Starts one more worker process, without waiting for it.</summary>
     public ServiceProcess StartWorkerProcess(string workerId, params (string Key, string Value)[] settings)
     {
-        var environment = new Dictionary<string, string>(_common) { ["Worker__Id"] = workerId };
+        var environment = new Dictionary<string, string>(_common) { ["Worker__Id"] = workerId, ["Worker__StateDirectory"] = WorkerState(workerId) };
         foreach (var (key, value) in settings)
             environment[key] = value;
         var worker = ServiceProcess.Start(workerId, "worker", "Bus.Worker", environment);
@@ -173,6 +198,9 @@ public sealed class RunningSystem : IAsyncLifetime
         _services.Add(process);
         return process;
     }
+
+    /// <summary>This run's state folder of a worker: the same for a worker restarted with the same id.</summary>
+    public string WorkerState(string workerId) => Path.Combine(_stateRoot, workerId);
 
     /// <summary>The ids of the workers the API lists as live.</summary>
     public async Task<string[]> WorkerIds() =>
@@ -216,8 +244,14 @@ public sealed class RunningSystem : IAsyncLifetime
         Api?.Dispose();
         foreach (var service in Enumerable.Reverse(_services))
             await service.DisposeAsync();
+        if (PostgresGate is not null)
+            await PostgresGate.DisposeAsync();
+        if (RabbitGate is not null)
+            await RabbitGate.DisposeAsync();
         await _vhost.DisposeAsync();
         await _database.DisposeAsync();
+        if (Directory.Exists(_stateRoot))
+            Directory.Delete(_stateRoot, recursive: true);
     }
 
     /// <summary>A loopback port nothing listens on now.</summary>

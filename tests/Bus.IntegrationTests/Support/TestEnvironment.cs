@@ -20,6 +20,15 @@ public static class TestEnvironment
     public static string RabbitUser => Get("RabbitMq__Username");
     public static string RabbitPassword => Get("RabbitMq__Password");
 
+    /// <summary>A client for the RabbitMQ management API (<c>.../api/</c>), logged in.</summary>
+    public static HttpClient RabbitManagement()
+    {
+        var client = new HttpClient { BaseAddress = new Uri($"http://{RabbitHost}:{RabbitManagementPort}/api/") };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{RabbitUser}:{RabbitPassword}")));
+        return client;
+    }
+
     static string Get(string name) =>
         Environment.GetEnvironmentVariable(name)
         ?? (Values.Value.TryGetValue(name, out var value) ? value : null)

@@ -1,0 +1,94 @@
+using Bus.Contracts;
+using Bus.Infrastructure.Messaging;
+using Bus.Reconciler.Jobs;
+using MassTransit;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Quartz;
+
+namespace Bus.Reconciler.Sweeps;
+
+/// <summary>
+/// The owner of Running, beside the worker itself. Two checks each run:
+/// <list type="bullet">
+/// <item>The server enforces timeoutSeconds: an attempt Running past its timeout plus
+/// <see cref="ReconcilerOptions.RunningGrace"/> ends TimedOut (published as the worker's own timeout report would be,
+/// and the worker is told to kill it), even if its worker is silent or gone.</item>
+/// <item>An attempt Running on a live worker whose heartbeats have not listed it for longer than the grace (its
+/// report was lost, or never sent) is reconciled from what the worker knows: the worker is asked
+/// (<see cref="ReconcileAttempt"/>) and sends its final report again, or disowns the attempt and reports it lost. The
+/// sweep never declares such an attempt lost itself, so a report that is only late always wins.</item>
+/// </list>
+/// </summary>
+public sealed class RunningSweep(NpgsqlDataSource dataSource, IBus bus, IOptions<ReconcilerOptions> options, TimeProvider clock,
+    ILogger<RunningSweep> logger) : IReconcilerTask
+{
+    public static JobKey Key { get; } = new("running-sweep", "reconciler");
+
+    Task IReconcilerTask.Run(CancellationToken cancellationToken) => Run(cancellationToken);
+
+    // Attempts first seen unlisted, and when; kept to those still unlisted, so it never grows.
+    Dictionary<(Guid JobId, int Attempt), DateTimeOffset> _unlistedSince = [];
+
+    /// <summary>Returns how many attempts were timed out and how many workers were asked about an attempt.</summary>
+    public async Task<(int TimedOut, int Asked)> Run(CancellationToken cancellationToken)
+    {
+        var grace = options.Value.RunningGrace;
+        var now = clock.GetUtcNow();
+
+        var timedOut = new List<(Guid JobId, int Attempt, string WorkerId, int Timeout)>();
+        await using (var command = dataSource.CreateCommand("""
+            SELECT job_id, attempt, worker_id, timeout_seconds FROM jobs
+            WHERE current_state = 'Running' AND worker_id IS NOT NULL AND started_at IS NOT NULL
+              AND started_at + make_interval(secs => timeout_seconds) + $1 < $2
+            """))
+        {
+            command.Parameters.AddWithValue(grace);
+            command.Parameters.AddWithValue(now);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                timedOut.Add((reader.GetGuid(0), reader.GetInt32(1), reader.GetString(2), reader.GetInt32(3)));
+        }
+        foreach (var (jobId, attempt, workerId, timeout) in timedOut)
+        {
+            var worker = await bus.GetSendEndpoint(QueueNames.WorkerAddress(workerId));
+            await worker.Send(new StopJob(jobId, attempt, workerId, StopReason.TimedOut), cancellationToken);
+            await bus.Publish(new JobStopped(jobId, attempt, workerId, StopReason.TimedOut,
+                $"timed out: still running {timeout} s after it started plus a grace of {grace.TotalSeconds:0} s; ended by the server", now),
+                cancellationToken);
+            logger.LogWarning("Job {JobId} attempt {Attempt} on {WorkerId} ran past its timeout of {Timeout} s; ended TimedOut", jobId, attempt, workerId, timeout);
+        }
+
+        // Only beats taken after the attempt started count: an older list cannot know of it.
+        var unlisted = new List<(Guid JobId, int Attempt, string WorkerId)>();
+        await using (var command = dataSource.CreateCommand("""
+            SELECT j.job_id, j.attempt, j.worker_id FROM jobs j JOIN workers w ON w.worker_id = j.worker_id
+            WHERE j.current_state = 'Running' AND w.expires_at > now() AND w.running_reported_at > j.started_at
+              AND NOT (j.job_id::text || ':' || j.attempt) = ANY (w.running_attempts)
+            """))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            while (await reader.ReadAsync(cancellationToken))
+                unlisted.Add((reader.GetGuid(0), reader.GetInt32(1), reader.GetString(2)));
+
+        var since = new Dictionary<(Guid, int), DateTimeOffset>();
+        var asked = 0;
+        foreach (var (jobId, attempt, workerId) in unlisted)
+        {
+            var first = _unlistedSince.GetValueOrDefault((jobId, attempt), now);
+            if (now - first < grace)
+            {
+                since[(jobId, attempt)] = first;
+                continue;
+            }
+            // Asked again after another grace if nothing came of it.
+            since[(jobId, attempt)] = now;
+            var worker = await bus.GetSendEndpoint(QueueNames.WorkerAddress(workerId));
+            await worker.Send(new ReconcileAttempt(jobId, attempt, workerId, now), cancellationToken);
+            asked++;
+            logger.LogWarning("Job {JobId} attempt {Attempt} is Running but worker {WorkerId} has not listed it for {Grace}; asking it",
+                jobId, attempt, workerId, grace);
+        }
+        _unlistedSince = since;
+        return (timedOut.Count, asked);
+    }
+}
