@@ -22,4 +22,23 @@ public sealed class JobTransition
     /// <summary>The message that caused it, to find it in logs and traces.</summary>
     public Guid? MessageId { get; set; }
     public DateTimeOffset At { get; set; }
+
+    /// <summary>Whether this change ended an attempt (so its exit code and error describe it). Not a column.</summary>
+    public bool EndsAttempt { get; init; }
+
+    /// <summary>Whether the job waits after this change (so its pending reason describes it). Not a column.</summary>
+    public bool ToPending { get; init; }
+
+    /// <summary>
+    /// Takes the job's fields that describe this change. The machine may set them after it changes state, within the
+    /// same message, so the last change of a message is described again from the row as it is written.
+    /// </summary>
+    public void Describe(StateMachines.JobState job)
+    {
+        Attempt = job.Attempt;
+        WorkerId = job.WorkerId;
+        Reason = ToPending ? job.PendingReason : null;
+        ExitCode = EndsAttempt ? job.ExitCode : null;
+        Error = EndsAttempt ? job.Error : null;
+    }
 }

@@ -17,6 +17,8 @@ public sealed partial class SchedulerDbContext(DbContextOptions<SchedulerDbConte
         {
             entity.ToTable("job_transitions");
             entity.Property(x => x.Id).UseIdentityAlwaysColumn();
+            entity.Ignore(x => x.EndsAttempt);
+            entity.Ignore(x => x.ToPending);
         });
 
         // The SQL schema uses snake_case; name every column not named explicitly the same way.
@@ -34,6 +36,8 @@ public sealed partial class SchedulerDbContext(DbContextOptions<SchedulerDbConte
             if (entry.State is EntityState.Added or EntityState.Modified)
             {
                 entry.Entity.UpdatedAt = now;
+                if (entry.Entity.NewTransitions is [.., var last])
+                    last.Describe(entry.Entity);
                 Transitions.AddRange(entry.Entity.NewTransitions);
                 entry.Entity.NewTransitions.Clear();
             }

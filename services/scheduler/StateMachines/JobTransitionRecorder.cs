@@ -21,23 +21,21 @@ public sealed class JobTransitionRecorder(JobStateMachine machine, TimeProvider 
         var job = context.Saga;
         // The row keeps the last attempt's exit code and error, and a reason only while the job waits: each
         // transition carries them only where they describe it.
-        var endsAttempt = (Equals(previousState, machine.Allocated) || Equals(previousState, machine.Running))
-                          && !Equals(currentState, machine.Running);
-        job.NewTransitions.Add(new JobTransition
+        var transition = new JobTransition
         {
             JobId = job.CorrelationId,
             Tenant = job.Tenant,
             FromState = previousState.Name,
             ToState = currentState.Name,
             Event = context.Event.Name,
-            Attempt = job.Attempt,
-            WorkerId = job.WorkerId,
-            Reason = Equals(currentState, machine.Pending) ? job.PendingReason : null,
-            ExitCode = endsAttempt ? job.ExitCode : null,
-            Error = endsAttempt ? job.Error : null,
             MessageId = context.MessageId,
             At = clock.GetUtcNow(),
-        });
+            EndsAttempt = (Equals(previousState, machine.Allocated) || Equals(previousState, machine.Running))
+                          && !Equals(currentState, machine.Running),
+            ToPending = Equals(currentState, machine.Pending),
+        };
+        transition.Describe(job);
+        job.NewTransitions.Add(transition);
         return Task.CompletedTask;
     }
 
