@@ -8,17 +8,21 @@ using Npgsql;
 namespace Bus.Scheduler.Placement;
 
 /// <summary>
-/// Offers pending jobs to placement again, each offer a <see cref="PlaceJob"/> to the job's saga, in queue order:
-/// effective priority (priority plus aging), then oldest (<see cref="PendingQueue"/>). Two kinds of pass:
+/// Offers pending jobs to placement again, each offer a <see cref="PlaceJob"/> to the job's saga. Every read keeps
+/// only jobs some worker could take (<see cref="PendingEligibility"/>) before it limits, and takes the head of each
+/// tenant's queue (<see cref="PendingQueue"/>: effective priority, then oldest); the offers then alternate between
+/// tenants by fair share (<see cref="FairShare"/>). Two kinds of pass:
 /// <list type="bullet">
 /// <item>An <b>event pass</b> when poked (a job ended, a worker joined; each event reaches one instance, the
 /// capacity-changed queue has competing consumers). It takes a snapshot newer than the poke, reads only pending jobs
 /// that could fit the free room it shows, and offers those that fit one after another (backfill). Jobs this instance
-/// offered within the last <see cref="SchedulerOptions.PendingRetryInterval"/> are not offered again.</item>
+/// offered within the last <see cref="PlacementOptions.OfferCooldown"/> are not offered again.</item>
 /// <item>A <b>periodic pass</b> every <see cref="SchedulerOptions.PendingRetryInterval"/>, run by one instance per
-/// interval (a Redis lease). It offers the head of the queue whatever the snapshot says, so pending reasons stay
+/// interval (a Redis lease). It offers the head of the queues whatever the free room, so pending reasons stay
 /// current and nothing depends on an event arriving, and it decides the capacity hold for a job that has waited too
-/// long (<see cref="PlacementOptions.HoldCapacityAfter"/>).</item>
+/// long (<see cref="PlacementOptions.HoldCapacityAfter"/>). A job that waits for a worker rather than for capacity
+/// (none offers its service, none is big enough, no pool has one) is offered once per set of live workers, not
+/// every pass.</item>
 /// </list>
 /// A saga already placed ignores an offer, so an offer made twice by two instances costs one read, never a double
 /// placement. Retry backoff is honoured: a job whose <c>not_before</c> is ahead is not read at all.
@@ -36,6 +40,10 @@ public sealed class PendingJobDispatcher(
     readonly SemaphoreSlim _poke = new(0, 1);
     // Jobs this instance offered lately, and when; touched only by the pass loop.
     readonly Dictionary<Guid, DateTimeOffset> _offered = [];
+    // Jobs the periodic pass offered that wait for a worker, not capacity, and the workers they were offered under;
+    // touched only by the pass loop.
+    readonly HashSet<Guid> _parked = [];
+    string? _signature;
     int _pokeLaterArmed;
 
     /// <summary>Asks for a pass soon. Pokes that arrive during a pass fold into one more pass.</summary>
@@ -90,7 +98,9 @@ public sealed class PendingJobDispatcher(
         var settings = placement.CurrentValue;
         Forget(older: clock.GetUtcNow() - interval);
         var snapshot = await snapshots.Current();
-        var queue = PendingQueue.Order(await ReadPending(room: null, cancellationToken), settings.AgingInterval);
+        var eligibility = PendingEligibility.Of(snapshot, freeRoomOnly: false);
+        var read = eligibility is null ? PendingRead.None : await ReadPending(eligibility, eligible: true, "periodic", cancellationToken);
+        var queue = PendingQueue.Order(read.Jobs, settings.AgingInterval);
 
         var hold = PendingQueue.ChooseHold(queue, snapshot, clock.GetUtcNow(), settings.HoldCapacityAfter);
         if (hold is not null)
@@ -106,21 +116,46 @@ public sealed class PendingJobDispatcher(
             await coordinator.ClearHold();
         }
 
-        await Offer(queue, cancellationToken);
+        // Jobs that wait for a worker rather than for capacity were offered once under these workers: their pending
+        // reason is current, and offering them again would change nothing until the workers change.
+        var signature = eligibility?.Signature ?? "";
+        var workersChanged = signature != _signature;
+        if (workersChanged)
+            _parked.Clear();
+        _parked.IntersectWith(read.Jobs.Select(j => j.JobId));
+        var offers = FairShare.Order(queue, read.Usage, settings.TenantShares, settings.AgingInterval)
+            .Where(j => !_parked.Contains(j.JobId))
+            .Take(options.Value.PendingBatchSize)
+            .ToList();
+        foreach (var job in offers)
+            if (WorkerSelector.Select(snapshot, job.Request).Kind is WaitKind.NoWorker or WaitKind.NoPool or WaitKind.TooBig or WaitKind.Excluded)
+                _parked.Add(job.JobId);
+
+        if (workersChanged)
+        {
+            // The jobs the read left out (no worker offers their service and language, or none is big enough) are
+            // offered once now, so their pending reasons say so; after that only a change of workers brings them back.
+            var left = await ReadPending(eligibility, eligible: false, "refresh", cancellationToken);
+            offers.AddRange(left.Jobs);
+            _signature = signature;
+        }
+        await Offer(offers, cancellationToken);
     }
 
     async Task EventPass(DateTimeOffset pokedAt, CancellationToken cancellationToken)
     {
         // The event says capacity changed: a snapshot from before it would not show the change.
         var snapshot = await snapshots.Fresh(pokedAt);
-        var room = Room.Of(snapshot);
-        if (room is null)
+        var eligibility = PendingEligibility.Of(snapshot, freeRoomOnly: true);
+        if (eligibility is null)
             return; // no worker has a free slot: nothing could be placed
 
-        var cooldown = placement.CurrentValue.OfferCooldown;
+        var settings = placement.CurrentValue;
+        var cooldown = settings.OfferCooldown;
         Forget(older: pokedAt - cooldown);
-        var pending = PendingQueue.Order(await ReadPending(room, cancellationToken), placement.CurrentValue.AgingInterval);
-        var queue = pending.Where(j => !_offered.ContainsKey(j.JobId)).ToList();
+        var read = await ReadPending(eligibility, eligible: true, "event", cancellationToken);
+        var pending = PendingQueue.Order(read.Jobs, settings.AgingInterval);
+        var queue = FairShare.Order(pending.Where(j => !_offered.ContainsKey(j.JobId)).ToList(), read.Usage, settings.TenantShares, settings.AgingInterval);
         var offers = PendingQueue.Fitting(queue, snapshot, options.Value.PendingBatchSize);
         // An offer may lose its capacity to another placement, and jobs left alone because they were just offered may
         // have lost theirs. No event may follow (the cluster may go quiet, and the periodic pass offers only the head
@@ -161,61 +196,76 @@ public sealed class PendingJobDispatcher(
                 _offered.Remove(jobId);
     }
 
+    /// <summary>Pending jobs as read, and the CPUs each of their tenants has Allocated or Running (for fair share).</summary>
+    sealed record PendingRead(List<PendingJob> Jobs, Dictionary<string, long> Usage)
+    {
+        public static PendingRead None => new([], []);
+    }
+
     /// <summary>
-    /// The head of the pending queue, at most <see cref="SchedulerOptions.PendingBatchSize"/> jobs; with
-    /// <paramref name="room"/>, only jobs no bigger than the largest free room and of a service a worker with a free
-    /// slot offers, so jobs that cannot fit anyway do not fill the batch and hide smaller ones behind them.
+    /// The head of each tenant's pending queue, at most <see cref="SchedulerOptions.PendingBatchSize"/> jobs a tenant,
+    /// so no tenant's backlog fills the batch for all. With <paramref name="eligible"/>, only jobs <paramref name="filter"/>
+    /// admits (a service and language some worker offers, no bigger than it): filtered before the limit, so jobs no
+    /// worker could take never hide the ones behind them. Without, only the jobs it leaves out (all, when null).
     /// </summary>
-    async Task<List<PendingJob>> ReadPending(Room? room, CancellationToken cancellationToken)
+    async Task<PendingRead> ReadPending(PendingEligibility? filter, bool eligible, string pass, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var filter = room is null ? "" : "AND cpus <= $3 AND memory_mb <= $4 AND gpus <= $5 AND service = ANY($6)";
-        // Ordered here as well as in PendingQueue.Order, so the LIMIT keeps the head of the queue.
+        const string admitted = """
+            (cpus <= $3 AND memory_mb <= $4 AND gpus <= $5
+             AND CASE WHEN language IS NULL THEN service = ANY($6) ELSE service || chr(31) || language = ANY($7) END)
+            """;
+        var condition = filter is null ? "" : eligible ? $"AND {admitted}" : $"AND NOT {admitted}";
+        // Ranked per tenant here as well as in PendingQueue.Order, so the limit keeps the head of each tenant's queue.
         await using var command = dataSource.CreateCommand($"""
             SELECT job_id, tenant, service, cpus, memory_mb, gpus, language, pool, exclude_worker, affinity_key, priority, submitted_at
-            FROM jobs
-            WHERE current_state = 'Pending' AND (not_before IS NULL OR not_before <= now()) {filter}
-            ORDER BY priority + EXTRACT(EPOCH FROM now() - submitted_at)::float8 / $2 DESC, submitted_at
-            LIMIT $1
+            FROM (
+                SELECT *, row_number() OVER (
+                    PARTITION BY tenant
+                    ORDER BY priority + EXTRACT(EPOCH FROM now() - submitted_at)::float8 / $2 DESC, submitted_at, job_id) AS place
+                FROM jobs
+                WHERE current_state = 'Pending' AND (not_before IS NULL OR not_before <= now()) {condition}
+            ) ranked
+            WHERE place <= $1
             """);
         command.Parameters.AddWithValue(options.Value.PendingBatchSize);
         command.Parameters.AddWithValue(placement.CurrentValue.AgingInterval.TotalSeconds);
-        if (room is not null)
+        if (filter is not null)
         {
-            command.Parameters.AddWithValue(room.Cpus);
-            command.Parameters.AddWithValue(room.MemoryMb);
-            command.Parameters.AddWithValue(room.Gpus);
-            command.Parameters.AddWithValue(room.Services);
+            command.Parameters.AddWithValue(filter.Cpus);
+            command.Parameters.AddWithValue(filter.MemoryMb);
+            command.Parameters.AddWithValue(filter.Gpus);
+            command.Parameters.AddWithValue(filter.Services);
+            command.Parameters.AddWithValue(filter.Pairs);
         }
 
         var jobs = new List<PendingJob>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
-            jobs.Add(new PendingJob(
-                reader.GetGuid(0), reader.GetString(1), reader.GetString(2),
-                new ResourceVector(reader.GetInt32(3), reader.GetInt32(4), reader.GetInt32(5)),
-                new PlacementConstraints(Text(6), Text(7), Text(8), Text(9)),
-                reader.GetInt32(10), reader.GetFieldValue<DateTimeOffset>(11)));
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+                jobs.Add(new PendingJob(
+                    reader.GetGuid(0), reader.GetString(1), reader.GetString(2),
+                    new ResourceVector(reader.GetInt32(3), reader.GetInt32(4), reader.GetInt32(5)),
+                    new PlacementConstraints(Text(6), Text(7), Text(8), Text(9)),
+                    reader.GetInt32(10), reader.GetFieldValue<DateTimeOffset>(11)));
+            }
+        }
+
+        // Use matters only between tenants: one tenant waiting has nobody to share with.
+        var usage = new Dictionary<string, long>();
+        if (eligible && jobs.Select(j => j.Tenant).Distinct().Skip(1).Any())
+        {
+            await using var used = dataSource.CreateCommand(
+                "SELECT tenant, sum(cpus)::bigint FROM jobs WHERE current_state IN ('Allocated', 'Running') GROUP BY tenant");
+            await using var reader = await used.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                usage[reader.GetString(0)] = reader.GetInt64(1);
         }
         // What the pending queue costs each pass as it grows: the scale benchmark reads these lines.
         logger.LogDebug("Pending read ({Pass} pass): {Count} jobs in {Milliseconds:F3} ms",
-            room is null ? "periodic" : "event", jobs.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return jobs;
-    }
-
-    /// <summary>The most any one job could get right now: per resource, the most free on a ready worker with a free slot.</summary>
-    sealed record Room(int Cpus, int MemoryMb, int Gpus, string[] Services)
-    {
-        public static Room? Of(PlacementSnapshot snapshot)
-        {
-            var open = snapshot.Workers.Select(w => w.Worker)
-                .Where(w => w.IsReady && w.RunningJobs < w.Registration.MaxConcurrentJobs)
-                .ToList();
-            return open.Count == 0 ? null : new Room(
-                open.Max(w => w.Free.Cpus), open.Max(w => w.Free.MemoryMb), open.Max(w => w.Free.Gpus),
-                open.SelectMany(w => w.Registration.Services).Distinct().ToArray());
-        }
+            pass, jobs.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return new PendingRead(jobs, usage);
     }
 }
