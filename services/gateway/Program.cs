@@ -13,7 +13,7 @@ builder.AddGatewayServices();
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
-app.UseDeclaredBodySizeCheck();
+app.UseRequestBodyChecks();
 app.UseHttpMetrics();
 // The dashboard (wwwroot) is public: the page asks for a key and sends it with its own API calls.
 app.UseDefaultFiles();

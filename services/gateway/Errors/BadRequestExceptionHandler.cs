@@ -19,6 +19,9 @@ public sealed partial class BadRequestExceptionHandler(IProblemDetailsService pr
             return false;
         var json = Innermost<JsonException>(bad);
         context.Response.StatusCode = bad.StatusCode;
+        // The rest of a body too large to read is still on the wire: the connection cannot carry another request.
+        if (bad.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            context.Response.Headers.Connection = "close";
         var problem = json is not null
             ? new HttpValidationProblemDetails(new Dictionary<string, string[]> { [Field(json.Path)] = [Describe(json)] })
             {
@@ -60,7 +63,7 @@ public sealed partial class BadRequestExceptionHandler(IProblemDetailsService pr
         _ when type.Contains("System.String[]") => "an array of strings",
         _ when type.Contains("System.String") => "a string",
         _ when type.Contains("System.Boolean") => "true or false",
-        _ => "a JSON object of the documented shape",
+        _ => "of the documented type and within its range",
     };
 
     static string Title(int status) => status switch
@@ -72,7 +75,9 @@ public sealed partial class BadRequestExceptionHandler(IProblemDetailsService pr
 
     static string Detail(BadHttpRequestException e) => e.StatusCode switch
     {
-        StatusCodes.Status415UnsupportedMediaType => "Send the body with Content-Type: application/json.",
+        StatusCodes.Status415UnsupportedMediaType => e.Message.StartsWith("JSON bodies", StringComparison.Ordinal)
+            ? e.Message
+            : "Send the body with Content-Type: application/json.",
         StatusCodes.Status413PayloadTooLarge => "The body exceeds the size limit documented in docs/api.md.",
         _ when e.Message.StartsWith("Implicit body inferred", StringComparison.Ordinal) || e.Message.Contains("no body was provided")
             => "A JSON body is required.",
