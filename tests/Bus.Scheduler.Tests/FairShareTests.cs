@@ -77,4 +77,21 @@ public sealed class FairShareTests
         Assert.NotEqual(ever.Signature, now.Signature);
         Assert.Null(PendingEligibility.Of(Snapshot([Worker("w", cpus: 2, slots: 1, running: 1)]), freeRoomOnly: true));
     }
+
+    [Fact]
+    public void Only_jobs_whose_pending_reason_is_out_of_date_are_offered_again()
+    {
+        var snapshot = Snapshot([Worker("w", cpus: 2, usedCpus: 2)]);
+        var full = WorkerSelector.FullReason(1);
+        var jobs = new[]
+        {
+            Pending(name: "same") with { PendingReason = full },
+            Pending(name: "never-placed") with { PendingReason = null },
+            Pending(name: "was-no-worker") with { PendingReason = "no live worker" },
+            Pending(service: "asr", name: "no-asr") with { PendingReason = "no live worker offers service 'asr'" },
+        };
+
+        Assert.Equal([NamedId("never-placed"), NamedId("was-no-worker")], PendingQueue.Outdated(jobs, snapshot, limit: 10).Select(j => j.JobId));
+        Assert.Single(PendingQueue.Outdated(jobs, snapshot, limit: 1));
+    }
 }

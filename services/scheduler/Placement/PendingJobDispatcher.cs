@@ -18,11 +18,11 @@ namespace Bus.Scheduler.Placement;
 /// that could fit the free room it shows, and offers those that fit one after another (backfill). Jobs this instance
 /// offered within the last <see cref="PlacementOptions.OfferCooldown"/> are not offered again.</item>
 /// <item>A <b>periodic pass</b> every <see cref="SchedulerOptions.PendingRetryInterval"/>, run by one instance per
-/// interval (a Redis lease). It offers the head of the queues whatever the free room, so pending reasons stay
-/// current and nothing depends on an event arriving, and it decides the capacity hold for a job that has waited too
-/// long (<see cref="PlacementOptions.HoldCapacityAfter"/>). A job that waits for a worker rather than for capacity
-/// (none offers its service, none is big enough, no pool has one) is offered once per set of live workers, not
-/// every pass.</item>
+/// interval (a Redis lease). It offers the jobs that fit the snapshot, so nothing depends on an event arriving, and
+/// the jobs whose pending reason is out of date, so reasons stay current; a job still waiting for the same reason is
+/// not offered again and again. It also decides the capacity hold for a job that has waited too long
+/// (<see cref="PlacementOptions.HoldCapacityAfter"/>). Jobs the read leaves out (no worker could take them) are looked
+/// at only when the live workers change.</item>
 /// </list>
 /// A saga already placed ignores an offer, so an offer made twice by two instances costs one read, never a double
 /// placement. Retry backoff is honoured: a job whose <c>not_before</c> is ahead is not read at all.
@@ -40,9 +40,7 @@ public sealed class PendingJobDispatcher(
     readonly SemaphoreSlim _poke = new(0, 1);
     // Jobs this instance offered lately, and when; touched only by the pass loop.
     readonly Dictionary<Guid, DateTimeOffset> _offered = [];
-    // Jobs the periodic pass offered that wait for a worker, not capacity, and the workers they were offered under;
-    // touched only by the pass loop.
-    readonly HashSet<Guid> _parked = [];
+    // The workers that could take some job, as of the last periodic pass (PendingEligibility.Signature).
     string? _signature;
     int _pokeLaterArmed;
 
@@ -116,27 +114,23 @@ public sealed class PendingJobDispatcher(
             await coordinator.ClearHold();
         }
 
-        // Jobs that wait for a worker rather than for capacity were offered once under these workers: their pending
-        // reason is current, and offering them again would change nothing until the workers change.
-        var signature = eligibility?.Signature ?? "";
-        var workersChanged = signature != _signature;
-        if (workersChanged)
-            _parked.Clear();
-        _parked.IntersectWith(read.Jobs.Select(j => j.JobId));
-        var offers = FairShare.Order(queue, read.Usage, settings.TenantShares, settings.AgingInterval)
-            .Where(j => !_parked.Contains(j.JobId))
-            .Take(options.Value.PendingBatchSize)
-            .ToList();
-        foreach (var job in offers)
-            if (WorkerSelector.Select(snapshot, job.Request).Kind is WaitKind.NoWorker or WaitKind.NoPool or WaitKind.TooBig or WaitKind.Excluded)
-                _parked.Add(job.JobId);
+        // Offered: what fits now, tenants taking turns by fair share; then what waits with a reason that no longer
+        // holds. Not offered again: jobs waiting with the reason placement would give them anyway (full workers, no
+        // worker for the language), which a pass could only refuse again while a flood of such offers delays the
+        // placements that matter.
+        var batch = options.Value.PendingBatchSize;
+        var fair = FairShare.Order(queue, read.Usage, settings.TenantShares, settings.AgingInterval);
+        var offers = PendingQueue.Fitting(fair, snapshot, batch);
+        var fitting = offers.Select(j => j.JobId).ToHashSet();
+        offers.AddRange(PendingQueue.Outdated(fair.Where(j => !fitting.Contains(j.JobId)), snapshot, batch - offers.Count));
 
-        if (workersChanged)
+        var signature = eligibility?.Signature ?? "";
+        if (signature != _signature)
         {
-            // The jobs the read left out (no worker offers their service and language, or none is big enough) are
-            // offered once now, so their pending reasons say so; after that only a change of workers brings them back.
+            // The workers changed: the jobs the read leaves out (no worker offers their service and language, or none
+            // is big enough) are looked at once, so that their pending reasons say why; until the next change, never.
             var left = await ReadPending(eligibility, eligible: false, "refresh", cancellationToken);
-            offers.AddRange(left.Jobs);
+            offers.AddRange(PendingQueue.Outdated(left.Jobs, snapshot, batch));
             _signature = signature;
         }
         await Offer(offers, cancellationToken);
@@ -218,7 +212,8 @@ public sealed class PendingJobDispatcher(
         var condition = filter is null ? "" : eligible ? $"AND {admitted}" : $"AND NOT {admitted}";
         // Ranked per tenant here as well as in PendingQueue.Order, so the limit keeps the head of each tenant's queue.
         await using var command = dataSource.CreateCommand($"""
-            SELECT job_id, tenant, service, cpus, memory_mb, gpus, language, pool, exclude_worker, affinity_key, priority, submitted_at
+            SELECT job_id, tenant, service, cpus, memory_mb, gpus, language, pool, exclude_worker, affinity_key, priority, submitted_at,
+                   pending_reason
             FROM (
                 SELECT *, row_number() OVER (
                     PARTITION BY tenant
@@ -249,7 +244,7 @@ public sealed class PendingJobDispatcher(
                     reader.GetGuid(0), reader.GetString(1), reader.GetString(2),
                     new ResourceVector(reader.GetInt32(3), reader.GetInt32(4), reader.GetInt32(5)),
                     new PlacementConstraints(Text(6), Text(7), Text(8), Text(9)),
-                    reader.GetInt32(10), reader.GetFieldValue<DateTimeOffset>(11)));
+                    reader.GetInt32(10), reader.GetFieldValue<DateTimeOffset>(11)) { PendingReason = Text(12) });
             }
         }
 
