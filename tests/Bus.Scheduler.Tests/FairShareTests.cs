@@ -94,4 +94,17 @@ public sealed class FairShareTests
         Assert.Equal([NamedId("never-placed"), NamedId("was-no-worker")], PendingQueue.Outdated(jobs, snapshot, limit: 10).Select(j => j.JobId));
         Assert.Single(PendingQueue.Outdated(jobs, snapshot, limit: 1));
     }
+
+    [Fact]
+    public void Probes_are_the_first_jobs_waiting_only_for_capacity()
+    {
+        var snapshot = Snapshot([Worker("w", cpus: 2, usedCpus: 2)]);
+        var jobs = new[]
+        {
+            Pending(service: "asr", name: "no-worker"), Pending(cpus: 8, name: "too-big"),
+            Pending(name: "full-1"), Pending(name: "full-2"), Pending(name: "full-3"),
+        };
+
+        Assert.Equal([NamedId("full-1"), NamedId("full-2")], PendingQueue.Probes(jobs, snapshot, count: 2).Select(j => j.JobId));
+    }
 }

@@ -18,9 +18,10 @@ namespace Bus.Scheduler.Placement;
 /// that could fit the free room it shows, and offers those that fit one after another (backfill). Jobs this instance
 /// offered within the last <see cref="PlacementOptions.OfferCooldown"/> are not offered again.</item>
 /// <item>A <b>periodic pass</b> every <see cref="SchedulerOptions.PendingRetryInterval"/>, run by one instance per
-/// interval (a Redis lease). It offers the jobs that fit the snapshot, so nothing depends on an event arriving, and
-/// the jobs whose pending reason is out of date, so reasons stay current; a job still waiting for the same reason is
-/// not offered again and again. It also decides the capacity hold for a job that has waited too long
+/// interval (a Redis lease). It offers the jobs that fit the snapshot, so nothing depends on an event arriving, the
+/// jobs whose pending reason is out of date, so reasons stay current, and one probe per job slot (the first jobs
+/// waiting for capacity, in case the snapshot is behind); any other job still waiting for the same reason is not
+/// offered again and again. It also decides the capacity hold for a job that has waited too long
 /// (<see cref="PlacementOptions.HoldCapacityAfter"/>). Jobs the read leaves out (no worker could take them) are looked
 /// at only when the live workers change.</item>
 /// </list>
@@ -115,14 +116,19 @@ public sealed class PendingJobDispatcher(
         }
 
         // Offered: what fits now, tenants taking turns by fair share; then what waits with a reason that no longer
-        // holds. Not offered again: jobs waiting with the reason placement would give them anyway (full workers, no
-        // worker for the language), which a pass could only refuse again while a flood of such offers delays the
-        // placements that matter.
+        // holds; then a few probes. Not offered again: the other jobs waiting with the reason placement would give
+        // them anyway (full workers, no worker for the language), which a pass could only refuse again while a flood
+        // of such offers won freed slots by numbers, ahead of the job fair share puts first.
         var batch = options.Value.PendingBatchSize;
         var fair = FairShare.Order(queue, read.Usage, settings.TenantShares, settings.AgingInterval);
         var offers = PendingQueue.Fitting(fair, snapshot, batch);
-        var fitting = offers.Select(j => j.JobId).ToHashSet();
-        offers.AddRange(PendingQueue.Outdated(fair.Where(j => !fitting.Contains(j.JobId)), snapshot, batch - offers.Count));
+        var chosen = offers.Select(j => j.JobId).ToHashSet();
+        offers.AddRange(PendingQueue.Outdated(fair.Where(j => !chosen.Contains(j.JobId)), snapshot, batch - offers.Count));
+        chosen.UnionWith(offers.Select(j => j.JobId));
+        // One real try per job slot of the ready workers, for the first jobs waiting for capacity, in case the
+        // snapshot is behind: at most as many as could start now, so they cannot crowd out the job fair share puts first.
+        var probes = snapshot.Workers.Where(w => w.Worker.IsReady).Sum(w => w.Worker.Registration.MaxConcurrentJobs);
+        offers.AddRange(PendingQueue.Probes(fair.Where(j => !chosen.Contains(j.JobId)), snapshot, Math.Min(probes, batch - offers.Count)));
 
         var signature = eligibility?.Signature ?? "";
         if (signature != _signature)

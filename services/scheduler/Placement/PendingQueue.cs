@@ -64,6 +64,15 @@ public static class PendingQueue
         ordered.Where(j => WorkerSelector.Select(snapshot, j.Request).Reason != j.PendingReason).Take(limit).ToList();
 
     /// <summary>
+    /// A few jobs, in the given order, that wait only for capacity (the snapshot shows their eligible workers full):
+    /// offered anyway, so placement really tries the workers that look full (<see cref="PlacementOptions.StaleSnapshotTries"/>)
+    /// in case the snapshot is behind, after a lost event or while it is built from PostgreSQL during a Redis outage.
+    /// A few, not all: each costs a saga read, and a flood of them would win freed slots by numbers, not by order.
+    /// </summary>
+    public static List<PendingJob> Probes(IEnumerable<PendingJob> ordered, PlacementSnapshot snapshot, int count) =>
+        ordered.Where(j => WorkerSelector.Select(snapshot, j.Request).Kind is WaitKind.Full or WaitKind.Held).Take(count).ToList();
+
+    /// <summary>
     /// The job to hold capacity for: the highest-ranked job that has waited at least <paramref name="after"/> and
     /// waits only for capacity (it would fit an eligible worker that is busy). Jobs that wait for something capacity
     /// cannot fix (no such worker, too big, only the excluded worker) are passed over. The held worker is the least
