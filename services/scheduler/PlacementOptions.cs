@@ -57,6 +57,14 @@ public sealed class PlacementOptions : WorkerPoolsOptions
     /// after this, not only by the periodic pass. Default 500 ms.
     /// </summary>
     public TimeSpan OfferCooldown { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Each tenant's share of the cluster for fair share between tenants, by tenant name; a tenant not listed has 1.
+    /// When several tenants have jobs waiting, the pending passes offer next the job of the tenant whose Allocated
+    /// and Running CPUs, divided by its share, are lowest: a tenant with share 2 gets about twice the CPUs of one
+    /// with share 1 while both have work waiting. Inside a tenant, priority and aging order its jobs. Default none.
+    /// </summary>
+    public Dictionary<string, double> TenantShares { get; set; } = [];
 }
 
 /// <summary>How a worker is chosen among the workers of a pool that have room.</summary>

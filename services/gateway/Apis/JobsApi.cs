@@ -1,10 +1,14 @@
+using System.Globalization;
 using System.Security.Claims;
 using Bus.Contracts;
 using Bus.Gateway.Auth;
 using Bus.Gateway.Jobs;
+using Bus.Gateway.Limits;
 using Bus.Infrastructure.Messaging;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace Bus.Gateway.Apis;
 
@@ -16,7 +20,9 @@ public static class JobsApi
     public static RouteGroupBuilder MapJobsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/jobs").RequireAuthorization();
-        api.MapPost("/", SubmitJob);
+        // Bodies over the limit are refused while being read (413), before any of them is buffered or parsed.
+        var maxBody = app.ServiceProvider.GetRequiredService<IOptions<LimitOptions>>().Value.MaxRequestBodyBytes;
+        api.MapPost("/", SubmitJob).WithMetadata(new RequestSizeLimitAttribute(maxBody));
         api.MapGet("/{jobId:guid}", GetJob);
         api.MapGet("/", ListJobs);
         api.MapPost("/{jobId:guid}/cancel", CancelJob);
@@ -29,12 +35,22 @@ public static class JobsApi
     /// also sends again when the saga does not exist yet.
     /// </summary>
     static async Task<Results<Accepted<JobAccepted>, Ok<JobAccepted>, ValidationProblem, ProblemHttpResult>> SubmitJob(
-        SubmitJobRequest body, ClaimsPrincipal user, JobStore jobs, ISendEndpointProvider send, TimeProvider clock,
-        ILogger<SubmitRelay> logger, CancellationToken cancellationToken)
+        SubmitJobRequest body, ClaimsPrincipal user, JobStore jobs, TenantQuota quota, IOptionsMonitor<LimitOptions> limits,
+        HttpContext context, ISendEndpointProvider send, TimeProvider clock, ILogger<SubmitRelay> logger, CancellationToken cancellationToken)
     {
         var (submission, errors) = SubmitJobValidator.Validate(body);
         if (submission is null)
             return TypedResults.ValidationProblem(errors);
+
+        if (await quota.ExceededBy(user.Tenant(), submission.RequestId, cancellationToken) is { } usage)
+        {
+            context.Response.Headers.RetryAfter = ((int)limits.CurrentValue.QuotaRetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status429TooManyRequests,
+                title: "Active jobs quota reached",
+                detail: $"tenant '{user.Tenant()}' has {usage.Active} jobs Pending, Allocated or Running; the limit " +
+                        $"(Limits:MaxActiveJobsPerTenant) is {usage.Max}. Retry once some have finished.");
+        }
 
         var claim = await jobs.ClaimRequest(user.Tenant(), submission, clock.GetUtcNow(), cancellationToken);
         if (!claim.SameBody)
@@ -81,17 +97,25 @@ public static class JobsApi
         return TypedResults.Accepted($"/api/v1/jobs/{jobId}", new JobAccepted(jobId, job.State));
     }
 
+    /// <summary>Query parameters arrive as text and are parsed here, so a bad one is a 400 that names it.</summary>
     static async Task<Results<Ok<JobPage>, ValidationProblem>> ListJobs(
         ClaimsPrincipal user, JobStore jobs, CancellationToken cancellationToken,
-        string? state = null, string? service = null, int limit = 50, string? cursor = null)
+        string? state = null, string? service = null, string? limit = null, string? cursor = null)
     {
         var errors = new Dictionary<string, string[]>();
         if (state is not null && !States.Contains(state))
             errors["state"] = [$"state must be one of {string.Join(", ", States)}."];
-        if (limit is < 1 or > 500)
-            errors["limit"] = ["limit must be between 1 and 500."];
+        if (service is not null && !SubmitJobValidator.IsService(service))
+            errors["service"] = ["service must be 1 to 64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit."];
+        var pageSize = 50;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxPageSize))
+            errors["limit"] = [$"limit must be a whole number between 1 and {MaxPageSize}."];
+        if (!JobStore.TryDecodeCursor(cursor, out _))
+            errors["cursor"] = ["cursor must be a nextCursor value this API returned."];
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
-        return TypedResults.Ok(await jobs.List(user.Tenant(), state, service, limit, cursor, cancellationToken));
+        return TypedResults.Ok(await jobs.List(user.Tenant(), state, service, pageSize, cursor, cancellationToken));
     }
+
+    const int MaxPageSize = 500;
 }

@@ -1,9 +1,16 @@
+using System.Security.Claims;
+using Bus.Gateway.Auth;
+using Bus.Gateway.Limits;
 using Bus.Gateway.Stats;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace Bus.Gateway.Apis;
 
-/// <summary><c>GET /api/v1/stats</c> of API.md: the cluster-wide snapshot, for any authenticated key.</summary>
+/// <summary>
+/// <c>GET /api/v1/stats</c> of docs/api.md: cluster capacity and load for any key; job counts of the whole cluster for
+/// an admin key, of the caller's tenant for any other; and the caller's tenant against its quota.
+/// </summary>
 public static class StatsApi
 {
     public static RouteGroupBuilder MapStatsApi(this IEndpointRouteBuilder app)
@@ -14,6 +21,22 @@ public static class StatsApi
     }
 
     /// <summary>Never computed for the request: the background snapshot, or on a cold start the one shared first build.</summary>
-    static async Task<Ok<StatsSnapshot>> GetStats(StatsSnapshots snapshots, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await snapshots.Current().WaitAsync(cancellationToken));
+    static async Task<Ok<StatsSnapshot>> GetStats(
+        ClaimsPrincipal user, StatsSnapshots snapshots, IOptionsMonitor<LimitOptions> limits, CancellationToken cancellationToken)
+    {
+        var snapshot = await snapshots.Current().WaitAsync(cancellationToken);
+        var tenant = user.Tenant();
+        var own = StatsSnapshots.CountsOf(snapshot, tenant);
+        var usage = new TenantUsage(tenant, own.JobsByState["Pending"] + own.JobsByState["Allocated"] + own.JobsByState["Running"],
+            limits.CurrentValue.MaxActiveJobsOf(tenant));
+        return TypedResults.Ok(user.IsAdmin()
+            ? snapshot with { Usage = usage }
+            : snapshot with
+            {
+                JobsByState = own.JobsByState,
+                PendingCount = own.JobsByState["Pending"],
+                CompletedLastMinute = own.CompletedLastMinute,
+                Usage = usage,
+            });
+    }
 }

@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
@@ -9,7 +8,8 @@ namespace Bus.Gateway.Auth;
 
 /// <summary>
 /// Accepts <c>Authorization: Bearer &lt;key&gt;</c> or <c>X-Api-Key: &lt;key&gt;</c>. The principal carries the
-/// key's tenant, and the <c>admin</c> role when the key has it.
+/// key's tenant, and the <c>admin</c> role when the key has it. Keys are compared by their SHA-256 in constant time,
+/// so neither the configuration nor response timing gives a key away.
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
@@ -20,6 +20,8 @@ public sealed class ApiKeyAuthenticationHandler(
     public const string SchemeName = "ApiKey";
     public const string TenantClaim = "tenant";
     public const string AdminRole = "admin";
+    /// <summary>The key's non-secret id (<see cref="ApiKeyHash.Id"/>): what request rates are counted by.</summary>
+    public const string KeyIdClaim = "key";
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -27,11 +29,12 @@ public sealed class ApiKeyAuthenticationHandler(
         if (presented is null)
             return Task.FromResult(AuthenticateResult.NoResult());
 
-        var key = keys.CurrentValue.ApiKeys.FirstOrDefault(k => SameSecret(k.Key, presented));
+        var hash = ApiKeyHash.Of(presented);
+        var key = keys.CurrentValue.ApiKeys.FirstOrDefault(k => CryptographicOperations.FixedTimeEquals(k.Hash(), hash));
         if (key is null)
             return Task.FromResult(AuthenticateResult.Fail("unknown API key"));
 
-        List<Claim> claims = [new(TenantClaim, key.Tenant)];
+        List<Claim> claims = [new(TenantClaim, key.Tenant), new(KeyIdClaim, ApiKeyHash.Id(hash))];
         if (key.Admin)
             claims.Add(new Claim(ClaimTypes.Role, AdminRole));
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
@@ -47,10 +50,6 @@ public sealed class ApiKeyAuthenticationHandler(
         return header.Length > 0 ? header : null;
     }
 
-    // Constant-time, so response timing does not reveal how much of a key was right.
-    static bool SameSecret(string expected, string presented) =>
-        expected.Length > 0 &&
-        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(expected), Encoding.UTF8.GetBytes(presented));
 }
 
 public static class TenantExtensions
@@ -59,4 +58,6 @@ public static class TenantExtensions
     public static string Tenant(this ClaimsPrincipal user) =>
         user.FindFirstValue(ApiKeyAuthenticationHandler.TenantClaim)
         ?? throw new InvalidOperationException("an authenticated caller always has a tenant");
+
+    public static bool IsAdmin(this ClaimsPrincipal user) => user.IsInRole(ApiKeyAuthenticationHandler.AdminRole);
 }

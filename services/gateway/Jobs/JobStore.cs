@@ -145,19 +145,28 @@ public sealed class JobStore(NpgsqlDataSource dataSource)
     static string EncodeCursor(DateTimeOffset time, Guid id) =>
         Convert.ToBase64String(Encoding.UTF8.GetBytes($"{time.UtcTicks}:{id}"));
 
-    /// <summary>Reads a cursor; a malformed one is a client error.</summary>
-    public static (DateTimeOffset? Time, Guid Id) DecodeCursor(string? cursor)
+    /// <summary>Reads a cursor; a malformed one is a client error, refused before <see cref="List"/> is called.</summary>
+    public static (DateTimeOffset? Time, Guid Id) DecodeCursor(string? cursor) =>
+        TryDecodeCursor(cursor, out var decoded)
+            ? decoded
+            : throw new BadHttpRequestException("cursor is not one this API handed out");
+
+    /// <summary>False for anything <see cref="EncodeCursor"/> could not have made: bad base64, parts, numbers or ticks.</summary>
+    public static bool TryDecodeCursor(string? cursor, out (DateTimeOffset? Time, Guid Id) decoded)
     {
+        decoded = (null, Guid.Empty);
         if (string.IsNullOrEmpty(cursor))
-            return (null, Guid.Empty);
-        try
-        {
-            var parts = Encoding.UTF8.GetString(Convert.FromBase64String(cursor)).Split(':');
-            return (new DateTimeOffset(long.Parse(parts[0], CultureInfo.InvariantCulture), TimeSpan.Zero), Guid.Parse(parts[1]));
-        }
-        catch (Exception e) when (e is FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
-        {
-            throw new BadHttpRequestException("cursor is not one this API handed out");
-        }
+            return true;
+        var bytes = new byte[cursor.Length];
+        if (cursor.Length > 128 || !Convert.TryFromBase64String(cursor, bytes, out var length))
+            return false;
+        var parts = Encoding.UTF8.GetString(bytes, 0, length).Split(':');
+        if (parts.Length != 2
+            || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
+            || ticks > DateTimeOffset.MaxValue.UtcTicks
+            || !Guid.TryParseExact(parts[1], "D", out var id))
+            return false;
+        decoded = (new DateTimeOffset(ticks, TimeSpan.Zero), id);
+        return true;
     }
 }

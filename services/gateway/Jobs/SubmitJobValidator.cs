@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
@@ -20,7 +21,10 @@ public sealed record ValidSubmission(
     // Left out when null, so a submission without env hashes as it always did.
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SortedDictionary<string, string>? Environment = null);
 
-/// <summary>Checks a submission against the rules of API.md and fills in defaults. Errors are per field.</summary>
+/// <summary>
+/// Checks a submission against the rules of docs/api.md and fills in defaults. Errors are per field. Fields the
+/// request does not declare never reach here: the JSON options refuse them while reading.
+/// </summary>
 public static partial class SubmitJobValidator
 {
     public const int MaxPayloadBytes = 64 * 1024;
@@ -28,6 +32,12 @@ public static partial class SubmitJobValidator
     public const int MaxEnvironmentVariables = 64;
     public const int MaxEnvironmentBytes = 32 * 1024;
     public const int MaxEnvironmentNameLength = 128;
+    public const int MaxCommandArguments = 1024;
+    public const int MaxCommandBytes = 64 * 1024;
+    public const int MaxConstraintLength = 128;
+    public const int MaxCpus = 4096;
+    public const int MaxMemoryMb = 16 * 1024 * 1024; // 16 TiB
+    public const int MaxGpus = 1024;
 
     public static (ValidSubmission? Submission, Dictionary<string, string[]> Errors) Validate(SubmitJobRequest body)
     {
@@ -44,49 +54,63 @@ public static partial class SubmitJobValidator
             Error("service", "service must be 1 to 64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.");
 
         var command = body.Command ?? [];
-        if (service == "shell" && command.Length == 0)
-            Error("command", "command is required for the shell service: an argv array such as [\"/bin/echo\", \"hi\"].");
-        else if (command.Length > 0 && string.IsNullOrEmpty(command[0]))
-            Error("command", "command[0] must name the program to run.");
-        else if (command.Any(a => a is null))
-            Error("command", "command must not contain null.");
+        if (CommandError(service, command) is { } commandError)
+            Error("command", commandError);
 
         string? payloadJson = null;
         if (body.Payload is { ValueKind: not JsonValueKind.Null } payload)
         {
             payloadJson = JsonSerializer.Serialize(payload); // compact, so whitespace does not change "the same body"
-            if (payloadJson.Length > MaxPayloadBytes)
+            if (Encoding.UTF8.GetByteCount(payloadJson) > MaxPayloadBytes)
                 Error("payload", $"payload must be at most {MaxPayloadBytes} bytes of JSON.");
+            else if (!StorableJson(payload))
+                Error("payload", "payload strings must not contain NUL characters or unpaired surrogates.");
         }
 
         var resources = new ResourceVector(body.Resources?.Cpus ?? 1, body.Resources?.MemoryMb ?? 0, body.Resources?.Gpus ?? 0);
-        if (resources.Cpus < 1)
-            Error("resources.cpus", "resources.cpus must be at least 1.");
-        if (resources.MemoryMb < 0)
-            Error("resources.memoryMb", "resources.memoryMb must be 0 or more.");
-        if (resources.Gpus < 0)
-            Error("resources.gpus", "resources.gpus must be 0 or more.");
+        Range("resources.cpus", resources.Cpus, 1, MaxCpus);
+        Range("resources.memoryMb", resources.MemoryMb, 0, MaxMemoryMb);
+        Range("resources.gpus", resources.Gpus, 0, MaxGpus);
 
-        var priority = body.Priority ?? 50;
-        if (priority is < 0 or > 100)
-            Error("priority", "priority must be between 0 and 100.");
-        var timeout = body.TimeoutSeconds ?? 3600;
-        if (timeout is < 1 or > MaxTimeoutSeconds)
-            Error("timeoutSeconds", $"timeoutSeconds must be between 1 and {MaxTimeoutSeconds} (72 h).");
-        var maxAttempts = body.MaxAttempts ?? 3;
-        if (maxAttempts is < 1 or > 10)
-            Error("maxAttempts", "maxAttempts must be between 1 and 10.");
+        var priority = Range("priority", body.Priority ?? 50, 0, 100);
+        var timeout = Range("timeoutSeconds", body.TimeoutSeconds ?? 3600, 1, MaxTimeoutSeconds);
+        var maxAttempts = Range("maxAttempts", body.MaxAttempts ?? 3, 1, 10);
 
         var environment = ValidateEnvironment(body.Env, Error);
 
         var c = body.Constraints;
-        var constraints = new PlacementConstraints(Blank(c?.Language), Blank(c?.Pool), Blank(c?.ExcludeWorker), Blank(c?.AffinityKey));
+        var constraints = new PlacementConstraints(
+            Constraint("constraints.language", c?.Language), Constraint("constraints.pool", c?.Pool),
+            Constraint("constraints.excludeWorker", c?.ExcludeWorker), Constraint("constraints.affinityKey", c?.AffinityKey));
 
         return errors.Count > 0
             ? (null, errors)
             : (new ValidSubmission(body.RequestId!, service, command, payloadJson, resources, constraints, priority, timeout,
                 maxAttempts, environment), errors);
+
+        int Range(string field, int value, int min, int max)
+        {
+            if (value < min || value > max)
+                Error(field, $"{field} must be between {min} and {max}.");
+            return value;
+        }
+
+        // Constraints are matched against names from configuration and worker registrations: text on one line.
+        string? Constraint(string field, string? value)
+        {
+            if (string.IsNullOrWhiteSpace(value))
+                return null;
+            if (value.Length > MaxConstraintLength)
+                Error(field, $"{field} must be at most {MaxConstraintLength} characters.");
+            else if (value.Any(char.IsControl) || !StorableText(value))
+                Error(field, $"{field} must not contain control characters or unpaired surrogates.");
+            return value;
+        }
     }
+
+
+    /// <summary>Whether <paramref name="service"/> is a well-formed service name.</summary>
+    public static bool IsService(string service) => ServicePattern().IsMatch(service);
 
     /// <summary>
     /// Names as a shell would take them, not starting with <c>BUS_</c> (the worker's own variables about the job);
@@ -117,14 +141,72 @@ public static partial class SubmitJobValidator
 
     static string Truncate(string value) => value.Length > 40 ? value[..40] + "…" : value;
 
-    static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+    static string? CommandError(string service, string[] command)
+    {
+        if (service == "shell" && command.Length == 0)
+            return "command is required for the shell service: an argv array such as [\"/bin/echo\", \"hi\"].";
+        if (command.Length == 0)
+            return null;
+        if (command.Length > MaxCommandArguments)
+            return $"command must have at most {MaxCommandArguments} arguments.";
+        if (command.Any(a => a is null))
+            return "command must not contain null.";
+        if (string.IsNullOrEmpty(command[0]))
+            return "command[0] must name the program to run.";
+        // The kernel ends an argument at NUL, so the process would run something other than what was asked.
+        if (command.Any(a => !StorableText(a)))
+            return "command arguments must not contain NUL characters or unpaired surrogates.";
+        if (command.Sum(a => (long)Encoding.UTF8.GetByteCount(a)) > MaxCommandBytes)
+            return $"command must be at most {MaxCommandBytes} bytes in total (UTF-8).";
+        return null;
+    }
 
-    [GeneratedRegex("^[A-Za-z0-9._:-]{1,128}$")]
+    /// <summary>
+    /// Text PostgreSQL can store and a process can receive: no NUL (it ends a C string, and jsonb refuses it) and
+    /// valid UTF-16 (an unpaired surrogate has no UTF-8 form).
+    /// </summary>
+    static bool StorableText(string value)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            var ch = value[i];
+            if (ch == '\0')
+                return false;
+            if (char.IsHighSurrogate(ch) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+                i++;
+            else if (char.IsSurrogate(ch))
+                return false;
+        }
+        return true;
+    }
+
+    static bool StorableJson(JsonElement payload)
+    {
+        try
+        {
+            return Storable(payload);
+        }
+        catch (InvalidOperationException)
+        {
+            return false; // an escaped surrogate without its pair cannot even be read as a string
+        }
+
+        static bool Storable(JsonElement element) => element.ValueKind switch
+        {
+            JsonValueKind.String => StorableText(element.GetString()!),
+            JsonValueKind.Array => element.EnumerateArray().All(Storable),
+            JsonValueKind.Object => element.EnumerateObject().All(p => StorableText(p.Name) && Storable(p.Value)),
+            _ => true,
+        };
+    }
+
+    // \z, not $: $ also matches before a final newline, which would let "shell\n" through as a service.
+    [GeneratedRegex(@"\A[A-Za-z0-9._:-]{1,128}\z")]
     private static partial Regex RequestIdPattern();
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$")]
+    [GeneratedRegex(@"\A[a-z0-9][a-z0-9._-]{0,63}\z")]
     private static partial Regex ServicePattern();
 
-    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]{0,127}\z")]
+    [GeneratedRegex(@"\A[A-Za-z_][A-Za-z0-9_]{0,127}\z")]
     private static partial Regex EnvironmentNamePattern();
 }

@@ -53,24 +53,36 @@ public sealed class StatsSnapshots(LiveWorkers liveWorkers, NpgsqlDataSource dat
     {
         var live = liveWorkers.List(cancellationToken);
 
-        // Cluster-wide on purpose, unlike /api/v1/jobs: capacity and load are shared by every tenant, so the
-        // counts cover all tenants' jobs. The GROUP BY reads the whole table, but once per snapshot, not per request.
-        var jobsByState = States.ToDictionary(s => s, _ => 0L);
+        // Counted per tenant, once per snapshot, not per request: an admin sees the sum, any other key only its
+        // own tenant's (capacity and load stay cluster-wide: every tenant shares them). The GROUP BY reads the whole
+        // table, so it runs in the background, never for a request.
         DateTimeOffset? oldestPending = null;
-        await using (var command = dataSource.CreateCommand("SELECT current_state, count(*), min(submitted_at) FROM jobs GROUP BY 1"))
+        var byTenant = new Dictionary<string, Dictionary<string, long>>();
+        Dictionary<string, long> Of(string tenant) =>
+            byTenant.TryGetValue(tenant, out var counts) ? counts : byTenant[tenant] = States.ToDictionary(s => s, _ => 0L);
+        await using (var command = dataSource.CreateCommand("SELECT tenant, current_state, count(*), min(submitted_at) FROM jobs GROUP BY 1, 2"))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             while (await reader.ReadAsync(cancellationToken))
             {
-                jobsByState[reader.GetString(0)] = reader.GetInt64(1);
-                if (reader.GetString(0) == "Pending")
-                    oldestPending = reader.GetFieldValue<DateTimeOffset>(2);
+                Of(reader.GetString(0))[reader.GetString(1)] = reader.GetInt64(2);
+                if (reader.GetString(1) == "Pending" && reader.GetFieldValue<DateTimeOffset>(3) is var submitted
+                    && (oldestPending is null || submitted < oldestPending))
+                    oldestPending = submitted;
             }
 
         // No index covers finished_at, so this is a scan too; an index on (finished_at) WHERE current_state =
         // 'Completed' would make it a short range read if the table grows large.
-        await using var recent = dataSource.CreateCommand(
-            "SELECT count(*) FROM jobs WHERE finished_at > now() - interval '1 minute' AND current_state = 'Completed'");
-        var completedLastMinute = (long)(await recent.ExecuteScalarAsync(cancellationToken))!;
+        var completedByTenant = new Dictionary<string, long>();
+        await using (var recent = dataSource.CreateCommand(
+            "SELECT tenant, count(*) FROM jobs WHERE finished_at > now() - interval '1 minute' AND current_state = 'Completed' GROUP BY 1"))
+        await using (var reader = await recent.ExecuteReaderAsync(cancellationToken))
+            while (await reader.ReadAsync(cancellationToken))
+                completedByTenant[reader.GetString(0)] = reader.GetInt64(1);
+
+        var jobsByState = States.ToDictionary(s => s, s => byTenant.Values.Sum(c => c[s]));
+        var completedLastMinute = completedByTenant.Values.Sum();
+        var tenants = byTenant.ToDictionary(
+            t => t.Key, t => new TenantCounts(t.Value, completedByTenant.GetValueOrDefault(t.Key)));
 
         var workers = await live;
         var capacity = Sum(workers.Select(w => w.Registration.Capacity));
@@ -78,8 +90,12 @@ public sealed class StatsSnapshots(LiveWorkers liveWorkers, NpgsqlDataSource dat
         var utilization = capacity.Cpus == 0 ? 0 : (double)allocated.Cpus / capacity.Cpus;
         return new StatsSnapshot(
             workers.Count, capacity, allocated, utilization, jobsByState, jobsByState["Pending"], completedLastMinute,
-            oldestPending, clock.GetUtcNow());
+            oldestPending, clock.GetUtcNow(), Usage: null, tenants);
     }
+
+    /// <summary>The counts of one tenant, every state present; zeros for a tenant with no jobs.</summary>
+    public static TenantCounts CountsOf(StatsSnapshot snapshot, string tenant) =>
+        snapshot.Tenants.TryGetValue(tenant, out var counts) ? counts : new TenantCounts(States.ToDictionary(s => s, _ => 0L), 0);
 
     static ResourceVector Sum(IEnumerable<ResourceVector> vectors) =>
         vectors.Aggregate(new ResourceVector(0, 0, 0), (a, b) => new ResourceVector(a.Cpus + b.Cpus, a.MemoryMb + b.MemoryMb, a.Gpus + b.Gpus));

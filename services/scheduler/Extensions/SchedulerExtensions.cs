@@ -81,6 +81,7 @@ public static class SchedulerExtensions
                     && o.OfferCooldown > TimeSpan.Zero,
                 "Placement: intervals and TTLs must be positive")
             .Validate(o => o.StaleSnapshotTries >= 0, "Placement:StaleSnapshotTries must be 0 or more")
+            .Validate(o => o.TenantShares.Values.All(share => share > 0 && double.IsFinite(share)), "Placement:TenantShares must be positive")
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<PlacementOptions>, PoolsValidation<PlacementOptions>>();
         return services;

@@ -8,17 +8,22 @@ using Npgsql;
 namespace Bus.Scheduler.Placement;
 
 /// <summary>
-/// Offers pending jobs to placement again, each offer a <see cref="PlaceJob"/> to the job's saga, in queue order:
-/// effective priority (priority plus aging), then oldest (<see cref="PendingQueue"/>). Two kinds of pass:
+/// Offers pending jobs to placement again, each offer a <see cref="PlaceJob"/> to the job's saga. Every read keeps
+/// only jobs some worker could take (<see cref="PendingEligibility"/>) before it limits, and takes the head of each
+/// tenant's queue (<see cref="PendingQueue"/>: effective priority, then oldest); the offers then alternate between
+/// tenants by fair share (<see cref="FairShare"/>). Two kinds of pass:
 /// <list type="bullet">
 /// <item>An <b>event pass</b> when poked (a job ended, a worker joined; each event reaches one instance, the
 /// capacity-changed queue has competing consumers). It takes a snapshot newer than the poke, reads only pending jobs
 /// that could fit the free room it shows, and offers those that fit one after another (backfill). Jobs this instance
-/// offered within the last <see cref="SchedulerOptions.PendingRetryInterval"/> are not offered again.</item>
+/// offered within the last <see cref="PlacementOptions.OfferCooldown"/> are not offered again.</item>
 /// <item>A <b>periodic pass</b> every <see cref="SchedulerOptions.PendingRetryInterval"/>, run by one instance per
-/// interval (a Redis lease). It offers the head of the queue whatever the snapshot says, so pending reasons stay
-/// current and nothing depends on an event arriving, and it decides the capacity hold for a job that has waited too
-/// long (<see cref="PlacementOptions.HoldCapacityAfter"/>).</item>
+/// interval (a Redis lease). It offers the jobs that fit the snapshot, so nothing depends on an event arriving, the
+/// jobs whose pending reason is out of date, so reasons stay current, and one probe per job slot (the first jobs
+/// waiting for capacity, in case the snapshot is behind); any other job still waiting for the same reason is not
+/// offered again and again. It also decides the capacity hold for a job that has waited too long
+/// (<see cref="PlacementOptions.HoldCapacityAfter"/>). Jobs the read leaves out (no worker could take them) are looked
+/// at only when the live workers change.</item>
 /// </list>
 /// A saga already placed ignores an offer, so an offer made twice by two instances costs one read, never a double
 /// placement. Retry backoff is honoured: a job whose <c>not_before</c> is ahead is not read at all.
@@ -36,6 +41,8 @@ public sealed class PendingJobDispatcher(
     readonly SemaphoreSlim _poke = new(0, 1);
     // Jobs this instance offered lately, and when; touched only by the pass loop.
     readonly Dictionary<Guid, DateTimeOffset> _offered = [];
+    // The workers that could take some job, as of the last periodic pass (PendingEligibility.Signature).
+    string? _signature;
     int _pokeLaterArmed;
 
     /// <summary>Asks for a pass soon. Pokes that arrive during a pass fold into one more pass.</summary>
@@ -90,7 +97,9 @@ public sealed class PendingJobDispatcher(
         var settings = placement.CurrentValue;
         Forget(older: clock.GetUtcNow() - interval);
         var snapshot = await snapshots.Current();
-        var queue = PendingQueue.Order(await ReadPending(room: null, cancellationToken), settings.AgingInterval);
+        var eligibility = PendingEligibility.Of(snapshot, freeRoomOnly: false);
+        var read = eligibility is null ? PendingRead.None : await ReadPending(eligibility, eligible: true, "periodic", cancellationToken);
+        var queue = PendingQueue.Order(read.Jobs, settings.AgingInterval);
 
         var hold = PendingQueue.ChooseHold(queue, snapshot, clock.GetUtcNow(), settings.HoldCapacityAfter);
         if (hold is not null)
@@ -106,21 +115,47 @@ public sealed class PendingJobDispatcher(
             await coordinator.ClearHold();
         }
 
-        await Offer(queue, cancellationToken);
+        // Offered: what fits now, tenants taking turns by fair share; then what waits with a reason that no longer
+        // holds; then a few probes. Not offered again: the other jobs waiting with the reason placement would give
+        // them anyway (full workers, no worker for the language), which a pass could only refuse again while a flood
+        // of such offers won freed slots by numbers, ahead of the job fair share puts first.
+        var batch = options.Value.PendingBatchSize;
+        var fair = FairShare.Order(queue, read.Usage, settings.TenantShares, settings.AgingInterval);
+        var offers = PendingQueue.Fitting(fair, snapshot, batch);
+        var chosen = offers.Select(j => j.JobId).ToHashSet();
+        offers.AddRange(PendingQueue.Outdated(fair.Where(j => !chosen.Contains(j.JobId)), snapshot, batch - offers.Count));
+        chosen.UnionWith(offers.Select(j => j.JobId));
+        // One real try per job slot of the ready workers, for the first jobs waiting for capacity, in case the
+        // snapshot is behind: at most as many as could start now, so they cannot crowd out the job fair share puts first.
+        var probes = snapshot.Workers.Where(w => w.Worker.IsReady).Sum(w => w.Worker.Registration.MaxConcurrentJobs);
+        offers.AddRange(PendingQueue.Probes(fair.Where(j => !chosen.Contains(j.JobId)), snapshot, Math.Min(probes, batch - offers.Count)));
+
+        var signature = eligibility?.Signature ?? "";
+        if (signature != _signature)
+        {
+            // The workers changed: the jobs the read leaves out (no worker offers their service and language, or none
+            // is big enough) are looked at once, so that their pending reasons say why; until the next change, never.
+            var left = await ReadPending(eligibility, eligible: false, "refresh", cancellationToken);
+            offers.AddRange(PendingQueue.Outdated(left.Jobs, snapshot, batch));
+            _signature = signature;
+        }
+        await Offer(offers, cancellationToken);
     }
 
     async Task EventPass(DateTimeOffset pokedAt, CancellationToken cancellationToken)
     {
         // The event says capacity changed: a snapshot from before it would not show the change.
         var snapshot = await snapshots.Fresh(pokedAt);
-        var room = Room.Of(snapshot);
-        if (room is null)
+        var eligibility = PendingEligibility.Of(snapshot, freeRoomOnly: true);
+        if (eligibility is null)
             return; // no worker has a free slot: nothing could be placed
 
-        var cooldown = placement.CurrentValue.OfferCooldown;
+        var settings = placement.CurrentValue;
+        var cooldown = settings.OfferCooldown;
         Forget(older: pokedAt - cooldown);
-        var pending = PendingQueue.Order(await ReadPending(room, cancellationToken), placement.CurrentValue.AgingInterval);
-        var queue = pending.Where(j => !_offered.ContainsKey(j.JobId)).ToList();
+        var read = await ReadPending(eligibility, eligible: true, "event", cancellationToken);
+        var pending = PendingQueue.Order(read.Jobs, settings.AgingInterval);
+        var queue = FairShare.Order(pending.Where(j => !_offered.ContainsKey(j.JobId)).ToList(), read.Usage, settings.TenantShares, settings.AgingInterval);
         var offers = PendingQueue.Fitting(queue, snapshot, options.Value.PendingBatchSize);
         // An offer may lose its capacity to another placement, and jobs left alone because they were just offered may
         // have lost theirs. No event may follow (the cluster may go quiet, and the periodic pass offers only the head
@@ -161,61 +196,77 @@ public sealed class PendingJobDispatcher(
                 _offered.Remove(jobId);
     }
 
+    /// <summary>Pending jobs as read, and the CPUs each of their tenants has Allocated or Running (for fair share).</summary>
+    sealed record PendingRead(List<PendingJob> Jobs, Dictionary<string, long> Usage)
+    {
+        public static PendingRead None => new([], []);
+    }
+
     /// <summary>
-    /// The head of the pending queue, at most <see cref="SchedulerOptions.PendingBatchSize"/> jobs; with
-    /// <paramref name="room"/>, only jobs no bigger than the largest free room and of a service a worker with a free
-    /// slot offers, so jobs that cannot fit anyway do not fill the batch and hide smaller ones behind them.
+    /// The head of each tenant's pending queue, at most <see cref="SchedulerOptions.PendingBatchSize"/> jobs a tenant,
+    /// so no tenant's backlog fills the batch for all. With <paramref name="eligible"/>, only jobs <paramref name="filter"/>
+    /// admits (a service and language some worker offers, no bigger than it): filtered before the limit, so jobs no
+    /// worker could take never hide the ones behind them. Without, only the jobs it leaves out (all, when null).
     /// </summary>
-    async Task<List<PendingJob>> ReadPending(Room? room, CancellationToken cancellationToken)
+    async Task<PendingRead> ReadPending(PendingEligibility? filter, bool eligible, string pass, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var filter = room is null ? "" : "AND cpus <= $3 AND memory_mb <= $4 AND gpus <= $5 AND service = ANY($6)";
-        // Ordered here as well as in PendingQueue.Order, so the LIMIT keeps the head of the queue.
+        const string admitted = """
+            (cpus <= $3 AND memory_mb <= $4 AND gpus <= $5
+             AND CASE WHEN language IS NULL THEN service = ANY($6) ELSE service || chr(31) || language = ANY($7) END)
+            """;
+        var condition = filter is null ? "" : eligible ? $"AND {admitted}" : $"AND NOT {admitted}";
+        // Ranked per tenant here as well as in PendingQueue.Order, so the limit keeps the head of each tenant's queue.
         await using var command = dataSource.CreateCommand($"""
-            SELECT job_id, tenant, service, cpus, memory_mb, gpus, language, pool, exclude_worker, affinity_key, priority, submitted_at
-            FROM jobs
-            WHERE current_state = 'Pending' AND (not_before IS NULL OR not_before <= now()) {filter}
-            ORDER BY priority + EXTRACT(EPOCH FROM now() - submitted_at)::float8 / $2 DESC, submitted_at
-            LIMIT $1
+            SELECT job_id, tenant, service, cpus, memory_mb, gpus, language, pool, exclude_worker, affinity_key, priority, submitted_at,
+                   pending_reason
+            FROM (
+                SELECT *, row_number() OVER (
+                    PARTITION BY tenant
+                    ORDER BY priority + EXTRACT(EPOCH FROM now() - submitted_at)::float8 / $2 DESC, submitted_at, job_id) AS place
+                FROM jobs
+                WHERE current_state = 'Pending' AND (not_before IS NULL OR not_before <= now()) {condition}
+            ) ranked
+            WHERE place <= $1
             """);
         command.Parameters.AddWithValue(options.Value.PendingBatchSize);
         command.Parameters.AddWithValue(placement.CurrentValue.AgingInterval.TotalSeconds);
-        if (room is not null)
+        if (filter is not null)
         {
-            command.Parameters.AddWithValue(room.Cpus);
-            command.Parameters.AddWithValue(room.MemoryMb);
-            command.Parameters.AddWithValue(room.Gpus);
-            command.Parameters.AddWithValue(room.Services);
+            command.Parameters.AddWithValue(filter.Cpus);
+            command.Parameters.AddWithValue(filter.MemoryMb);
+            command.Parameters.AddWithValue(filter.Gpus);
+            command.Parameters.AddWithValue(filter.Services);
+            command.Parameters.AddWithValue(filter.Pairs);
         }
 
         var jobs = new List<PendingJob>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
-            jobs.Add(new PendingJob(
-                reader.GetGuid(0), reader.GetString(1), reader.GetString(2),
-                new ResourceVector(reader.GetInt32(3), reader.GetInt32(4), reader.GetInt32(5)),
-                new PlacementConstraints(Text(6), Text(7), Text(8), Text(9)),
-                reader.GetInt32(10), reader.GetFieldValue<DateTimeOffset>(11)));
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+                jobs.Add(new PendingJob(
+                    reader.GetGuid(0), reader.GetString(1), reader.GetString(2),
+                    new ResourceVector(reader.GetInt32(3), reader.GetInt32(4), reader.GetInt32(5)),
+                    new PlacementConstraints(Text(6), Text(7), Text(8), Text(9)),
+                    reader.GetInt32(10), reader.GetFieldValue<DateTimeOffset>(11)) { PendingReason = Text(12) });
+            }
+        }
+
+        // Use matters only between tenants: one tenant waiting has nobody to share with.
+        var usage = new Dictionary<string, long>();
+        if (eligible && jobs.Select(j => j.Tenant).Distinct().Skip(1).Any())
+        {
+            await using var used = dataSource.CreateCommand(
+                "SELECT tenant, sum(cpus)::bigint FROM jobs WHERE current_state IN ('Allocated', 'Running') GROUP BY tenant");
+            await using var reader = await used.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                usage[reader.GetString(0)] = reader.GetInt64(1);
         }
         // What the pending queue costs each pass as it grows: the scale benchmark reads these lines.
         logger.LogDebug("Pending read ({Pass} pass): {Count} jobs in {Milliseconds:F3} ms",
-            room is null ? "periodic" : "event", jobs.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return jobs;
-    }
-
-    /// <summary>The most any one job could get right now: per resource, the most free on a ready worker with a free slot.</summary>
-    sealed record Room(int Cpus, int MemoryMb, int Gpus, string[] Services)
-    {
-        public static Room? Of(PlacementSnapshot snapshot)
-        {
-            var open = snapshot.Workers.Select(w => w.Worker)
-                .Where(w => w.IsReady && w.RunningJobs < w.Registration.MaxConcurrentJobs)
-                .ToList();
-            return open.Count == 0 ? null : new Room(
-                open.Max(w => w.Free.Cpus), open.Max(w => w.Free.MemoryMb), open.Max(w => w.Free.Gpus),
-                open.SelectMany(w => w.Registration.Services).Distinct().ToArray());
-        }
+            pass, jobs.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return new PendingRead(jobs, usage);
     }
 }

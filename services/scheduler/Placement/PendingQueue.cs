@@ -13,6 +13,9 @@ public sealed record PendingJob(
     DateTimeOffset SubmittedAt)
 {
     public PlacementRequest Request => new(JobId, 0, Service, Resources, Constraints, Tenant, Priority, SubmittedAt);
+
+    /// <summary>Why the job waits, as its last placement wrote it; null before its first.</summary>
+    public string? PendingReason { get; init; }
 }
 
 /// <summary>
@@ -51,6 +54,23 @@ public static class PendingQueue
         }
         return fitting;
     }
+
+    /// <summary>
+    /// The jobs worth offering that do not fit now: those whose last pending reason is not what placement would say
+    /// now (the workers changed, a report lapsed, a hold began), so the offer brings the reason up to date. A job whose
+    /// reason still holds would only be refused the same way again. In the given order, at most <paramref name="limit"/>.
+    /// </summary>
+    public static List<PendingJob> Outdated(IEnumerable<PendingJob> ordered, PlacementSnapshot snapshot, int limit) =>
+        ordered.Where(j => WorkerSelector.Select(snapshot, j.Request).Reason != j.PendingReason).Take(limit).ToList();
+
+    /// <summary>
+    /// A few jobs, in the given order, that wait only for capacity (the snapshot shows their eligible workers full):
+    /// offered anyway, so placement really tries the workers that look full (<see cref="PlacementOptions.StaleSnapshotTries"/>)
+    /// in case the snapshot is behind, after a lost event or while it is built from PostgreSQL during a Redis outage.
+    /// A few, not all: each costs a saga read, and a flood of them would win freed slots by numbers, not by order.
+    /// </summary>
+    public static List<PendingJob> Probes(IEnumerable<PendingJob> ordered, PlacementSnapshot snapshot, int count) =>
+        ordered.Where(j => WorkerSelector.Select(snapshot, j.Request).Kind is WaitKind.Full or WaitKind.Held).Take(count).ToList();
 
     /// <summary>
     /// The job to hold capacity for: the highest-ranked job that has waited at least <paramref name="after"/> and
