@@ -8,7 +8,8 @@
 #
 #   bench/run-chaos.sh [--quick] [--rounds baseline,kill-gateway,...] [--jobs 300] [--rate 20] [--deadline 120] [--job-ms 500]
 #
-# --quick: 100 jobs per round and a 45 s deadline (about 7 minutes for every round); the default takes about 15.
+# --quick: 100 jobs per round and a 75 s deadline: about 7 minutes when no round needs its deadline; the default, 300
+# jobs and 120 s, about 12. A round that loses jobs waits out its deadline.
 # Not part of ./bus test. Loopback only, and bounded: every round ends by its deadline, and the servers it stops are
 # started again (infra/up.sh) before the next. Exits 1 when any round lost a job, ran one twice or oversold a worker.
 # The executions files and the log of every fault stay in the run folder it prints.

@@ -52,12 +52,23 @@ public static class ChaosBenchmark
         Console.WriteLine($"finished: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC after {clock.Elapsed.TotalMinutes:F1} min, load {MachineInfo.LoadAverage()}");
         foreach (var result in results)
             Console.WriteLine(Notes(result));
-        // A job that was lost may still run after its round was counted; say so rather than let it pass unseen.
+        // A job counted lost may still end, or run again, after its round was counted: say so rather than let it pass unseen.
         foreach (var result in results.Where(r => r.Skipped is null))
         {
             var late = ExecutionLog.Read(result.ExecutionsFile).EndedTwice;
             if (late != result.ExecutedTwice)
                 Console.WriteLine($"- {result.Round}: by the end of the suite {late} jobs had run to their end twice (counted {result.ExecutedTwice} when the round ended)");
+            if (result.Unfinished.Count == 0)
+                continue;
+            try
+            {
+                var ended = (await probe.Jobs(result.Unfinished)).Values.Count(j => SystemProbe.IsTerminal(j.State));
+                Console.WriteLine($"- {result.Round}: of the {result.Unfinished.Count} jobs counted lost, {ended} reached a terminal state after the deadline, by the end of the suite");
+            }
+            catch (NpgsqlException e)
+            {
+                Console.WriteLine($"- {result.Round}: could not re-read the lost jobs ({e.Message})");
+            }
         }
         return results.Any(r => r.Lost > 0 || r.ExecutedTwice > 0 || r.Oversold > 0) ? 1 : 0;
     }

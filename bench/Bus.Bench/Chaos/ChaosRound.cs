@@ -78,7 +78,8 @@ public sealed class ChaosRound(ChaosOptions options, SystemControl system, Syste
             ClientErrors: stream.Errors,
             Abandoned: stream.Abandoned,
             LastJobEnded: lastEnded is { } last ? (last - start).TotalSeconds : null,
-            ExecutionsFile: executionsFile);
+            ExecutionsFile: executionsFile,
+            Unfinished: ids.Where(id => !jobs.TryGetValue(id, out var job) || !SystemProbe.IsTerminal(job.State)).ToArray());
     }
 
     /// <summary>
@@ -122,5 +123,5 @@ public sealed class ChaosRound(ChaosOptions options, SystemControl system, Syste
     }
 
     static RoundResult Skipped(string name, string file, string why) =>
-        new(name, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, null, new Dictionary<string, int>(), 0, null, file, why);
+        new(name, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, null, new Dictionary<string, int>(), 0, null, file, [], why);
 }

@@ -14,9 +14,12 @@ public static class Faults
         "rabbitmq-stop-30s", "postgres-stop-10s", "postgres-stop-60s", "rabbitmq-node-stop-30s",
     ];
 
+    /// <summary>Whether the services use the 3-node RabbitMQ cluster (then stopping RabbitMQ means all of it).</summary>
+    static bool OnCluster => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("RabbitMq__ClusterNodes"));
+
     /// <summary>Why a round cannot run on this system, or null when it can.</summary>
     public static string? Unavailable(string name) =>
-        name == "rabbitmq-node-stop-30s" && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("RabbitMq__ClusterNodes"))
+        name == "rabbitmq-node-stop-30s" && !OnCluster
             ? "the services are not on the RabbitMQ cluster (start them with BUS_RABBIT_CLUSTER=only ./bus up)"
             : null;
 
@@ -29,7 +32,7 @@ public static class Faults
         "kill-worker" => KillAndRestart(system, "worker-1"),
         "redis-flushall" => FlushAll(system),
         "redis-stop-30s" => StopFor(system, "redis", TimeSpan.FromSeconds(30)),
-        "rabbitmq-stop-30s" => StopFor(system, "rabbitmq", TimeSpan.FromSeconds(30)),
+        "rabbitmq-stop-30s" => StopFor(system, OnCluster ? "rabbitmq-cluster" : "rabbitmq", TimeSpan.FromSeconds(30)),
         "postgres-stop-10s" => StopFor(system, "postgres", TimeSpan.FromSeconds(10)),
         "postgres-stop-60s" => StopFor(system, "postgres", TimeSpan.FromSeconds(60)),
         // The first node is the one every service connects to first, so its stop also moves every connection.

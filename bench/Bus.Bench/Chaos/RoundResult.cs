@@ -19,6 +19,7 @@ public sealed record RoundResult(
     int Abandoned,
     double? LastJobEnded,
     string ExecutionsFile,
+    IReadOnlyCollection<Guid> Unfinished,
     string? Skipped = null)
 {
     /// <summary>What ran over a worker's cpus, and what the live counters showed; not the lagging ledger rows.</summary>
