@@ -46,6 +46,7 @@ public static class BusExtensions
                         });
                 });
                 cfg.ConnectEndpointConfigurationObserver(new QueueTypeObserver(options.QueueType));
+                QueueNames.SendToExchanges = options.QueueType == RabbitMqQueueType.Quorum;
                 cfg.PrefetchCount = options.PrefetchCount;
                 configure?.Invoke(context, cfg);
                 cfg.ConfigureEndpoints(context);
