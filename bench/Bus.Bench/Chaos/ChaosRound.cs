@@ -60,6 +60,11 @@ public sealed class ChaosRound(ChaosOptions options, SystemControl system, Syste
         var completedIds = stream.Accepted.Where(a => jobs.TryGetValue(a.Value, out var j) && j.State == "Completed").Select(a => a.Key);
         var lastEnded = terminal.Count == ids.Length && terminal.Count > 0 ? terminal.Max(j => j.Finished ?? end) : (DateTimeOffset?)null;
         var deadLetteredAfter = await probe.ErrorQueueMessages();
+        for (var attempt = 0; deadLetteredAfter is null && attempt < 30; attempt++)
+        {
+            await Task.Delay(1000); // a broker just started again may not list its counts yet
+            deadLetteredAfter = await probe.ErrorQueueMessages();
+        }
 
         return new RoundResult(
             name,

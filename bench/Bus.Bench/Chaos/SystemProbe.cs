@@ -77,15 +77,18 @@ public sealed class SystemProbe(HttpClient api, NpgsqlDataSource database) : IDi
         return rows;
     }
 
-    /// <summary>Messages waiting in the virtual host's <c>_error</c> queues, or null when the broker does not answer.</summary>
+    /// <summary>
+    /// Messages waiting in the virtual host's <c>_error</c> queues, or null when the broker does not answer or lists a
+    /// queue without its count (a quorum queue whose node has just restarted, while it recovers).
+    /// </summary>
     public async Task<int?> ErrorQueueMessages()
     {
         try
         {
             var vhost = Uri.EscapeDataString(Environment.GetEnvironmentVariable("RabbitMq__VirtualHost") ?? "bus");
             var queues = await _management.GetFromJsonAsync<JsonArray>($"/api/queues/{vhost}?columns=name,messages");
-            return queues!.Where(q => ((string)q!["name"]!).EndsWith("_error"))
-                .Sum(q => q!["messages"] is { } messages ? (int)messages : 0);
+            var errors = queues!.Where(q => ((string)q!["name"]!).EndsWith("_error")).ToList();
+            return errors.All(q => q!["messages"] is not null) ? errors.Sum(q => (int)q!["messages"]!) : null;
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
         {
