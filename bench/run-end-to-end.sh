@@ -16,7 +16,8 @@ dotnet build "$ROOT/bench/Bus.Bench/Bus.Bench.csproj" -c Release -nologo -v quie
 
 out="$(mktemp)"
 status=0
-dotnet "$ROOT/bench/Bus.Bench/bin/Release/net10.0/Bus.Bench.dll" end-to-end "$@" | tee "$out" || status=$?
+dotnet "$ROOT/bench/Bus.Bench/bin/Release/net10.0/Bus.Bench.dll" end-to-end --gateway "http://127.0.0.1:${BUS_GATEWAY_PORT:-8080}" "$@" |
+  tee "$out" || status=$?
 [[ "${SLURM:-1}" == 0 ]] && exit $status
 
 jobs="$(sed -nE 's/^Throughput: ([0-9,]+) .*/\1/p' "$out" | tr -d ,)"

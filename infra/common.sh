@@ -50,20 +50,51 @@ export REDISCLI_AUTH="$BUS_REDIS_PASS"
 BUS_JOB_USER="${BUS_JOB_USER:-bus-job}"
 
 # ---------------------------------------------------------------- RabbitMQ paths + environment
-RABBIT_DIR="$STATE/rabbitmq"
-RABBIT_PID_FILE="$RABBIT_DIR/rabbitmq.pid"
-RABBIT_LOG_DIR="$RABBIT_DIR/log"
-RABBIT_LOG_FILE="$RABBIT_LOG_DIR/${BUS_RABBIT_NODENAME}.log"
+# BUS_RABBIT_CLUSTER: 0 (the default) runs the single node only; 1 also runs a 3-node cluster next to it (the services
+# keep the single node); only runs the cluster instead of the single node, and .state/env points the services at it
+# with quorum queues. The cluster's nodes listen on BUS_RABBIT_CLUSTER_PORTS (AMQP), each +10000 (management) and
+# +20000 (Erlang distribution).
+# The choice sticks (up.sh records it) until BUS_RABBIT_CLUSTER is given again, so a later ./bus up or ./bus restart
+# keeps the services on the broker they were started with.
+RABBIT_CLUSTER_MODE_FILE="$STATE/rabbitmq-cluster.mode"
+if [[ -z "${BUS_RABBIT_CLUSTER:-}" && -s "$RABBIT_CLUSTER_MODE_FILE" ]]; then BUS_RABBIT_CLUSTER="$(cat "$RABBIT_CLUSTER_MODE_FILE")"; fi
+BUS_RABBIT_CLUSTER="${BUS_RABBIT_CLUSTER:-0}"
+BUS_RABBIT_CLUSTER_PORTS="${BUS_RABBIT_CLUSTER_PORTS:-5710 5711 5712}"
+read -r -a RABBIT_CLUSTER_PORTS <<<"$BUS_RABBIT_CLUSTER_PORTS"
+RABBIT_CLUSTER_DIR="$STATE/rabbitmq-cluster"
 
-# Exports everything the rabbitmq-server / rabbitmqctl scripts need, so the node and the CLI share
-# one HOME (erlang cookie) and nothing touches /var/lib/rabbitmq or /etc/rabbitmq.
+# rabbit_select_node <n>: 0 is the single node, 1 to 3 the cluster's nodes. Sets where that node lives and listens
+# (RABBIT_DIR, RABBIT_PID_FILE, RABBIT_LOG_FILE, RABBIT_NODE, RABBIT_AMQP_PORT, RABBIT_MGMT_PORT, RABBIT_DIST_PORT), so
+# starting, stopping and rabbitmqctl work the same for every node. Each node has its own folder and HOME.
+rabbit_select_node() {
+  if [[ "$1" == 0 ]]; then
+    RABBIT_DIR="$STATE/rabbitmq"
+    RABBIT_NODE="$BUS_RABBIT_NODENAME"
+    RABBIT_AMQP_PORT="$BUS_RABBIT_PORT"
+    RABBIT_MGMT_PORT="$BUS_RABBIT_MGMT_PORT"
+    RABBIT_DIST_PORT="$BUS_RABBIT_DIST_PORT"
+  else
+    RABBIT_DIR="$RABBIT_CLUSTER_DIR/$1"
+    RABBIT_NODE="${BUS_RABBIT_NODENAME%@*}-c$1@${BUS_RABBIT_NODENAME#*@}"
+    RABBIT_AMQP_PORT="${RABBIT_CLUSTER_PORTS[$(($1 - 1))]}"
+    RABBIT_MGMT_PORT=$((RABBIT_AMQP_PORT + 10000))
+    RABBIT_DIST_PORT=$((RABBIT_AMQP_PORT + 20000))
+  fi
+  RABBIT_PID_FILE="$RABBIT_DIR/rabbitmq.pid"
+  RABBIT_LOG_DIR="$RABBIT_DIR/log"
+  RABBIT_LOG_FILE="$RABBIT_LOG_DIR/${RABBIT_NODE}.log"
+}
+rabbit_select_node 0
+
+# Exports everything the rabbitmq-server / rabbitmqctl scripts need for the selected node, so the node and the CLI
+# share one HOME (erlang cookie) and nothing touches /var/lib/rabbitmq or /etc/rabbitmq.
 rabbit_env() {
   export HOME="$RABBIT_DIR/home"
   export PATH="/usr/lib/rabbitmq/bin:$PATH"
-  export RABBITMQ_NODENAME="$BUS_RABBIT_NODENAME"
+  export RABBITMQ_NODENAME="$RABBIT_NODE"
   export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
-  export RABBITMQ_NODE_PORT="$BUS_RABBIT_PORT"
-  export RABBITMQ_DIST_PORT="$BUS_RABBIT_DIST_PORT"
+  export RABBITMQ_NODE_PORT="$RABBIT_AMQP_PORT"
+  export RABBITMQ_DIST_PORT="$RABBIT_DIST_PORT"
   export RABBITMQ_MNESIA_BASE="$RABBIT_DIR/mnesia"
   export RABBITMQ_LOG_BASE="$RABBIT_LOG_DIR"
   export RABBITMQ_PID_FILE="$RABBIT_PID_FILE"
@@ -74,6 +105,10 @@ rabbit_env() {
   # Keep Erlang distribution on loopback too: the node's dist listener, and epmd if this node is
   # the one that starts it (an epmd that is already running is shared and left as it is).
   export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+  # Three nodes on a 2-core machine: one scheduler thread each, and no busy-waiting between tasks.
+  if [[ "$RABBIT_DIR" == "$RABBIT_CLUSTER_DIR"/* ]]; then
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS+=" +S 1:1 +sbwt none +sbwtdcpu none +sbwtdio none"
+  fi
   export ERL_EPMD_ADDRESS=127.0.0.1
 }
 
@@ -143,7 +178,7 @@ pid_of() { tr -dc '0-9' <"$1"; }
 
 redis_ping() { [[ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" == PONG* ]]; }
 
-rabbit_api_ok() {
+rabbit_api_ok() { # the selected node's management API
   curl -fsS -o /dev/null --max-time 3 -u "$BUS_RABBIT_USER:$BUS_RABBIT_PASS" \
-    "http://127.0.0.1:$BUS_RABBIT_MGMT_PORT/api/overview"
+    "http://127.0.0.1:$RABBIT_MGMT_PORT/api/overview"
 }

@@ -4,6 +4,8 @@
 #
 #   infra/down.sh [--purge]     --purge also deletes the state folder (and the /var/tmp
 #                               postgres fallback folder, if up.sh had to use it) and .state/env
+#   infra/down.sh --only NAME   stops one server and leaves the rest running (infra/up.sh starts it again):
+#                               rabbitmq, rabbitmq-cluster, rabbitmq-node-1 (2, 3), redis, redis-cluster, postgres
 set -euo pipefail
 
 LOG_TAG=down
@@ -11,13 +13,22 @@ LOG_TAG=down
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 PURGE=0
-for arg in "$@"; do
-  case "$arg" in
+ONLY=""
+while (($#)); do
+  case "$1" in
     --purge) PURGE=1 ;;
-    -h | --help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument: $arg (try --help)" ;;
+    --only)
+      [[ "${2:-}" =~ ^(rabbitmq|rabbitmq-cluster|rabbitmq-node-[123]|redis|redis-cluster|postgres)$ ]] ||
+        die "--only needs rabbitmq, rabbitmq-cluster, rabbitmq-node-1 (2, 3), redis, redis-cluster or postgres"
+      ONLY="$2"
+      shift
+      ;;
+    -h | --help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument: $1 (try --help)" ;;
   esac
+  shift
 done
+((PURGE == 0)) || [[ -z "$ONLY" ]] || die "--purge and --only do not go together"
 
 T_ALL="$(now)"
 failed=0
@@ -25,24 +36,25 @@ failed=0
 pid_gone() { ! kill -0 "$1" 2>/dev/null; }
 
 # ---------------------------------------------------------------- RabbitMQ
-stop_rabbitmq() {
+stop_rabbitmq() { # [node: 0 the single node (default), 1 to 3 the cluster's]
   local t pid; t="$(now)"
+  rabbit_select_node "${1:-0}"
   if ! pid_alive "$RABBIT_PID_FILE" beam; then
-    log "rabbitmq not running"
+    [[ "${1:-0}" != 0 && ! -d "$RABBIT_DIR" ]] || log "rabbitmq $RABBIT_NODE not running"
     return 0
   fi
   pid="$(pid_of "$RABBIT_PID_FILE")"
   # Subshell: rabbit_env changes HOME/PATH, keep that local.
-  if (rabbit_env && cd "$RABBIT_DIR" && rabbitmqctl -q stop "$RABBIT_PID_FILE") >"$RABBIT_DIR/stop.out" 2>&1; then
-    log "rabbitmq stopped (pid $pid, $(elapsed "$t"))"
+  if (rabbit_env && cd "$RABBIT_DIR" && rabbitmqctl -q -n "$RABBIT_NODE" stop "$RABBIT_PID_FILE") >"$RABBIT_DIR/stop.out" 2>&1; then
+    log "rabbitmq $RABBIT_NODE stopped (pid $pid, $(elapsed "$t"))"
   elif wait_until 5 "rabbitmq pid $pid to exit" pid_gone "$pid"; then
-    log "rabbitmq stopped (pid $pid, $(elapsed "$t"))"
+    log "rabbitmq $RABBIT_NODE stopped (pid $pid, $(elapsed "$t"))"
   else
     # Last resort, still only the pid from our own pid file.
     log "rabbitmqctl stop failed ($(tail -n 3 "$RABBIT_DIR/stop.out" | tr '\n' ' ')); sending TERM to pid $pid"
     kill -TERM "$pid" 2>/dev/null || true
     if wait_until 30 "rabbitmq pid $pid to exit" pid_gone "$pid"; then
-      log "rabbitmq stopped (pid $pid, $(elapsed "$t"))"
+      log "rabbitmq $RABBIT_NODE stopped (pid $pid, $(elapsed "$t"))"
     else
       failed=1
     fi
@@ -61,11 +73,13 @@ redis_shutdown() { # <port>
   if [[ "$reply" == *ERR* ]]; then redis-cli -h 127.0.0.1 -p "$1" shutdown nosave >/dev/null 2>&1 || true; fi
 }
 
-stop_redises() {
+stop_redises() { # [standalone | cluster] (default both)
   local t port d file pids=() ports=(); t="$(now)"
   # Our ports, plus node dirs left from a different BUS_REDIS_CLUSTER_PORTS setting.
-  local candidates=("$BUS_REDIS_PORT" "${REDIS_CLUSTER_PORTS[@]}")
-  if [[ -d "$REDIS_CLUSTER_DIR" ]]; then
+  local candidates=()
+  [[ "${1:-}" == cluster ]] || candidates+=("$BUS_REDIS_PORT")
+  [[ "${1:-}" == standalone ]] || candidates+=("${REDIS_CLUSTER_PORTS[@]}")
+  if [[ -d "$REDIS_CLUSTER_DIR" && "${1:-}" != standalone ]]; then
     for d in "$REDIS_CLUSTER_DIR"/*/; do
       port="$(basename "$d")"
       if [[ "$port" =~ ^[0-9]+$ && " ${candidates[*]} " != *" $port "* ]]; then candidates+=("$port"); fi
@@ -111,9 +125,20 @@ stop_postgres() {
   fi
 }
 
-stop_rabbitmq
-stop_redises
-stop_postgres
+stop_rabbitmq_cluster() {
+  local n
+  for n in 3 2 1; do stop_rabbitmq "$n"; done
+}
+
+case "$ONLY" in
+  "") stop_rabbitmq && stop_rabbitmq_cluster && stop_redises && stop_postgres ;;
+  rabbitmq) stop_rabbitmq ;;
+  rabbitmq-cluster) stop_rabbitmq_cluster ;;
+  rabbitmq-node-*) stop_rabbitmq "${ONLY#rabbitmq-node-}" ;;
+  redis) stop_redises standalone ;;
+  redis-cluster) stop_redises cluster ;;
+  postgres) stop_postgres ;;
+esac
 
 if ((PURGE)); then
   ((failed == 0)) || die "something did not stop; not purging"

@@ -2,8 +2,8 @@ namespace Bus.Bench.EndToEnd;
 
 /// <summary>
 /// CPU seconds and peak memory of each service, read from /proc for the pids ./bus up recorded, and of the
-/// infrastructure (PostgreSQL with its backends, RabbitMQ, Redis) from the pid files infra/up.sh keeps, so a run shows
-/// where the machine's cores went.
+/// infrastructure (PostgreSQL with its backends, RabbitMQ and the nodes of its cluster when it runs, Redis) from the pid
+/// files infra/up.sh keeps, so a run shows where the machine's cores went.
 /// </summary>
 public sealed record ServiceUsage(string Name, double CpuSeconds, double PeakMemoryMb)
 {
@@ -23,7 +23,8 @@ public sealed record ServiceUsage(string Name, double CpuSeconds, double PeakMem
             ReadOne("postgresql", PidIn(Path.Combine(infra, "postgres/data/postmaster.pid")), withChildren: true),
             ReadOne("rabbitmq", PidIn(Path.Combine(infra, "rabbitmq/rabbitmq.pid")), withChildren: true),
             ReadOne("redis", PidIn(Path.Combine(infra, "redis/redis.pid")), withChildren: false),
-        };
+        }.Concat(Enumerable.Range(1, 3).Select(n =>
+            ReadOne($"rabbitmq-c{n}", PidIn(Path.Combine(infra, $"rabbitmq-cluster/{n}/rabbitmq.pid")), withChildren: true)));
         return services.Concat(infrastructure).OfType<ServiceUsage>().ToList();
     }
 

@@ -19,6 +19,9 @@ public static class BusExtensions
         builder.Services.AddOptions<RabbitMqOptions>()
             .BindConfiguration(RabbitMqOptions.Section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.Host), "RabbitMq:Host is required")
+            .Validate(o => Enum.IsDefined(o.QueueType), "RabbitMq:QueueType must be Classic or Quorum")
+            .Validate(o => o.ClusterNodeList.All(RabbitMqOptions.IsHostAndPort),
+                "RabbitMq:ClusterNodes must be comma-separated host:port pairs, e.g. 127.0.0.1:5710,127.0.0.1:5711")
             .ValidateOnStart();
         builder.Services.AddOptions<RideThroughOptions>()
             .BindConfiguration(RideThroughOptions.Section)
@@ -40,7 +43,15 @@ public static class BusExtensions
                 {
                     h.Username(options.Username);
                     h.Password(options.Password);
+                    if (options.ClusterNodeList.Count > 0)
+                        h.UseCluster(c =>
+                        {
+                            foreach (var node in options.ClusterNodeList)
+                                c.Node(node);
+                        });
                 });
+                cfg.ConnectEndpointConfigurationObserver(new QueueTypeObserver(options.QueueType));
+                QueueNames.SendToExchanges = options.QueueType == RabbitMqQueueType.Quorum;
                 cfg.PrefetchCount = options.PrefetchCount;
                 cfg.UseRideThrough(context.GetRequiredService<IOptions<RideThroughOptions>>().Value);
                 configure?.Invoke(context, cfg);

@@ -9,7 +9,16 @@ public static class QueueNames
     /// <summary>Each worker's own queue, where the scheduler sends <c>RunJob</c> for that worker.</summary>
     public static string Worker(string workerId) => $"worker-{workerId}";
 
-    public static Uri JobSagaAddress { get; } = new($"queue:{JobSaga}");
+    /// <summary>
+    /// Set when the bus is configured with quorum queues. A <c>queue:</c> address makes the sender declare the queue, as
+    /// a classic queue, and RabbitMQ refuses that declaration for a queue that is a quorum queue. So with quorum queues
+    /// senders address the queue's exchange instead, which the receiving endpoint declared and bound to its queue.
+    /// </summary>
+    internal static bool SendToExchanges { get; set; }
 
-    public static Uri WorkerAddress(string workerId) => new($"queue:{Worker(workerId)}");
+    public static Uri JobSagaAddress => Address(JobSaga);
+
+    public static Uri WorkerAddress(string workerId) => Address(Worker(workerId));
+
+    static Uri Address(string queue) => new(SendToExchanges ? $"exchange:{queue}" : $"queue:{queue}");
 }

@@ -22,4 +22,26 @@ public sealed class RabbitMqOptions
 
     /// <summary>How many messages each receive endpoint takes from the broker ahead of time. Default 32.</summary>
     public ushort PrefetchCount { get; set; } = 32;
+
+    /// <summary>
+    /// <c>Classic</c> (the default) or <c>Quorum</c>: the kind of queue every durable receive endpoint declares. Quorum
+    /// queues are for a RabbitMQ cluster (<see cref="ClusterNodes"/>): they keep their messages when a node stops. A queue
+    /// keeps the kind it was declared with, so switching an existing virtual host means deleting its queues first.
+    /// </summary>
+    public RabbitMqQueueType QueueType { get; set; } = RabbitMqQueueType.Classic;
+
+    /// <summary>
+    /// The nodes of a RabbitMQ cluster as comma-separated <c>host:port</c> pairs, e.g.
+    /// <c>127.0.0.1:5710,127.0.0.1:5711,127.0.0.1:5712</c>. Connections go to the first node that answers, in this order,
+    /// and move to the next when theirs goes away. Empty (the default): the single broker at <see cref="Host"/> and
+    /// <see cref="Port"/>.
+    /// </summary>
+    public string ClusterNodes { get; set; } = "";
+
+    /// <summary><see cref="ClusterNodes"/> as a list, without blanks.</summary>
+    public IReadOnlyList<string> ClusterNodeList =>
+        ClusterNodes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    internal static bool IsHostAndPort(string node) =>
+        node.LastIndexOf(':') is var colon and > 0 && ushort.TryParse(node[(colon + 1)..], out var port) && port > 0;
 }

@@ -10,11 +10,15 @@ public sealed class TestVirtualHost : IAsyncDisposable
 
     public string Name { get; } = $"test-{Guid.NewGuid():N}";
 
-    TestVirtualHost()
+    TestVirtualHost() => _management = ManagementClient();
+
+    /// <summary>A client for the broker's management API (<c>/api/</c>), as the test user.</summary>
+    public static HttpClient ManagementClient()
     {
-        _management = new HttpClient { BaseAddress = new Uri($"http://{TestEnvironment.RabbitHost}:{TestEnvironment.RabbitManagementPort}/api/") };
-        _management.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
+        var management = new HttpClient { BaseAddress = new Uri($"http://{TestEnvironment.RabbitHost}:{TestEnvironment.RabbitManagementPort}/api/") };
+        management.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
             Convert.ToBase64String(Encoding.UTF8.GetBytes($"{TestEnvironment.RabbitUser}:{TestEnvironment.RabbitPassword}")));
+        return management;
     }
 
     public static async Task<TestVirtualHost> Create()

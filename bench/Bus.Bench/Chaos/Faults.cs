@@ -1,0 +1,68 @@
+using StackExchange.Redis;
+
+namespace Bus.Bench.Chaos;
+
+/// <summary>
+/// The faults, one per round, each injected a third of the way into the round's stream. A fault's task ends when
+/// what it broke has been started again, so the round's deadline counts from there.
+/// </summary>
+public static class Faults
+{
+    public static readonly string[] Names =
+    [
+        "baseline", "kill-gateway", "kill-scheduler", "kill-reconciler", "kill-worker", "redis-flushall", "redis-stop-30s",
+        "rabbitmq-stop-30s", "postgres-stop-10s", "postgres-stop-60s", "rabbitmq-node-stop-30s",
+    ];
+
+    /// <summary>Whether the services use the 3-node RabbitMQ cluster (then stopping RabbitMQ means all of it).</summary>
+    static bool OnCluster => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("RabbitMq__ClusterNodes"));
+
+    /// <summary>Why a round cannot run on this system, or null when it can.</summary>
+    public static string? Unavailable(string name) =>
+        name == "rabbitmq-node-stop-30s" && !OnCluster
+            ? "the services are not on the RabbitMQ cluster (start them with BUS_RABBIT_CLUSTER=only ./bus up)"
+            : null;
+
+    public static Task Inject(string name, SystemControl system) => name switch
+    {
+        "baseline" => Task.CompletedTask,
+        "kill-gateway" => KillAndRestart(system, "gateway"),
+        "kill-scheduler" => KillAndRestart(system, "scheduler"),
+        "kill-reconciler" => KillAndRestart(system, "reconciler"),
+        "kill-worker" => KillAndRestart(system, "worker-1"),
+        "redis-flushall" => FlushAll(system),
+        "redis-stop-30s" => StopFor(system, "redis", TimeSpan.FromSeconds(30)),
+        "rabbitmq-stop-30s" => StopFor(system, OnCluster ? "rabbitmq-cluster" : "rabbitmq", TimeSpan.FromSeconds(30)),
+        "postgres-stop-10s" => StopFor(system, "postgres", TimeSpan.FromSeconds(10)),
+        "postgres-stop-60s" => StopFor(system, "postgres", TimeSpan.FromSeconds(60)),
+        // The first node is the one every service connects to first, so its stop also moves every connection.
+        "rabbitmq-node-stop-30s" => StopFor(system, "rabbitmq-node-1", TimeSpan.FromSeconds(30)),
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "no such fault"),
+    };
+
+    /// <summary>kill -9, then started again at once, as a supervisor would.</summary>
+    static async Task KillAndRestart(SystemControl system, string service)
+    {
+        await system.Kill(service);
+        await system.Start(service);
+    }
+
+    static async Task FlushAll(SystemControl system)
+    {
+        var configuration = ConfigurationOptions.Parse(BenchEnvironment.Redis);
+        configuration.AllowAdmin = true;
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(configuration);
+        foreach (var server in redis.GetServers())
+            await server.FlushAllDatabasesAsync();
+        system.Note("FLUSHALL on the services' Redis");
+    }
+
+    static async Task StopFor(SystemControl system, string server, TimeSpan outage)
+    {
+        await system.StopServer(server);
+        system.Note($"{server} stopped; starting it again in {outage.TotalSeconds:F0} s");
+        await Task.Delay(outage);
+        await system.StartInfrastructure();
+        system.Note($"{server} started again");
+    }
+}
