@@ -113,16 +113,19 @@ public sealed class ShellExecutor(
         return new ExecutionResult(exitCode, output, exitCode == 0 ? null : $"exited with code {exitCode}");
     }
 
-    /// <summary>Reads stderr into the job's tail, and its first chunk into the launcher's complaint.</summary>
+    /// <summary>Reads stderr into the job's tail, and its first 512 bytes into the launcher's complaint.</summary>
+    /// <remarks>Across reads, not from the first read alone: setpriv writes its complaint in several writes
+    /// ("setpriv: ", then the rest), and a reader quick enough gets them as separate chunks.</remarks>
     static async Task Both(Stream stream, OutputTail tail, OutputTail errors, CancellationToken cancellationToken)
     {
+        const int complaintBytes = 512;
         var buffer = new byte[16 * 1024];
         int read;
         while ((read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
         {
             tail.Append(buffer.AsSpan(0, read));
-            if (errors.Written == 0)
-                errors.Append(buffer.AsSpan(0, Math.Min(read, 512)));
+            if (errors.Written < complaintBytes)
+                errors.Append(buffer.AsSpan(0, (int)Math.Min(read, complaintBytes - errors.Written)));
         }
     }
 
