@@ -25,7 +25,8 @@ public sealed class JobLifecycleMetrics(JobStateMachine machine, TimeProvider cl
         // A short job may report only its end, so its start is seen on the way from Allocated to its final state. The
         // machine may copy the reported start time only after this change, so the end stands in for it: such a job
         // ran for less than the worker's StartedReportDelay.
-        var started = Equals(currentState, machine.Running) || (Equals(previousState, machine.Allocated) && IsFinal(currentState));
+        var started = Equals(currentState, machine.Running) || (Equals(previousState, machine.Allocated) && IsFinal(currentState)
+                                                                   && !Equals(currentState, machine.Cancelled));
         if (started && job.Attempt == 1)
             SchedulerInstruments.JobStarted(job.Service, (job.StartedAt ?? clock.GetUtcNow()) - job.SubmittedAt);
         return Task.CompletedTask;
