@@ -11,10 +11,8 @@ namespace Bus.Scheduler.Metrics;
 /// stays about jobs and every transition is seen, whichever event caused it. A transition whose saga write then
 /// loses a concurrency race is retried and seen again, so under contention a count can run slightly high.
 /// </summary>
-public sealed class JobLifecycleMetrics(JobStateMachine machine, TimeProvider clock) : IStateObserver<JobState>, IHostedService
+public sealed class JobLifecycleMetrics(JobStateMachine machine, TimeProvider clock) : IStateObserver<JobState>
 {
-    IDisposable? _connection;
-
     public Task StateChanged(BehaviorContext<JobState> context, State currentState, State previousState)
     {
         var job = context.Saga;
@@ -34,16 +32,4 @@ public sealed class JobLifecycleMetrics(JobStateMachine machine, TimeProvider cl
 
     bool IsFinal(State state) =>
         Equals(state, machine.Completed) || Equals(state, machine.Failed) || Equals(state, machine.TimedOut) || Equals(state, machine.Cancelled);
-
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        _connection = machine.ConnectStateObserver(this);
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken)
-    {
-        _connection?.Dispose();
-        return Task.CompletedTask;
-    }
 }

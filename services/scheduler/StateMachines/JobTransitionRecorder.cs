@@ -9,10 +9,8 @@ namespace Bus.Scheduler.StateMachines;
 /// stores them in the same transaction. Watching the machine's transitions, rather than recording in each activity,
 /// covers every path through the machine, present and future, with no step able to forget it.
 /// </summary>
-public sealed class JobTransitionRecorder(JobStateMachine machine, TimeProvider clock) : IStateObserver<JobState>, IHostedService
+public sealed class JobTransitionRecorder(JobStateMachine machine, TimeProvider clock) : IStateObserver<JobState>
 {
-    IDisposable? _connection;
-
     public Task StateChanged(BehaviorContext<JobState> context, State currentState, State previousState)
     {
         // A new instance is first put in Initial, from no state at all: that is its creation, not a transition.
@@ -36,18 +34,6 @@ public sealed class JobTransitionRecorder(JobStateMachine machine, TimeProvider 
         };
         transition.Describe(job);
         job.NewTransitions.Add(transition);
-        return Task.CompletedTask;
-    }
-
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        _connection = machine.ConnectStateObserver(this);
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken)
-    {
-        _connection?.Dispose();
         return Task.CompletedTask;
     }
 }
