@@ -38,9 +38,9 @@ public static class SchedulerExtensions
         builder.Services.AddSingleton<WorkerGauges>();
         // Made when the meter provider starts, so its gauges exist from the first scrape.
         builder.Services.ConfigureOpenTelemetryMeterProvider(m => m.AddInstrumentation(sp => sp.GetRequiredService<WorkerGauges>()));
-        builder.Services.AddSingleton<IStateObserver<JobState>, JobTransitionRecorder>();
-        builder.Services.AddSingleton<IStateObserver<JobState>, JobLifecycleMetrics>();
-        builder.Services.AddHostedService<StateObserverConnector>();
+        // MassTransit connects every registered state observer to the machine when it builds the saga.
+        builder.Services.AddStateObserver<JobState, JobTransitionRecorder>();
+        builder.Services.AddStateObserver<JobState, JobLifecycleMetrics>();
         builder.Services.AddSingleton<ServiceAvailability>();
         builder.Services.AddSingleton<AffinityMap>();
         builder.Services.AddSingleton<PendingPassCoordinator>();
