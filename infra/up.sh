@@ -162,7 +162,12 @@ start_rabbitmq() {
 # A node first booted with another password (an older state folder) gets the current one; a no-op otherwise.
 # The user's password is not on the command line: rabbitmqctl reads it from stdin.
 rabbit_set_password() {
-  rabbitmqctl -q await_startup >/dev/null 2>&1 || return 0
+  # Right after -detached the node is not registered yet and await_startup fails at once: retry it for a while.
+  local tries=0
+  until rabbitmqctl -q await_startup >/dev/null 2>&1; do
+    ((++tries < 120)) || return 0
+    sleep 0.5
+  done
   printf '%s' "$BUS_RABBIT_PASS" | rabbitmqctl -q authenticate_user "$BUS_RABBIT_USER" >/dev/null 2>&1 && return 0
   printf '%s' "$BUS_RABBIT_PASS" | rabbitmqctl -q change_password "$BUS_RABBIT_USER" >/dev/null &&
     log "rabbitmq: set the password of $BUS_RABBIT_USER"
