@@ -23,7 +23,8 @@ public sealed class JobTransition
     public Guid? MessageId { get; set; }
     public DateTimeOffset At { get; set; }
 
-    /// <summary>Whether this change ended an attempt (so its exit code and error describe it). Not a column.</summary>
+    /// <summary>Whether this change carries a result, its exit code and error: it ended an attempt, or reached a final
+    /// state. Not a column.</summary>
     public bool EndsAttempt { get; init; }
 
     /// <summary>Whether the job waits after this change (so its pending reason describes it). Not a column.</summary>

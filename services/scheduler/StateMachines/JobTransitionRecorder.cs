@@ -11,6 +11,9 @@ namespace Bus.Scheduler.StateMachines;
 /// </summary>
 public sealed class JobTransitionRecorder(JobStateMachine machine, TimeProvider clock) : IStateObserver<JobState>
 {
+    bool IsFinal(State state) =>
+        Equals(state, machine.Completed) || Equals(state, machine.Failed) || Equals(state, machine.TimedOut) || Equals(state, machine.Cancelled);
+
     public Task StateChanged(BehaviorContext<JobState> context, State currentState, State previousState)
     {
         // A new instance is first put in Initial, from no state at all: that is its creation, not a transition.
@@ -28,8 +31,11 @@ public sealed class JobTransitionRecorder(JobStateMachine machine, TimeProvider 
             Event = context.Event.Name,
             MessageId = context.MessageId,
             At = clock.GetUtcNow(),
-            EndsAttempt = (Equals(previousState, machine.Allocated) || Equals(previousState, machine.Running))
-                          && !Equals(currentState, machine.Running),
+            // A final state carries the job's result whichever way the machine got there; a move back to Pending
+            // carries the result of the attempt that just ended.
+            EndsAttempt = IsFinal(currentState)
+                          || ((Equals(previousState, machine.Allocated) || Equals(previousState, machine.Running))
+                              && Equals(currentState, machine.Pending)),
             ToPending = Equals(currentState, machine.Pending),
         };
         transition.Describe(job);
