@@ -91,6 +91,9 @@ public sealed class RunningSystem : IAsyncLifetime
             ["Worker__Services__1"] = "noop",
             ["Worker__HeartbeatInterval"] = "00:00:02",
             ["Worker__RegistrationTtl"] = "00:00:06",
+            // Every test system has a worker-a: a cgroup parent of this run's own, or a starting worker-a clears the
+            // cgroups another system's live worker-a is using (a worker removes what it finds under its own id).
+            ["Worker__CgroupParent"] = $"bus-test-{KeyPrefix[4..16]}",
             ["Reconciler__LostWorkerSweepInterval"] = "00:00:01",
             ["Reconciler__StartLease"] = "00:00:05",
         };
