@@ -8,7 +8,7 @@
 #
 # Settings: BUS_PROMETHEUS_PORT (9090), BUS_PROMETHEUS_DIR (<state>/prometheus), and BUS_PROMETHEUS_TARGETS, a list
 # of service=host:port that defaults to what `./bus up` runs (the gateway on its API port, the others on their
-# management ports: scheduler 8091, reconciler 8092, worker-1 8093, worker-2 8094).
+# management ports: scheduler 8091, reconciler 8092, worker-1 8093, worker-2 8094, or from BUS_MANAGEMENT_PORT up).
 set -euo pipefail
 LOG_TAG=prometheus
 # shellcheck source=infra/common.sh
@@ -17,7 +17,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 PROM_DIR="${BUS_PROMETHEUS_DIR:-$STATE/prometheus}"
 PROM_PORT="${BUS_PROMETHEUS_PORT:-9090}"
 PROM_PID_FILE="$PROM_DIR/prometheus.pid"
-PROM_TARGETS="${BUS_PROMETHEUS_TARGETS:-gateway=127.0.0.1:${BUS_GATEWAY_PORT:-8080} scheduler=127.0.0.1:8091 reconciler=127.0.0.1:8092 worker-1=127.0.0.1:8093 worker-2=127.0.0.1:8094}"
+MGMT_BASE="${BUS_MANAGEMENT_PORT:-8091}"
+PROM_TARGETS="${BUS_PROMETHEUS_TARGETS:-gateway=127.0.0.1:${BUS_GATEWAY_PORT:-8080} scheduler=127.0.0.1:$MGMT_BASE reconciler=127.0.0.1:$((MGMT_BASE + 1)) worker-1=127.0.0.1:$((MGMT_BASE + 2)) worker-2=127.0.0.1:$((MGMT_BASE + 3))}"
 PROM_URL="http://127.0.0.1:$PROM_PORT"
 
 install() {
