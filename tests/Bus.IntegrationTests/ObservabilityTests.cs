@@ -35,7 +35,7 @@ public sealed class ObservabilityTests(RunningSystem system) : IClassFixture<Run
         }
     }
 
-    [Fact(Skip = "flaky since the durability, isolation and hostile-input merge on a fresh test system (a first attempt is sometimes abandoned and retried); under investigation")]
+    [Fact]
     public async Task Domain_metrics_count_a_finished_job_and_show_each_workers_capacity()
     {
         var (_, accepted) = await system.Submit(new { requestId = $"obs-{Guid.NewGuid():N}", command = new[] { "/bin/true" } });

@@ -14,7 +14,7 @@ public sealed class SimulatedWorkersTests(RunningSystem system) : IClassFixture<
 {
     static readonly string[] Simulated = ["sim-0001", "sim-0002", "sim-0003", "sim-0004", "sim-0005"];
 
-    [Fact(Skip = "flaky since the durability, isolation and hostile-input merge on a fresh test system (a first attempt is sometimes abandoned and retried); under investigation")]
+    [Fact]
     public async Task A_process_simulating_five_workers_makes_five_that_each_heartbeat_run_jobs_and_leave_on_SIGTERM()
     {
         var process = system.StartWorkerProcess("sim",
