@@ -105,10 +105,12 @@ public sealed class JobIsolationTests(RunningSystem system) : IClassFixture<Runn
     public async Task A_restarted_worker_kills_what_its_killed_predecessor_left_in_its_cgroups_before_the_job_is_retried()
     {
         var first = await system.StartWorker("iso-phoenix", 2, ("Worker__Languages__0", "iso-phoenix"));
-        var (jobId, child) = await StartWithBackgroundChild("wait", language: "iso-phoenix", maxAttempts: 1);
+        // The child leaves the job's process group, so the launcher's watchdog, which kills that group when the
+        // worker dies, cannot reach it: only the cgroup still holds it.
+        var (jobId, child) = await StartWithBackgroundChild("wait", language: "iso-phoenix", maxAttempts: 1, leaveGroup: true);
 
-        first.KillHard(); // the job's shell and its background child live on, orphaned
-        Assert.True(Alive(child));
+        first.KillHard();
+        Assert.True(Processes.Alive(child));
         var second = system.StartWorkerProcess("iso-phoenix", ("Worker__Cpus", "2"), ("Worker__Languages__0", "iso-phoenix"));
 
         // Leftovers are killed before recovery, and recovery runs before the worker registers.
@@ -311,10 +313,11 @@ public sealed class JobIsolationTests(RunningSystem system) : IClassFixture<Runn
     /// Starts a job whose shell leaves a long sleep running in the background, then does <paramref name="then"/>;
     /// returns the job and the background child's pid once the job runs.
     /// </summary>
-    async Task<(string JobId, int Child)> StartWithBackgroundChild(string then, string language = Language, int timeoutSeconds = 120, int maxAttempts = 1)
+    async Task<(string JobId, int Child)> StartWithBackgroundChild(string then, string language = Language, int timeoutSeconds = 120,
+        int maxAttempts = 1, bool leaveGroup = false)
     {
         var pidFile = Path.Combine(Path.GetTempPath(), $"bus-child-{Guid.NewGuid():N}");
-        var jobId = await Submit(["/bin/sh", "-c", $"sleep 300 >/dev/null 2>&1 & echo $! > {pidFile}.tmp; mv {pidFile}.tmp {pidFile}; {then}"],
+        var jobId = await Submit(["/bin/sh", "-c", $"{(leaveGroup ? "setsid " : "")}sleep 300 >/dev/null 2>&1 & echo $! > {pidFile}.tmp; mv {pidFile}.tmp {pidFile}; {then}"],
             language: language, timeoutSeconds: timeoutSeconds, maxAttempts: maxAttempts);
         var pid = await Eventually.Get(() => Task.FromResult(File.Exists(pidFile) ? int.Parse(File.ReadAllText(pidFile).Trim()) : 0),
             p => p > 0, TimeSpan.FromSeconds(60), $"job {jobId} starting its background child");
@@ -322,20 +325,7 @@ public sealed class JobIsolationTests(RunningSystem system) : IClassFixture<Runn
         return (jobId, pid);
     }
 
-    /// <summary>Alive, and not a zombie waiting to be reaped (which is dead already).</summary>
-    static bool Alive(int pid)
-    {
-        try
-        {
-            return !File.ReadAllLines($"/proc/{pid}/status").Any(l => l.StartsWith("State:", StringComparison.Ordinal) && l.Contains('Z'));
-        }
-        catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException or IOException)
-        {
-            return false;
-        }
-    }
-
-    static void AssertGone(int pid) => Assert.False(Alive(pid), $"the background child {pid} should be gone");
+    static void AssertGone(int pid) => Assert.False(Processes.Alive(pid), $"the background child {pid} should be gone");
 
     static string BuildConfiguration => AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}")
         ? "Release" : "Debug";

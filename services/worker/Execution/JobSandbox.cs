@@ -131,11 +131,21 @@ public sealed class JobSandbox
     /// and everything it starts are contained before the job's code runs; <c>setsid</c> gives the job a session and
     /// process group of its own; <c>setpriv</c> drops to the job user, with no supplementary groups and no way to gain
     /// privileges back (setuid programs do not elevate), and execs the job.
+    /// <para>
+    /// Before that, the launcher leaves a watchdog behind, reading the stdin pipe from the worker: the worker writes
+    /// <see cref="AttemptOverLine"/> when the attempt is over, and a worker that dies (kill -9, a crash) closes the pipe
+    /// without it, so the watchdog kills the job's process group at once. A job must not outlive its worker: nobody
+    /// would see it end, and the job is run again elsewhere, so a job that finished while its worker was dead would
+    /// have run twice. The job's own stdin is /dev/null, so it can neither read nor hold the pipe. The watchdog runs
+    /// as the worker's user; the job cannot signal it or reach its descriptors.
+    /// </para>
     /// </summary>
     public IEnumerable<string> LauncherArguments(IReadOnlyList<string> joinFiles, IReadOnlyList<string> command)
     {
         yield return "-c";
-        yield return """for f do [ "$f" = -- ] && break; echo $$ > "$f" || exit 125; shift; done; shift; exec "$@" """;
+        yield return """for f do [ "$f" = -- ] && break; echo $$ > "$f" || exit 125; shift; done; shift; """ +
+                     $$"""exec 3<&0; { read -r line; [ "$line" = {{AttemptOverLine}} ] || kill -s KILL -- -$$; } <&3 >/dev/null 2>&1 & """ +
+                     """exec "$@" </dev/null 3<&-""";
         yield return LauncherName;
         foreach (var file in joinFiles)
             yield return file;
@@ -153,6 +163,9 @@ public sealed class JobSandbox
         foreach (var argument in command)
             yield return argument;
     }
+
+    /// <summary>What the worker writes to the launcher's watchdog when the attempt is over, so it exits without a kill.</summary>
+    public const string AttemptOverLine = "over";
 
     /// <summary>The launcher shell's name ($0), which starts its own error messages.</summary>
     public const string LauncherName = "bus-launch";

@@ -79,7 +79,6 @@ public sealed class ShellExecutor(
             var reason = e.NativeErrorCode == ArgumentListTooLong ? "argument list too long" : e.Message;
             return new ExecutionResult(null, "", $"could not start '{job.Command[0]}': {reason}", Retryable: false);
         }
-        process.StandardInput.Close(); // jobs get no stdin
         using var reading = new CancellationTokenSource();
         var pumps = Task.WhenAll(
             tail.Pump(process.StandardOutput.BaseStream, reading.Token),
@@ -98,6 +97,7 @@ public sealed class ShellExecutor(
         // Stopped: everything goes. Ended by itself: what it left behind goes, so nothing outlives the attempt.
         await container.KillAll(process.Id, CancellationToken.None);
         await process.WaitForExitAsync(CancellationToken.None);
+        await ReleaseWatchdog(process);
         await FinishReading(pumps, reading, job);
 
         if (stopped)
@@ -111,6 +111,20 @@ public sealed class ShellExecutor(
         if (exitCode is 126 or 127 && errors.ToString() is var complaint && complaint.StartsWith(JobSandbox.ExecFailedPrefix, StringComparison.Ordinal))
             return new ExecutionResult(exitCode, output, $"could not start '{job.Command[0]}': {ExecFailure(complaint)}", Retryable: false);
         return new ExecutionResult(exitCode, output, exitCode == 0 ? null : $"exited with code {exitCode}");
+    }
+
+    /// <summary>Tells the launcher's watchdog (see <see cref="JobSandbox.LauncherArguments"/>) that the attempt is over.</summary>
+    static async Task ReleaseWatchdog(Process process)
+    {
+        try
+        {
+            await process.StandardInput.WriteLineAsync(JobSandbox.AttemptOverLine);
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // The watchdog is gone already: killed with the attempt's cgroup.
+        }
     }
 
     /// <summary>Reads stderr into the job's tail, and its first 512 bytes into the launcher's complaint.</summary>

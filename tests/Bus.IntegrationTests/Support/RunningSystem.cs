@@ -257,12 +257,27 @@ public sealed class RunningSystem : IAsyncLifetime
             Directory.Delete(_stateRoot, recursive: true);
     }
 
-    /// <summary>A loopback port nothing listens on now.</summary>
+    /// <summary>
+    /// A loopback port nothing listens on now, for a service to bind a moment later. Not one the kernel hands out
+    /// (32768 and up): those are also the local ports of outgoing connections, and one of the many the services open
+    /// could take it in between. Below them, and above the project's own fixed ports.
+    /// </summary>
     internal static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            var port = Random.Shared.Next(26000, 32700);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // taken; try another
+            }
+        }
     }
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
