@@ -8,6 +8,8 @@
 #
 #   bench/run-chaos.sh [--quick] [--rounds baseline,kill-gateway,...] [--jobs 300] [--rate 20] [--deadline 120] [--job-ms 500]
 #
+# Outages as long as the services ride through (2 minutes) run only when named: --rounds postgres-stop-120s,
+# rabbitmq-stop-120s,redis-stop-120s.
 # --quick: 100 jobs per round and a 75 s deadline: about 7 minutes when no round needs its deadline; the default, 300
 # jobs and 120 s, about 12. A round that loses jobs waits out its deadline.
 # Not part of ./bus test. Loopback only, and bounded: every round ends by its deadline, and the servers it stops are

@@ -37,7 +37,8 @@ public sealed record ChaosOptions
         "usage: Bus.Bench chaos --root DIR --run-dir DIR [--quick 1] [--jobs 300] [--rate 20] [--deadline 120] [--job-ms 500]\n" +
         "                       [--rounds name,name,...] [--gateway URL] [--key KEY]\n" +
         "rounds: baseline, kill-gateway, kill-scheduler, kill-reconciler, kill-worker, redis-flushall, redis-stop-30s,\n" +
-        "        rabbitmq-stop-30s, postgres-stop-10s, postgres-stop-60s, rabbitmq-node-stop-30s";
+        "        rabbitmq-stop-30s, postgres-stop-10s, postgres-stop-60s, rabbitmq-node-stop-30s (the default: all of these)\n" +
+        "        and, only when named: postgres-stop-120s, rabbitmq-stop-120s, redis-stop-120s";
 
     public static ChaosOptions Parse(string[] args)
     {
@@ -63,7 +64,7 @@ public sealed record ChaosOptions
     static string[] RoundNames(string value)
     {
         var names = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var unknown = names.Where(n => !Faults.Names.Contains(n)).ToArray();
+        var unknown = names.Where(n => !Faults.All.Contains(n)).ToArray();
         return unknown.Length == 0 && names.Length > 0
             ? names
             : throw new ArgumentException($"unknown round(s): {string.Join(", ", unknown)}\n{Usage}");
