@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Capacity benchmark (issue 3, point 8): reserve/release through our Lua scripts on Redis standalone and
+# Capacity benchmark: reserve/release through our Lua scripts on Redis standalone and
 # cluster, the cluster-wide allocated answer, and the seeds' SQL SUM with and without the partial index.
 #
 #   bench/run-capacity.sh --storm     (the reservation path under report storms: raw to Redis, and through the debounce)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end benchmark (issue 6): brings the system up with ./bus up (no demo jobs), drives it over HTTP with
+# End-to-end benchmark: brings the system up with ./bus up (no demo jobs), drives it over HTTP with
 # Bus.Bench end-to-end (throughput, latency percentiles, invariants, per-service resource use), then runs the
 # same number of trivial jobs on Slurm with the same 8 cpu slots (bench/slurm) and prints the ratio.
 #

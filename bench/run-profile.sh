@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Where the scheduler's time goes (issue 6, point 4): brings the system up (./bus up, no demo jobs), runs the noop
+# Where the scheduler's time goes: brings the system up (./bus up, no demo jobs), runs the noop
 # end-to-end benchmark, and while it is in steady state samples the scheduler's CPU with dotnet-trace collect-linux (the version
 # pinned in dotnet-tools.json, restored here), then prints the hottest methods, exclusive and inclusive.
 #

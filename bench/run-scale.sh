@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scale simulation (issue 6, point 3): placement latency and throughput with 10, 100 and 1,000 simulated workers and
+# Scale simulation: placement latency and throughput with 10, 100 and 1,000 simulated workers and
 # 0, 10,000 and 100,000 jobs already pending. Builds in Release, then Bus.Bench scale starts its own gateway, scheduler
 # and one worker process hosting the simulated workers, against a database, RabbitMQ virtual host and Redis key
 # prefix of their own, on the running infrastructure (.state/env). At the end it stops them by pid and deletes all

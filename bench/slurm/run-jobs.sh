@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs N trivial jobs (`true`, 1 CPU each) on the Slurm peer and measures throughput, for comparison with our
-# end-to-end benchmark (issue 6 point 2).
+# end-to-end benchmark.
 #
 #   bench/slurm/run-jobs.sh N
 #

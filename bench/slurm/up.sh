@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Slurm peer for the end-to-end benchmark (issue 6 point 2): one slurmctld and four slurmd with fake nodes
+# Slurm peer for the end-to-end benchmark: one slurmctld and four slurmd with fake nodes
 # n1..n4 on this machine, all on 127.0.0.1, all state under <repo>/.state/slurm/.
 #
 #   bench/slurm/up.sh        # idempotent: installs slurm-wlm + munge if missing, starts what is not running

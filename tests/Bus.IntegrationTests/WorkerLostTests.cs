@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Bus.IntegrationTests;
 
 /// <summary>
-/// The lost-worker sweep records a dead worker's loss (issue 3, point 1) in PostgreSQL and on the bus, on real
+/// The lost-worker sweep records a dead worker's loss in PostgreSQL and on the bus, on real
 /// PostgreSQL and Redis; the bus is MassTransit's in-memory harness, which records what is published.
 /// </summary>
 public sealed class WorkerLostTests(RedisTargets redis) : IClassFixture<RedisTargets>, IAsyncLifetime

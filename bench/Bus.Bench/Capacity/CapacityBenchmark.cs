@@ -1,7 +1,7 @@
 namespace Bus.Bench.Capacity;
 
 /// <summary>
-/// Capacity benchmark (issue 3, point 8): what "how much is allocated" costs our way (Lua on Redis, standalone and
+/// Capacity benchmark: what "how much is allocated" costs our way (Lua on Redis, standalone and
 /// cluster) and the seeds' way (a SQL SUM over the allocation history), measured in one run on one machine.
 /// </summary>
 public static class CapacityBenchmark

@@ -6,7 +6,7 @@ using Npgsql;
 namespace Bus.Bench.Capacity;
 
 /// <summary>
-/// The fallback used while Redis is down (issue 3, point 4): reserve on PostgreSQL alone with <see cref="DatabaseLedger"/>
+/// The fallback used while Redis is down: reserve on PostgreSQL alone with <see cref="DatabaseLedger"/>
 /// (the worker's row lock, a SUM over its unreleased rows, the insert), release by marking the row. Runs in the SQL
 /// benchmark's throwaway database, so the allocation table already holds its full history; the benchmark's own workers
 /// have ids of their own, so the history's unreleased rows do not fill them.

@@ -6,7 +6,7 @@ using StackExchange.Redis;
 namespace Bus.Bench.Capacity;
 
 /// <summary>
-/// Issue 5, point 3: does a storm of service-unavailable reports slow placement? Placement itself reads only the
+/// Does a storm of service-unavailable reports slow placement? Placement itself reads only the
 /// in-memory snapshot and then reserves with the Lua script, so the storm can only reach it through Redis and the
 /// process's CPUs. This times one caller's reserve (of a reserve+release pair) on standalone Redis with no reports,
 /// and during three storms over 200 (worker, service) pairs sent by tasks in the same process:

@@ -4,7 +4,7 @@ using Npgsql;
 namespace Bus.Bench.EndToEnd;
 
 /// <summary>
-/// End-to-end benchmark (issue 6): N jobs through the running system (gateway over HTTP, RabbitMQ, the saga in
+/// End-to-end benchmark: N jobs through the running system (gateway over HTTP, RabbitMQ, the saga in
 /// PostgreSQL, Redis, the worker services), reporting throughput from first submit to last completion, latency
 /// percentiles from the saga's timestamps, the invariants, and each service's CPU and memory.
 /// </summary>

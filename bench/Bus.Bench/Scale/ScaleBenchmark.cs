@@ -19,7 +19,7 @@ public sealed record ScaleRound(
 }
 
 /// <summary>
-/// The scale simulation (issue 6, point 3): how placement latency and throughput grow with the number of workers and
+/// The scale simulation: how placement latency and throughput grow with the number of workers and
 /// with the number of jobs already pending. One gateway, one scheduler and one worker process hosting N simulated
 /// workers (<c>Worker:Simulate</c>) run against a database, virtual host and key prefix of their own
 /// (<see cref="IsolatedSystem"/>). For each worker count the worker process is started afresh; for each pending count

@@ -18,7 +18,7 @@ public sealed record SyncReport(int Workers, int Suspected, int Restored, int Re
 
 /// <summary>
 /// The drift each sync run repaired, as counters on the <c>Bus.Reconciler</c> meter, so drift can be graphed and
-/// alerted on rather than searched for in logs (issue 3, point 5).
+/// alerted on rather than searched for in logs.
 /// </summary>
 public sealed class SyncMetrics
 {

@@ -101,7 +101,7 @@ public static class WorkerExtensions
 
         if (simulate > 0)
         {
-            // Many simulated workers instead of this one (issue 6): no queue, registration or recovery of its own.
+            // Many simulated workers instead of this one: no queue, registration or recovery of its own.
             // After the bus, which it connects their endpoints to, and stopped before it.
             builder.Services.AddHostedService<SimulatedWorkers>();
             return builder;

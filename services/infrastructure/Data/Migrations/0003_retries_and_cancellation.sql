@@ -1,4 +1,4 @@
--- Retries and cancellation (issue 4).
+-- Retries and cancellation.
 -- not_before: a retried attempt waits until then (backoff without delayed message delivery, which our
 --   RabbitMQ lacks); the pending-job dispatcher and placement both honour it.
 -- failures: attempts that failed, counted against max_attempts. An attempt handed back by a stopping
