@@ -245,7 +245,7 @@ public sealed class JobIsolationTests(RunningSystem system) : IClassFixture<Runn
     {
         var refused = system.StartWorkerProcess("iso-root", ("Worker__RunAs", "root"), ("Worker__Languages__0", "iso-root"));
 
-        await Eventually.Get(() => Task.FromResult(refused.HasExited), exited => exited, TimeSpan.FromSeconds(60), "the worker refusing to start");
+        await refused.Exited(TimeSpan.FromSeconds(60)); // refusing to start
         Assert.NotEqual(0, refused.ExitCode);
         Assert.Contains("Jobs would run as root", refused.Output);
     }
@@ -258,7 +258,7 @@ public sealed class JobIsolationTests(RunningSystem system) : IClassFixture<Runn
         Assert.Equal(["shell", "noop"], workers.First(w => (string?)w!["workerId"] == WorkerId)!["services"]!.AsArray().Select(s => (string)s!));
 
         var refused = system.StartWorkerProcess("iso-asr", ("Worker__Services__0", "shell"), ("Worker__Services__1", "asr"));
-        await Eventually.Get(() => Task.FromResult(refused.HasExited), exited => exited, TimeSpan.FromSeconds(60), "the worker refusing to start");
+        await refused.Exited(TimeSpan.FromSeconds(60)); // refusing to start
         Assert.Contains("Worker:Services names a service this worker has no executor for", refused.Output);
     }
 

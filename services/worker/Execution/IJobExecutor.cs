@@ -11,6 +11,13 @@ public sealed record ExecutionResult(int? ExitCode, string Output, string? Error
 {
     public bool Succeeded => Error is null && ExitCode == 0 && !Killed;
 
+    /// <summary>
+    /// What the executor still has to tidy once the outcome is safe in the journal (a cgroup to remove, a scratch
+    /// folder), or null. The attempt's processes are gone already; leaving the tidying until after the journal
+    /// write keeps the time in which a dying worker forgets how an attempt ended as short as it can be.
+    /// </summary>
+    public Func<Task>? CleanUp { get; init; }
+
     public static ExecutionResult Stopped(string output) => new(null, output, "stopped", Killed: true);
 }
 

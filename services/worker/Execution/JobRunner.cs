@@ -129,9 +129,6 @@ public sealed class JobRunner(
         }
 
         await ended.CancelAsync();
-        await startedReport; // published first if at all, so the saga hears of the start before the end; never throws
-        ended.Dispose();
-        await ReleaseReservation(job);
         var finishedAt = clock.GetUtcNow();
         object report = result switch
         {
@@ -139,7 +136,15 @@ public sealed class JobRunner(
             { Succeeded: true } => new JobCompleted(job.JobId, job.Attempt, job.WorkerId, 0, result.Output, finishedAt, startedAt),
             _ => new JobFailed(job.JobId, job.Attempt, job.WorkerId, result.ExitCode, result.Output, result.Error ?? "failed", finishedAt, startedAt, result.Retryable),
         };
-        await reports.Send(job.JobId, job.Attempt, report); // until the broker confirms it
+        // The outcome goes to the journal first, before anything slow: a worker that dies after this line is
+        // restarted into sending this report, not into counting the attempt lost and running it again.
+        reports.Record(job.JobId, job.Attempt, report);
+        if (result.CleanUp is { } cleanUp)
+            await cleanUp();
+        await startedReport; // published first if at all, so the saga hears of the start before the end; never throws
+        ended.Dispose();
+        await ReleaseReservation(job);
+        await reports.Resend(job.JobId, job.Attempt, report); // until the broker confirms it
         logger.LogInformation("Job {JobId} attempt {Attempt} ended: {Report}", job.JobId, job.Attempt, report.GetType().Name);
     }
 

@@ -36,16 +36,24 @@ public sealed class ShellExecutor(
             var devices = await gpus.Bind(job);
             directory = sandbox.CreateWorkingDirectory(name);
             container = containment.Create(name, job.Resources);
-            return await RunContained(job, container, directory, devices, started, stop);
+            var result = await RunContained(job, container, directory, devices, started, stop);
+            var (ended, folder) = (container, directory);
+            (container, directory) = (null, null); // the runner tidies them once the outcome is journaled
+            return result with { CleanUp = () => CleanUp(ended, folder) };
         }
         finally
         {
-            if (container is not null)
-                await container.DisposeAsync();
-            if (directory is not null)
-                sandbox.RemoveWorkingDirectory(directory);
-            gpus.Release(job);
+            await CleanUp(container, directory);
+            gpus.Release(job); // its processes are gone: the devices are free
         }
+    }
+
+    async Task CleanUp(IAttemptContainer? container, string? directory)
+    {
+        if (container is not null)
+            await container.DisposeAsync();
+        if (directory is not null)
+            sandbox.RemoveWorkingDirectory(directory);
     }
 
     async Task<ExecutionResult> RunContained(RunJob job, IAttemptContainer container, string directory, string[] devices,

@@ -13,9 +13,15 @@ public sealed class ReportSender(AttemptJournal journal, IBus bus, TimeProvider 
 {
     public async Task Send(Guid jobId, int attempt, object report, CancellationToken cancellationToken = default)
     {
-        journal.Reported(jobId, attempt, report);
+        Record(jobId, attempt, report);
         await Resend(jobId, attempt, report, cancellationToken);
     }
+
+    /// <summary>
+    /// Writes the attempt's final report to the journal without sending it yet: from here on, a restarted worker
+    /// sends it (releasing the reservation first) instead of counting the attempt lost.
+    /// </summary>
+    public void Record(Guid jobId, int attempt, object report) => journal.Reported(jobId, attempt, report);
 
     /// <summary>Sends a report the journal already holds, e.g. again for a redelivered RunJob.</summary>
     public async Task Resend(Guid jobId, int attempt, object report, CancellationToken cancellationToken = default)

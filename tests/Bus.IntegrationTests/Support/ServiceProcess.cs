@@ -62,6 +62,16 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>kill -9: the process dies at once, with no chance to unregister or report.</summary>
     public void KillHard() => _process.Kill(entireProcessTree: false);
 
+    /// <summary>
+    /// Waits for the process to exit by itself and for its output to be read to the end (<see cref="HasExited"/> can be
+    /// true while its last lines are still on their way into <see cref="Output"/>).
+    /// </summary>
+    public async Task Exited(TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(deadline.Token);
+    }
+
     /// <summary>SIGTERM, and wait for the clean exit.</summary>
     public async Task Terminate(TimeSpan timeout)
     {
