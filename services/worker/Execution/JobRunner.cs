@@ -140,7 +140,7 @@ public sealed class JobRunner(
             _ => new JobFailed(job.JobId, job.Attempt, job.WorkerId, result.ExitCode, result.Output, result.Error ?? "failed", finishedAt, startedAt, result.Retryable),
         };
         await reports.Send(job.JobId, job.Attempt, report); // until the broker confirms it
-        logger.LogInformation("Job {JobId} attempt {Attempt} ended: {Report}", job.JobId, job.Attempt, report.GetType().Name);
+        logger.LogDebug("Job {JobId} attempt {Attempt} ended: {Report}", job.JobId, job.Attempt, report.GetType().Name);
     }
 
     /// <summary>
