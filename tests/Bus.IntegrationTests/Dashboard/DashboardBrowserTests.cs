@@ -111,6 +111,15 @@ public sealed class DashboardBrowserTests(DashboardSystem dashboard) : IAsyncLif
             await Screenshot(page, name);
         }
 
+        // A key that is not an admin's sees the workers, with no Drain.
+        var user = await NewPage(1400, 900);
+        await user.GotoAsync($"{System.BaseAddress}#/workers");
+        await user.Locator("#key").FillAsync(RunningSystem.UserKey);
+        await user.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(user.Locator("#caller")).ToHaveTextAsync("dev", new() { Timeout = 30_000 });
+        await Expect(user.Locator("#workers article.worker")).ToHaveCountAsync(2, new() { Timeout = 30_000 });
+        await Expect(user.Locator("#workers button.drain")).ToHaveCountAsync(0);
+
         Assert.True(_pageErrors.Count == 0, $"the page logged errors:\n{string.Join("\n", _pageErrors)}");
     }
 
