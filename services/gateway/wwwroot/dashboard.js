@@ -260,12 +260,13 @@ function niceMax(value) {
   return 10 * magnitude;
 }
 
-function drawChart(node, points, { max, min = 0, format, stepped }) {
+function drawChart(node, points, { max, counts, format, stepped }) {
   const width = node.clientWidth || 400, height = node.clientHeight || 160;
   const left = 38, right = 8, top = 8, bottom = 20;
   const now = Date.now(), from = now - WINDOW_MS;
   const peak = points.reduce((m, p) => Math.max(m, p.value), 0);
-  const top_ = max ?? niceMax(Math.max(peak, min));
+  // Counts get a top that four gridlines divide into whole numbers.
+  const top_ = max ?? (counts ? 4 * Math.ceil(Math.max(peak, 1) / 4) : niceMax(peak));
   const x = at => left + (at - from) / WINDOW_MS * (width - left - right);
   const y = v => top + (1 - v / top_) * (height - top - bottom);
   node.setAttribute("viewBox", `0 0 ${width} ${height}`);
@@ -311,7 +312,7 @@ function drawCharts() {
   $("now-throughput").textContent = rate === null ? "" : `${rate.toFixed(2)} /s`;
   const used = drawChart($("chart-utilization"), series(s => s.utilization), { max: 1, format: v => `${Math.round(v * 100)}%`, stepped: true });
   $("now-utilization").textContent = used === null ? "" : `${Math.round(used * 100)}%`;
-  const waiting = drawChart($("chart-pending"), series(s => s.pending), { min: 4, format: v => Math.round(v), stepped: true });
+  const waiting = drawChart($("chart-pending"), series(s => s.pending), { counts: true, format: v => Math.round(v), stepped: true });
   $("now-pending").textContent = waiting === null ? "" : `${waiting}`;
 }
 

@@ -90,6 +90,9 @@ public sealed class DashboardBrowserTests(DashboardSystem dashboard) : IAsyncLif
         await Expect(page.Locator("#chart-utilization")).ToHaveAttributeAsync("data-points", new Regex("^[1-9]"), new() { Timeout = 30_000 });
         await Expect(page.Locator("#chart-throughput path.line")).ToHaveCountAsync(1);
         await Expect(page.Locator("#stat-workers")).ToHaveTextAsync("2", new() { Timeout = 30_000 });
+        // The counts catch up with the stream: the cancelled job no longer runs.
+        await Expect(page.Locator("#stat-running")).ToHaveTextAsync("0", new() { Timeout = 30_000 });
+        await Expect(page.Locator("#states a:has(.badge.Cancelled) b")).ToHaveTextAsync("1", new() { Timeout = 30_000 });
         await Screenshot(page, "overview-1400");
 
         // Workers: both, with their bars, and Drain for an admin key.
