@@ -39,6 +39,7 @@ public static class GatewayExtensions
             .Validate(o => o.RefreshInterval > TimeSpan.Zero, "Stats:RefreshInterval must be positive")
             .ValidateOnStart();
         builder.Services.AddSingleton<StatsSnapshots>();
+        builder.Services.AddSingleton<StatsHistory>();
         builder.Services.AddHostedService<StatsRefresher>();
         builder.Services.AddSingleton<JobStateGauges>();
         builder.Services.ConfigureOpenTelemetryMeterProvider(m => m.AddInstrumentation(sp => sp.GetRequiredService<JobStateGauges>()));

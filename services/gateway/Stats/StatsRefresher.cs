@@ -2,8 +2,9 @@ using Microsoft.Extensions.Options;
 
 namespace Bus.Gateway.Stats;
 
-/// <summary>Rebuilds the stats snapshot every <see cref="StatsOptions.RefreshInterval"/>, starting at once.</summary>
-public sealed class StatsRefresher(StatsSnapshots snapshots, IOptions<StatsOptions> options, ILogger<StatsRefresher> logger)
+/// <summary>Rebuilds the stats snapshot every <see cref="StatsOptions.RefreshInterval"/>, starting at once, and keeps
+/// each one in the charts' <see cref="StatsHistory"/>.</summary>
+public sealed class StatsRefresher(StatsSnapshots snapshots, StatsHistory history, IOptions<StatsOptions> options, ILogger<StatsRefresher> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -14,6 +15,8 @@ public sealed class StatsRefresher(StatsSnapshots snapshots, IOptions<StatsOptio
             try
             {
                 await snapshots.Refresh(stoppingToken);
+                if (snapshots.Latest is { } latest)
+                    history.Record(latest);
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 using MassTransit;
 
 namespace Bus.Infrastructure.Hosting;
@@ -28,22 +27,12 @@ public sealed class JobSpanTagger : IConsumeObserver, ISendObserver, IPublishObs
 
     static Task Tag<T>(T message) where T : class
     {
-        if (Activity.Current is { IsAllDataRequested: true } span && JobFields<T>.JobId is { } jobId)
+        if (Activity.Current is { IsAllDataRequested: true } span && JobMessageFields<T>.JobId is { } jobId)
         {
             span.SetTag(JobIdTag, jobId.GetValue(message));
-            if (JobFields<T>.Attempt is { } attempt)
+            if (JobMessageFields<T>.Attempt is { } attempt)
                 span.SetTag(AttemptTag, attempt.GetValue(message));
         }
         return Task.CompletedTask;
-    }
-
-    /// <summary>Looked up once per message type.</summary>
-    static class JobFields<T>
-    {
-        public static readonly PropertyInfo? JobId = Find("JobId", typeof(Guid));
-        public static readonly PropertyInfo? Attempt = Find("Attempt", typeof(int));
-
-        static PropertyInfo? Find(string name, Type type) =>
-            typeof(T).GetProperty(name, BindingFlags.Public | BindingFlags.Instance) is { } p && p.PropertyType == type ? p : null;
     }
 }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using System.Net;
 
 namespace Bus.Infrastructure.Hosting;
@@ -53,11 +54,22 @@ public static class ManagementExtensions
 
     /// <summary>
     /// JSON lines outside Development, for a log shipper; one readable line with a timestamp in Development. Both
-    /// carry scopes, so a line logged inside a job's scope names the job.
+    /// carry scopes: the trace and span ids, and inside a job's scope (<see cref="JobLogScopes"/>) its jobId, attempt
+    /// and workerId. <c>Logging:Console:FormatterName</c> (<c>json</c> or <c>simple</c>) chooses either in any
+    /// environment.
     /// </summary>
     static void AddStructuredLogs(this WebApplicationBuilder builder)
     {
-        if (builder.Environment.IsDevelopment())
+        var format = builder.Configuration["Logging:Console:FormatterName"]
+            ?? (builder.Environment.IsDevelopment() ? ConsoleFormatterNames.Simple : ConsoleFormatterNames.Json);
+        if (string.Equals(format, ConsoleFormatterNames.Json, StringComparison.OrdinalIgnoreCase))
+            builder.Logging.AddJsonConsole(o =>
+            {
+                o.IncludeScopes = true;
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            });
+        else if (string.Equals(format, ConsoleFormatterNames.Simple, StringComparison.OrdinalIgnoreCase))
             builder.Logging.AddSimpleConsole(o =>
             {
                 o.SingleLine = true;
@@ -66,12 +78,7 @@ public static class ManagementExtensions
                 o.TimestampFormat = "HH:mm:ss.fff ";
             });
         else
-            builder.Logging.AddJsonConsole(o =>
-            {
-                o.IncludeScopes = true;
-                o.UseUtcTimestamp = true;
-                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-            });
+            throw new InvalidOperationException($"Logging:Console:FormatterName must be json or simple, not '{format}'.");
     }
 
     static void ListenOnManagementPort(this WebApplicationBuilder builder)

@@ -32,7 +32,10 @@ public static class TelemetryExtensions
                 .AddRuntimeInstrumentation()
                 .AddPrometheusExporter());
         if (!exporters.Otlp)
+        {
+            TraceIdsForLogs.EnsureStarted();
             return builder;
+        }
 
         telemetry.WithTracing(tracing =>
         {

@@ -1,5 +1,7 @@
+using Bus.Infrastructure.Hosting;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -29,6 +31,7 @@ public static class BusExtensions
                 "RideThrough: the window and the retry interval must be positive, the kill switch restart at least 1 s")
             .ValidateOnStart();
 
+        builder.Services.TryAddSingleton<JobLogScopes>();
         builder.Services.AddMassTransit(x =>
         {
             // MassTransit 8.5 would otherwise report usage to its vendor.
@@ -54,6 +57,8 @@ public static class BusExtensions
                 QueueNames.SendToExchanges = options.QueueType == RabbitMqQueueType.Quorum;
                 cfg.PrefetchCount = options.PrefetchCount;
                 cfg.UseRideThrough(context.GetRequiredService<IOptions<RideThroughOptions>>().Value);
+                // Every line logged while a job's message is handled names the job, its attempt and worker.
+                cfg.UseConsumeFilter(typeof(JobLogScopeFilter<>), context);
                 configure?.Invoke(context, cfg);
                 cfg.ConfigureEndpoints(context);
             });

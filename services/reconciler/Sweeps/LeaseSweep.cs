@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Bus.Contracts;
+using Bus.Infrastructure.Hosting;
 using Bus.Infrastructure.Messaging;
 using Bus.Reconciler.Jobs;
 using MassTransit;
@@ -22,7 +23,7 @@ namespace Bus.Reconciler.Sweeps;
 /// take the old RunJob, it finds the allocation released and does not run it.
 /// </summary>
 public sealed class LeaseSweep(NpgsqlDataSource dataSource, IBus bus, IOptions<ReconcilerOptions> options, TimeProvider clock,
-    ILogger<LeaseSweep> logger) : IReconcilerTask
+    JobLogScopes scopes, ILogger<LeaseSweep> logger) : IReconcilerTask
 {
     public static JobKey Key { get; } = new("lease-sweep", "reconciler");
 
@@ -60,6 +61,7 @@ public sealed class LeaseSweep(NpgsqlDataSource dataSource, IBus bus, IOptions<R
         var resent = 0;
         foreach (var job in overdue)
         {
+            using var scope = scopes.Begin(job.JobId, job.Attempt, job.WorkerId);
             var key = (job.JobId, job.Attempt);
             var (at, tries) = _sent.GetValueOrDefault(key, (DateTimeOffset.MinValue, 0));
             if (now - at < lease)

@@ -1,4 +1,5 @@
 using Bus.Contracts;
+using Bus.Infrastructure.Hosting;
 using Bus.Infrastructure.Messaging;
 using Bus.Reconciler.Jobs;
 using MassTransit;
@@ -21,7 +22,7 @@ namespace Bus.Reconciler.Sweeps;
 /// </list>
 /// </summary>
 public sealed class RunningSweep(NpgsqlDataSource dataSource, IBus bus, IOptions<ReconcilerOptions> options, TimeProvider clock,
-    ILogger<RunningSweep> logger) : IReconcilerTask
+    JobLogScopes scopes, ILogger<RunningSweep> logger) : IReconcilerTask
 {
     public static JobKey Key { get; } = new("running-sweep", "reconciler");
 
@@ -51,6 +52,7 @@ public sealed class RunningSweep(NpgsqlDataSource dataSource, IBus bus, IOptions
         }
         foreach (var (jobId, attempt, workerId, timeout) in timedOut)
         {
+            using var scope = scopes.Begin(jobId, attempt, workerId);
             var worker = await bus.GetSendEndpoint(QueueNames.WorkerAddress(workerId));
             await worker.Send(new StopJob(jobId, attempt, workerId, StopReason.TimedOut), cancellationToken);
             await bus.Publish(new JobStopped(jobId, attempt, workerId, StopReason.TimedOut,
@@ -74,6 +76,7 @@ public sealed class RunningSweep(NpgsqlDataSource dataSource, IBus bus, IOptions
         var asked = 0;
         foreach (var (jobId, attempt, workerId) in unlisted)
         {
+            using var scope = scopes.Begin(jobId, attempt, workerId);
             var first = _unlistedSince.GetValueOrDefault((jobId, attempt), now);
             if (now - first < grace)
             {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Bus.Contracts;
+using Bus.Infrastructure.Hosting;
 using Bus.Infrastructure.Messaging;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -36,6 +37,7 @@ public sealed class PendingJobDispatcher(
     IOptions<SchedulerOptions> options,
     IOptionsMonitor<PlacementOptions> placement,
     TimeProvider clock,
+    JobLogScopes scopes,
     ILogger<PendingJobDispatcher> logger) : BackgroundService
 {
     readonly SemaphoreSlim _poke = new(0, 1);
@@ -107,7 +109,8 @@ public sealed class PendingJobDispatcher(
             // Renewed by every periodic pass while the job waits; lapses by itself once no pass renews it.
             await coordinator.WriteHold(hold, interval * 3);
             if (hold != snapshot.Hold)
-                logger.LogInformation("Holding capacity on {WorkerId} for job {JobId}, pending since {SubmittedAt:u}",
+                using (scopes.Begin(hold.JobId, attempt: null, hold.WorkerId))
+                    logger.LogInformation("Holding capacity on {WorkerId} for job {JobId}, pending since {SubmittedAt:u}",
                     hold.WorkerId, hold.JobId, hold.SubmittedAt);
         }
         else if (snapshot.Hold is not null)

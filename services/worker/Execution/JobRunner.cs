@@ -145,7 +145,7 @@ public sealed class JobRunner(
         ended.Dispose();
         await ReleaseReservation(job);
         await reports.Resend(job.JobId, job.Attempt, report); // until the broker confirms it
-        logger.LogInformation("Job {JobId} attempt {Attempt} ended: {Report}", job.JobId, job.Attempt, report.GetType().Name);
+        logger.LogDebug("Job {JobId} attempt {Attempt} ended: {Report}", job.JobId, job.Attempt, report.GetType().Name);
     }
 
     /// <summary>
