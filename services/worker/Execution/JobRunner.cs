@@ -136,7 +136,7 @@ public sealed class JobRunner(
         object report = result switch
         {
             { Killed: true } => new JobStopped(job.JobId, job.Attempt, job.WorkerId, attempt.Reason ?? StopReason.HandedBack, result.Output, finishedAt),
-            { Succeeded: true } => new JobCompleted(job.JobId, job.Attempt, job.WorkerId, 0, result.Output, finishedAt, startedAt),
+            { Succeeded: true } => new JobCompleted(job.JobId, job.Attempt, job.WorkerId, 0, result.Output, finishedAt, startedAt, result.ResultJson),
             _ => new JobFailed(job.JobId, job.Attempt, job.WorkerId, result.ExitCode, result.Output, result.Error ?? "failed", finishedAt, startedAt, result.Retryable),
         };
         await reports.Send(job.JobId, job.Attempt, report); // until the broker confirms it
