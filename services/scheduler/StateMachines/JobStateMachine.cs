@@ -78,6 +78,7 @@ public sealed class JobStateMachine : MassTransitStateMachine<JobState>
             When(AttemptCompleted, x => x.Message.Attempt == x.Saga.Attempt)
                 .Then(x => x.Saga.StartedAt ??= x.Message.StartedAt)
                 .Then(x => Finish(x.Saga, x.Message.ExitCode, x.Message.Output, null, x.Message.FinishedAt))
+                .Then(x => x.Saga.ResultJson = x.Message.ResultJson)
                 .Activity(x => x.OfInstanceType<ReleaseAllocationActivity>())
                 .TransitionTo(Completed),
             When(AttemptFailed, x => x.Message.Attempt == x.Saga.Attempt)
