@@ -84,7 +84,8 @@ public sealed class ModelServiceTests(ModelServiceTests.System fixture) : IClass
     public async Task A_hanging_model_server_is_timed_out_or_cancelled_and_its_request_aborted()
     {
         await using var hanging = new HangingModelServer();
-        await _system.StartWorker("ms-hang", cpus: 2, TtsWorker(hanging.Url, "fi"));
+        // One slot: a model job holds it for as long as its request hangs, as a shell job holds it while it runs.
+        await _system.StartWorker("ms-hang", cpus: 2, [.. TtsWorker(hanging.Url, "fi"), ("Worker__MaxConcurrentJobs", "1")]);
 
         var timedOut = await Submit("fi", "Hyvää päivää.", timeoutSeconds: 2);
         var job = await _system.WaitForJob(timedOut, "TimedOut", "Completed", "Failed");
@@ -99,9 +100,63 @@ public sealed class ModelServiceTests(ModelServiceTests.System fixture) : IClass
         var cancelled = await Submit("fi", "Näkemiin.", timeoutSeconds: 600);
         var second = await Eventually.Get(() => Task.FromResult(hanging.Requests.FirstOrDefault(r => (string?)r.Body["jobId"] == cancelled)),
             r => r is not null, TimeSpan.FromSeconds(30), "the second request at the model server");
+        var queued = await Submit("fi", "Kiitos.", timeoutSeconds: 600);
+        var waiting = await Eventually.Get(() => _system.Api.GetFromJsonAsync<JsonObject>($"/api/v1/jobs/{queued}")!,
+            j => ((string?)j!["pendingReason"])?.Contains("full") == true, TimeSpan.FromSeconds(20), "the third job waiting for the slot");
+        Assert.Equal("Pending", (string?)waiting!["state"]);
+
         (await _system.Api.PostAsync($"/api/v1/jobs/{cancelled}/cancel", null)).EnsureSuccessStatusCode();
         Assert.Equal("Cancelled", (string?)(await _system.WaitForJob(cancelled, "Cancelled", "Completed", "Failed"))["state"]);
         await Eventually.Get(() => Task.FromResult(second!.Closed), closed => closed, TimeSpan.FromSeconds(10), "the cancelled request aborted");
+
+        // The slot freed, the waiting job takes it and reaches the model server in turn.
+        Assert.Equal("ms-hang", (string?)(await _system.WaitForJob(queued, "Running"))["workerId"]);
+        await Eventually.Get(() => Task.FromResult(hanging.Requests.Any(r => (string?)r.Body["jobId"] == queued)), seen => seen,
+            TimeSpan.FromSeconds(30), "the third request at the model server");
+        (await _system.Api.PostAsync($"/api/v1/jobs/{queued}/cancel", null)).EnsureSuccessStatusCode();
+        await _system.WaitForJob(queued, "Cancelled");
+    }
+
+    [Fact]
+    public async Task A_language_can_have_its_own_endpoint_and_a_request_the_model_server_refuses_fails_without_a_retry()
+    {
+        await using var frenchOnly = await TtsServer.Start("tts-fr-only", "fr");
+        await using var full = await TtsServer.Start("tts-es");
+        await _system.StartWorker("ms-multi", cpus: 2,
+        [
+            ("Worker__Services__0", "tts"), ("Worker__Services__1", "noop"),
+            ("Worker__Languages__0", "fr"), ("Worker__Languages__1", "es"),
+            ("Worker__Http__Services__tts__Url", frenchOnly.SynthesizeUrl),
+            ("Worker__Http__Services__tts__Languages__es", full.SynthesizeUrl),
+        ]);
+
+        // Each language reaches the server configured for it, so neither is model-not-available: both at attempt 1.
+        foreach (var (language, text) in new[] { ("fr", "Bonjour."), ("es", "Buenos días.") })
+        {
+            var job = await _system.WaitForJob(await Submit(language, text), "Completed", "Failed");
+            Assert.Equal(("Completed", "ms-multi", 1, language),
+                ((string?)job["state"], (string?)job["workerId"], (int)job["attempt"]!, (string?)job["result"]!["language"]));
+        }
+
+        // A payload the server refuses (400: no text) cannot succeed on another try: it fails at once, saying why.
+        var (_, accepted) = await _system.Submit(new
+        {
+            requestId = $"tts-{Guid.NewGuid():N}", service = "tts", payload = new { words = "no text field" },
+            constraints = new { language = "fr" }, maxAttempts = 3,
+        });
+        var refused = await _system.WaitForJob((string)accepted["jobId"]!, "Completed", "Failed");
+        Assert.Equal(("Failed", 1, "the model server answered 400 Bad Request"),
+            ((string?)refused["state"], (int)refused["attempt"]!, (string?)refused["error"]));
+        Assert.Contains("payload.text is required", (string?)refused["output"]);
+    }
+
+    [Fact]
+    public async Task A_worker_offering_a_model_service_without_an_endpoint_refuses_to_start()
+    {
+        var worker = _system.StartWorkerProcess("ms-no-endpoint", ("Worker__Services__0", "tts"), ("Worker__Services__1", "noop"));
+        await Eventually.Get(() => Task.FromResult(worker.HasExited), exited => exited, TimeSpan.FromSeconds(60), "the worker to refuse to start");
+        Assert.NotEqual(0, worker.ExitCode);
+        Assert.Contains("a model service needs its endpoint in Worker:Http:Services", worker.Output);
     }
 
     [Fact]
