@@ -9,6 +9,7 @@ builder.Services.AddOptions<TtsOptions>()
 builder.Services.AddSingleton<Espeak>();
 builder.Services.AddProblemDetails();
 var app = builder.Build();
+_ = app.Services.GetRequiredService<Espeak>(); // lists espeak-ng's voices now: a missing espeak-ng stops the start, not the first job
 app.MapPost("/synthesize", SynthesizeEndpoint.Handle);
 app.MapGet("/languages", (Espeak espeak) => espeak.Languages.Order());
 app.Run();

@@ -118,6 +118,28 @@ public sealed class ModelServiceTests(ModelServiceTests.System fixture) : IClass
     }
 
     [Fact]
+    public async Task A_worker_killed_during_a_model_request_loses_the_attempt_and_the_job_completes_once_on_another_worker()
+    {
+        await using var hanging = new HangingModelServer();
+        await using var tts = await TtsServer.Start("tts-after-kill");
+        // Equally idle, a (the lower id) gets the job first, and its model server never answers.
+        var doomed = await _system.StartWorker("ms-kill-a", cpus: 2, TtsWorker(hanging.Url, "nl"));
+        await _system.StartWorker("ms-kill-b", cpus: 2, TtsWorker(tts.SynthesizeUrl, "nl"));
+
+        var jobId = await Submit("nl", "Goedemorgen.", maxAttempts: 2);
+        var request = await Eventually.Get(() => Task.FromResult(hanging.Requests.FirstOrDefault()), r => r is not null,
+            TimeSpan.FromSeconds(30), "the request at a's model server");
+        doomed.KillHard();
+        await Eventually.Get(() => Task.FromResult(request!.Closed), closed => closed, TimeSpan.FromSeconds(10), "the request gone with the worker");
+
+        // Lost with its worker once the registration lapses, and run again, once, on b.
+        var job = await _system.WaitForJob(jobId, "Completed", "Failed");
+        Assert.Equal(("Completed", "ms-kill-b", 2, "nl"),
+            ((string?)job["state"], (string?)job["workerId"], (int)job["attempt"]!, (string?)job["result"]!["language"]));
+        Assert.Single(Directory.GetFiles(tts.ResultsDirectory, $"{Guid.Parse(jobId):N}-*.wav"));
+    }
+
+    [Fact]
     public async Task A_language_can_have_its_own_endpoint_and_a_request_the_model_server_refuses_fails_without_a_retry()
     {
         await using var frenchOnly = await TtsServer.Start("tts-fr-only", "fr");
