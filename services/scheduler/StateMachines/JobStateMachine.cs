@@ -180,6 +180,6 @@ public sealed class JobStateMachine : MassTransitStateMachine<JobState>
     {
         StopReason.Cancelled => "cancelled",
         StopReason.TimedOut => "timed out: killed after its timeoutSeconds",
-        _ => "handed back: the worker was stopping",
+        _ => "handed back: the worker was stopping, or its service was unavailable there",
     };
 }
