@@ -173,12 +173,17 @@ public sealed class ModelServiceTests(ModelServiceTests.System fixture) : IClass
     }
 
     [Fact]
-    public async Task A_worker_offering_a_model_service_without_an_endpoint_refuses_to_start()
+    public async Task A_worker_offering_a_model_service_without_an_endpoint_or_with_credentials_in_its_url_refuses_to_start()
     {
-        var worker = _system.StartWorkerProcess("ms-no-endpoint", ("Worker__Services__0", "tts"), ("Worker__Services__1", "noop"));
-        await Eventually.Get(() => Task.FromResult(worker.HasExited), exited => exited, TimeSpan.FromSeconds(60), "the worker to refuse to start");
-        Assert.NotEqual(0, worker.ExitCode);
-        Assert.Contains("a model service needs its endpoint in Worker:Http:Services", worker.Output);
+        var noEndpoint = _system.StartWorkerProcess("ms-no-endpoint", ("Worker__Services__0", "tts"), ("Worker__Services__1", "noop"));
+        var credentials = _system.StartWorkerProcess("ms-credentials", TtsWorker("http://user:secret@127.0.0.1:9/synthesize", "sv"));
+        foreach (var worker in new[] { noEndpoint, credentials })
+            await Eventually.Get(() => Task.FromResult(worker.HasExited), exited => exited, TimeSpan.FromSeconds(60), $"{worker.Name} to refuse to start");
+        Assert.NotEqual(0, noEndpoint.ExitCode);
+        Assert.Contains("a model service needs its endpoint in Worker:Http:Services", noEndpoint.Output);
+        Assert.NotEqual(0, credentials.ExitCode);
+        Assert.Contains("without user:password", credentials.Output);
+        Assert.DoesNotContain("secret", credentials.Output);
     }
 
     [Fact]

@@ -136,7 +136,7 @@ public static class WorkerExtensions
             .Validate(o => o.Services.Keys.All(s => !BuiltInServices.Contains(s)),
                 "Worker:Http:Services cannot name a built-in service (shell, noop)")
             .Validate(o => o.Services.Values.SelectMany(e => e.AllUrls).All(IsHttpUrl),
-                "Worker:Http:Services: every Url (and every Languages URL) must be an absolute http or https URL")
+                "Worker:Http:Services: every Url (and every Languages URL) must be an absolute http or https URL, without user:password (it is logged)")
             .Validate(o => o.MaxResultBytes is >= 2 and <= 16 * 1024 * 1024, "Worker:Http:MaxResultBytes must be 2 bytes to 16 MiB")
             .Validate(o => o.ModelNotAvailableStatus is null or (>= 400 and <= 599) && o.ModelNotAvailableStatus != 200,
                 "Worker:Http:ModelNotAvailableStatus must be an HTTP error status (400-599)")
@@ -161,7 +161,8 @@ public static class WorkerExtensions
     }
 
     static bool IsHttpUrl(string url) =>
-        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+        && uri.UserInfo.Length == 0;
 
     /// <summary>
     /// Defaults that depend on other settings: the services when none are given (a configured list replaces the

@@ -35,7 +35,10 @@ public sealed class HttpExecutorOptions
 /// <summary>Where one model service answers: one URL, or one per language.</summary>
 public sealed class ModelEndpoint
 {
-    /// <summary>The URL the job's request is POSTed to, e.g. <c>http://127.0.0.1:9101/synthesize</c>; absolute http(s).</summary>
+    /// <summary>
+    /// The URL the job's request is POSTed to, e.g. <c>http://127.0.0.1:9101/synthesize</c>; absolute http(s), and
+    /// without <c>user:password@</c>, since URLs are logged and shown in a failed job's error.
+    /// </summary>
     public string Url { get; set; } = "";
 
     /// <summary>
