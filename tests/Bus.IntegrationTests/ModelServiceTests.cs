@@ -83,7 +83,7 @@ public sealed class ModelServiceTests(ModelServiceTests.System fixture) : IClass
     [Fact]
     public async Task A_hanging_model_server_is_timed_out_or_cancelled_and_its_request_aborted()
     {
-        await using var hanging = new HangingModelServer();
+        await using var hanging = new RecordingModelServer();
         // One slot: a model job holds it for as long as its request hangs, as a shell job holds it while it runs.
         await _system.StartWorker("ms-hang", cpus: 2, [.. TtsWorker(hanging.Url, "fi"), ("Worker__MaxConcurrentJobs", "1")]);
 
@@ -120,7 +120,7 @@ public sealed class ModelServiceTests(ModelServiceTests.System fixture) : IClass
     [Fact]
     public async Task A_worker_killed_during_a_model_request_loses_the_attempt_and_the_job_completes_once_on_another_worker()
     {
-        await using var hanging = new HangingModelServer();
+        await using var hanging = new RecordingModelServer();
         await using var tts = await TtsServer.Start("tts-after-kill");
         // Equally idle, a (the lower id) gets the job first, and its model server never answers.
         var doomed = await _system.StartWorker("ms-kill-a", cpus: 2, TtsWorker(hanging.Url, "nl"));
@@ -137,6 +137,41 @@ public sealed class ModelServiceTests(ModelServiceTests.System fixture) : IClass
         Assert.Equal(("Completed", "ms-kill-b", 2, "nl"),
             ((string?)job["state"], (string?)job["workerId"], (int)job["attempt"]!, (string?)job["result"]!["language"]));
         Assert.Single(Directory.GetFiles(tts.ResultsDirectory, $"{Guid.Parse(jobId):N}-*.wav"));
+    }
+
+    [Fact]
+    public async Task Model_server_answers_are_judged_by_the_contract_a_configured_status_a_5xx_a_bare_503_and_a_body_that_is_not_json()
+    {
+        await using var statusOnly = new RecordingModelServer((424, "{}"));
+        await using var broken = new RecordingModelServer((500, "model crashed"));
+        await using var bare503 = new RecordingModelServer((503, "{\"error\":\"OVERLOADED\"}"));
+        await using var notJson = new RecordingModelServer((200, "<html>hello</html>"));
+        await using var tts = await TtsServer.Start("tts-contract");
+        await Task.WhenAll(
+            _system.StartWorker("ms-424-a", cpus: 2, [.. TtsWorker(statusOnly.Url, "da"), ("Worker__Http__ModelNotAvailableStatus", "424")]),
+            _system.StartWorker("ms-424-b", cpus: 2, TtsWorker(tts.SynthesizeUrl, "da")),
+            _system.StartWorker("ms-500", cpus: 2, TtsWorker(broken.Url, "pl")),
+            _system.StartWorker("ms-503", cpus: 2, TtsWorker(bare503.Url, "hu")),
+            _system.StartWorker("ms-html", cpus: 2, TtsWorker(notJson.Url, "cs")));
+
+        // The configured status means model-not-available whatever the body: handed back, done elsewhere, no failure.
+        var handedBack = await _system.WaitForJob(await Submit("da", "God morgen.", maxAttempts: 1), "Completed", "Failed");
+        Assert.Equal(("Completed", "ms-424-b"), ((string?)handedBack["state"], (string?)handedBack["workerId"]));
+        Assert.NotEmpty(statusOnly.Requests);
+
+        // A server error fails the attempt and is retried; its body is the output.
+        var crashed = await _system.WaitForJob(await Submit("pl", "Dzień dobry.", maxAttempts: 2), "Completed", "Failed");
+        Assert.Equal(("Failed", 2, "the model server answered 500 Canned", "model crashed"),
+            ((string?)crashed["state"], (int)crashed["attempt"]!, (string?)crashed["error"], (string?)crashed["output"]));
+        Assert.Equal(2, broken.Requests.Count);
+
+        // A 503 without the documented body is a server error like any other, not a model-not-available.
+        var overloaded = await _system.WaitForJob(await Submit("hu", "Jó napot.", maxAttempts: 1), "Completed", "Failed");
+        Assert.Equal(("Failed", "the model server answered 503 Canned"), ((string?)overloaded["state"], (string?)overloaded["error"]));
+
+        var html = await _system.WaitForJob(await Submit("cs", "Dobrý den.", maxAttempts: 1), "Completed", "Failed");
+        Assert.Equal(("Failed", "the model server's answer is not JSON", "<html>hello</html>"),
+            ((string?)html["state"], (string?)html["error"], (string?)html["output"]));
     }
 
     [Fact]

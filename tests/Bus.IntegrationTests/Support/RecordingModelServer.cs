@@ -7,10 +7,11 @@ using System.Text.Json.Nodes;
 namespace Bus.IntegrationTests.Support;
 
 /// <summary>
-/// A model server that takes each request and never answers, as one stuck on a model would, and notes when the
-/// client gives up and closes the connection: so a test can see that stopping an attempt really aborts its request.
+/// A model server for the answers the sample cannot give: it records each request and answers it with a fixed status
+/// and body, or, without one, never answers, as a server stuck on a model would. It notes when the client closes the
+/// connection, so a test can see that stopping an attempt really aborts its request.
 /// </summary>
-public sealed class HangingModelServer : IAsyncDisposable
+public sealed class RecordingModelServer : IAsyncDisposable
 {
     readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     readonly CancellationTokenSource _stop = new();
@@ -24,8 +25,12 @@ public sealed class HangingModelServer : IAsyncDisposable
         public bool Closed { get; internal set; }
     }
 
-    public HangingModelServer()
+    readonly (int Status, string Body)? _answer;
+
+    /// <param name="answer">What every request is answered; null: nothing, ever.</param>
+    public RecordingModelServer((int Status, string Body)? answer = null)
     {
+        _answer = answer;
         _listener.Start();
         _accepting = Accept();
     }
@@ -59,7 +64,13 @@ public sealed class HangingModelServer : IAsyncDisposable
             {
                 received.AddRange(buffer.AsSpan(0, read));
                 if (request is null && TryParse(received.ToArray()) is { } body)
+                {
                     _requests.Enqueue(request = new Request(body));
+                    if (_answer is var (status, text))
+                        await stream.WriteAsync(Encoding.UTF8.GetBytes(
+                            $"HTTP/1.1 {status} Canned\r\nContent-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(text)}\r\n" +
+                            $"Connection: close\r\n\r\n{text}"), _stop.Token);
+                }
             }
         }
         catch (Exception e) when (e is IOException or OperationCanceledException)
