@@ -134,6 +134,34 @@ public sealed class PlacementRoutingTests(PooledSystem pooled) : IClassFixture<P
     }
 
     [Fact]
+    public async Task Two_workers_offering_tts_for_different_languages_each_get_their_languages_jobs_and_speak_them()
+    {
+        // Only these two offer tts here, each for one language, on one real speech server that has both.
+        await using var tts = await TtsServer.Start("tts-routing");
+        await _system.StartWorker("rt-tts-zh", cpus: 2, ModelServiceTests.TtsWorker(tts.SynthesizeUrl, "zh"));
+        await _system.StartWorker("rt-tts-en", cpus: 2, ModelServiceTests.TtsWorker(tts.SynthesizeUrl, "en"));
+
+        var jobs = await Task.WhenAll(new[] { ("zh", "你好"), ("en", "Hello"), ("zh", "谢谢"), ("en", "Thanks") }.Select(async j =>
+        {
+            var (_, accepted) = await _system.Submit(new
+            {
+                requestId = $"tts-rt-{Guid.NewGuid():N}",
+                service = "tts",
+                payload = new { text = j.Item2 },
+                constraints = new { language = j.Item1 },
+            });
+            return (Language: j.Item1, JobId: (string)accepted["jobId"]!);
+        }));
+
+        foreach (var (language, jobId) in jobs)
+        {
+            var job = await _system.WaitForJob(jobId, "Completed", "Failed");
+            Assert.Equal(("Completed", $"rt-tts-{language}", language),
+                ((string?)job["state"], (string?)job["workerId"], (string?)job["result"]?["language"]));
+        }
+    }
+
+    [Fact]
     public async Task The_worker_list_shows_each_workers_pools_by_the_rules_placement_uses()
     {
         await StartWorkers(("rt-x-listed", "list-rt"), ("rt-y-listed", "list-rt"));

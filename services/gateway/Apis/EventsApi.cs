@@ -29,7 +29,7 @@ public static class EventsApi
         var from = resume ?? await store.Now(cancellationToken);
         if (await jobs.Find(user.Tenant(), jobId, cancellationToken) is not { } job)
             return TypedResults.NotFound();
-        return TypedResults.ServerSentEvents(JobEventStream.Read(feed, store, user.Tenant(), job, from, resume is not null, cancellationToken));
+        return TypedResults.ServerSentEvents(JobEventStream.Read(feed, store, user.Tenant(), job, from, resume is not null, cancellationToken, jobs));
     }
 
     static async Task<Results<ServerSentEventsResult<JobEvent>, ValidationProblem>> TenantEvents(

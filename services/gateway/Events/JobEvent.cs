@@ -9,6 +9,8 @@ namespace Bus.Gateway.Events;
 /// AttemptStopped, AttemptLost, Cancel, ...) or Snapshot.</param>
 /// <param name="Reason">Why the job waits, when it is Pending.</param>
 /// <param name="Error">What went wrong, when an attempt ended badly.</param>
+/// <param name="Result">On a per-job stream's final state (and its <c>end</c>), the job's structured result, if it has
+/// one; the tenant-wide stream leaves it out.</param>
 public sealed record JobEvent(
     Guid JobId,
     string State,
@@ -19,7 +21,8 @@ public sealed record JobEvent(
     string? Reason,
     int? ExitCode,
     string? Error,
-    DateTimeOffset At)
+    DateTimeOffset At,
+    System.Text.Json.JsonElement? Result = null)
 {
     public static readonly string[] FinalStates = ["Completed", "Failed", "Cancelled", "TimedOut"];
 

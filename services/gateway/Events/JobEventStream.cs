@@ -17,9 +17,11 @@ public static class JobEventStream
     /// <param name="from">Where the stream starts: the client's <c>Last-Event-ID</c>, or the horizon taken before
     /// <paramref name="job"/> was read, so nothing that changed after that read can be missed.</param>
     /// <param name="resumed">Whether <paramref name="from"/> is the client's: then no snapshot is sent again.</param>
+    /// <param name="jobs">Where a per-job stream reads the job's result for its final state, so a client needs the
+    /// stream alone.</param>
     public static async IAsyncEnumerable<SseItem<JobEvent>> Read(
         JobEventFeed feed, JobEventStore store, string tenant, JobDetails? job, EventCursor from, bool resumed,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+        [EnumeratorCancellation] CancellationToken cancellationToken, JobStore? jobs = null)
     {
         var jobId = job?.JobId;
         // Subscribed before the replay below reads the table, so the two overlap rather than leave a gap.
@@ -29,7 +31,7 @@ public static class JobEventStream
         if (job is not null && !resumed)
         {
             var current = new JobEvent(job.JobId, job.State, null, "Snapshot", job.Attempt, job.WorkerId, job.PendingReason,
-                job.ExitCode, job.Error, DateTimeOffset.UtcNow);
+                job.ExitCode, job.Error, DateTimeOffset.UtcNow, job.Result);
             yield return Item(current, cursor);
             if (current.IsFinal)
             {
@@ -44,12 +46,14 @@ public static class JobEventStream
             foreach (var stored in page)
             {
                 cursor = stored.Cursor;
-                yield return Item(stored.Event, cursor);
                 if (jobId is not null && stored.Event.IsFinal)
                 {
-                    yield return End(stored.Event, cursor);
+                    var final = await WithResult(stored.Event, tenant, jobs, cancellationToken);
+                    yield return Item(final, cursor);
+                    yield return End(final, cursor);
                     yield break;
                 }
+                yield return Item(stored.Event, cursor);
             }
             if (page.Count < 500)
                 break;
@@ -59,7 +63,7 @@ public static class JobEventStream
         if (job is not null && JobEvent.FinalStates.Contains(job.State))
         {
             yield return End(new JobEvent(job.JobId, job.State, null, "Snapshot", job.Attempt, job.WorkerId, null, job.ExitCode,
-                job.Error, DateTimeOffset.UtcNow), cursor);
+                job.Error, DateTimeOffset.UtcNow, job.Result), cursor);
             yield break;
         }
 
@@ -68,14 +72,25 @@ public static class JobEventStream
             if (!(stored.Cursor > cursor))
                 continue; // already sent by the replay
             cursor = stored.Cursor;
-            yield return Item(stored.Event, cursor);
             if (jobId is not null && stored.Event.IsFinal)
             {
-                yield return End(stored.Event, cursor);
+                var final = await WithResult(stored.Event, tenant, jobs, cancellationToken);
+                yield return Item(final, cursor);
+                yield return End(final, cursor);
                 yield break;
             }
+            yield return Item(stored.Event, cursor);
         }
     }
+
+    /// <summary>
+    /// A final state with the job's result. The saga wrote the result in the same transaction as the transition, so
+    /// once the transition is readable the result is too; a final state is final, so the row's result is this one's.
+    /// </summary>
+    static async Task<JobEvent> WithResult(JobEvent final, string tenant, JobStore? jobs, CancellationToken cancellationToken) =>
+        final.State == "Completed" && jobs is not null && await jobs.Result(tenant, final.JobId, cancellationToken) is { } result
+            ? final with { Result = result }
+            : final;
 
     static SseItem<JobEvent> Item(JobEvent e, EventCursor cursor) => new(e, StateEvent) { EventId = cursor.ToString() };
 

@@ -1,9 +1,12 @@
+using System.Text.Json;
 using Bus.Contracts;
 
 namespace Bus.Gateway.Jobs;
 
 /// <summary>A job as <c>GET /api/v1/jobs/{jobId}</c> shows it (API.md).</summary>
 /// <param name="GpuDevices">The GPU device ids its current attempt was bound to, once the worker started it.</param>
+/// <param name="Result">The structured result of a completed model-service job (the model server's JSON answer); null
+/// for shell jobs, for jobs not completed, and in job lists (which leave it out to stay small).</param>
 public sealed record JobDetails(
     Guid JobId,
     string RequestId,
@@ -23,7 +26,8 @@ public sealed record JobDetails(
     DateTimeOffset? AllocatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
-    string[]? GpuDevices = null);
+    string[]? GpuDevices = null,
+    JsonElement? Result = null);
 
 /// <summary>The answer to a submission.</summary>
 public sealed record JobAccepted(Guid JobId, string State);

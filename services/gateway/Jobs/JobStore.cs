@@ -69,7 +69,7 @@ public sealed class JobStore(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<JobDetails?> Find(string tenant, Guid jobId, CancellationToken cancellationToken)
     {
-        await using (var command = dataSource.CreateCommand($"SELECT {JobColumns} FROM jobs WHERE job_id = $1 AND tenant = $2"))
+        await using (var command = dataSource.CreateCommand($"SELECT {JobColumns}, result_json::text FROM jobs WHERE job_id = $1 AND tenant = $2"))
         {
             command.Parameters.AddWithValue(jobId);
             command.Parameters.AddWithValue(tenant);
@@ -131,7 +131,23 @@ public sealed class JobStore(NpgsqlDataSource dataSource)
         Nullable<string>(r, 11), Nullable<string>(r, 12), r.IsDBNull(13) ? null : r.GetInt32(13),
         Nullable<string>(r, 14), Nullable<string>(r, 15),
         r.GetFieldValue<DateTimeOffset>(16), NullableTime(r, 17), NullableTime(r, 18), NullableTime(r, 19),
-        Nullable<string[]>(r, 20));
+        Nullable<string[]>(r, 20),
+        r.FieldCount > 21 && !r.IsDBNull(21) ? ParseResult(r.GetString(21)) : null);
+
+    static JsonElement ParseResult(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
+    }
+
+    /// <summary>The tenant's job's result, or null when it has none (not a model-service job, or not completed).</summary>
+    public async Task<JsonElement?> Result(string tenant, Guid jobId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT result_json::text FROM jobs WHERE job_id = $1 AND tenant = $2");
+        command.Parameters.AddWithValue(jobId);
+        command.Parameters.AddWithValue(tenant);
+        return await command.ExecuteScalarAsync(cancellationToken) is string json ? ParseResult(json) : null;
+    }
 
     static T? Nullable<T>(NpgsqlDataReader r, int i) where T : class => r.IsDBNull(i) ? null : r.GetFieldValue<T>(i);
 

@@ -40,7 +40,7 @@ public sealed class LeaseSweep(NpgsqlDataSource dataSource, IBus bus, IOptions<R
         var now = clock.GetUtcNow();
         await using var command = dataSource.CreateCommand("""
             SELECT j.job_id, j.attempt, j.worker_id, j.service, j.command, j.payload_json::text, j.cpus, j.memory_mb, j.gpus, j.timeout_seconds,
-                   j.environment_json::text
+                   j.environment_json::text, j.language
             FROM jobs j
             LEFT JOIN resource_allocations a ON a.job_id = j.job_id AND a.attempt = j.attempt
             LEFT JOIN workers w ON w.worker_id = j.worker_id
@@ -55,7 +55,8 @@ public sealed class LeaseSweep(NpgsqlDataSource dataSource, IBus bus, IOptions<R
                     reader.GetFieldValue<string[]>(4), reader.IsDBNull(5) ? null : reader.GetString(5),
                     new ResourceVector(reader.GetInt32(6), reader.GetInt32(7), reader.GetInt32(8)), reader.GetInt32(9),
                     // The same RunJob as the first, so the same environment: the job's own variables.
-                    reader.IsDBNull(10) ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(10))));
+                    reader.IsDBNull(10) ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(10)),
+                    reader.IsDBNull(11) ? null : reader.GetString(11)));
 
         var sent = new Dictionary<(Guid, int), (DateTimeOffset At, int Tries)>();
         var resent = 0;

@@ -35,7 +35,8 @@ public sealed class PlaceJobActivity(IPlacementEngine engine, TimeProvider clock
                 await worker.Send(new RunJob(
                     job.CorrelationId, job.Attempt, placed.WorkerId, job.Service, job.Command, job.PayloadJson,
                     request.Resources, job.TimeoutSeconds,
-                    job.EnvironmentJson is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(job.EnvironmentJson)));
+                    job.EnvironmentJson is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(job.EnvironmentJson),
+                    job.Language));
                 break;
             case PlacementDecision.Waiting waiting:
                 job.PendingReason = waiting.Reason;

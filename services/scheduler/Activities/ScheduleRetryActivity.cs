@@ -29,7 +29,7 @@ public sealed class ScheduleRetryActivity(IOptions<SchedulerOptions> options, Ti
     {
         var job = context.Saga;
         job.NotBefore = null;
-        NextAttempt(job, $"attempt {job.Attempt} was handed back by worker {job.WorkerId}, which is stopping");
+        NextAttempt(job, $"attempt {job.Attempt} was handed back by worker {job.WorkerId}, which is stopping or lacks the service now");
         await next.Execute(context);
     }
 

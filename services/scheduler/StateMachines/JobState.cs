@@ -46,6 +46,8 @@ public class JobState : SagaStateMachineInstance, ISagaVersion
     public int? ExitCode { get; set; }
     public string? Output { get; set; }
     public string? Error { get; set; }
+    /// <summary>The completing attempt's structured result (a model server's JSON answer); null otherwise.</summary>
+    public string? ResultJson { get; set; }
 
     public DateTimeOffset SubmittedAt { get; set; }
     public DateTimeOffset? AllocatedAt { get; set; }

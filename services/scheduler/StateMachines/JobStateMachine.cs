@@ -78,6 +78,7 @@ public sealed class JobStateMachine : MassTransitStateMachine<JobState>
             When(AttemptCompleted, x => x.Message.Attempt == x.Saga.Attempt)
                 .Then(x => x.Saga.StartedAt ??= x.Message.StartedAt)
                 .Then(x => Finish(x.Saga, x.Message.ExitCode, x.Message.Output, null, x.Message.FinishedAt))
+                .Then(x => x.Saga.ResultJson = x.Message.ResultJson)
                 .Activity(x => x.OfInstanceType<ReleaseAllocationActivity>())
                 .TransitionTo(Completed),
             When(AttemptFailed, x => x.Message.Attempt == x.Saga.Attempt)
@@ -179,6 +180,6 @@ public sealed class JobStateMachine : MassTransitStateMachine<JobState>
     {
         StopReason.Cancelled => "cancelled",
         StopReason.TimedOut => "timed out: killed after its timeoutSeconds",
-        _ => "handed back: the worker was stopping",
+        _ => "handed back: the worker was stopping, or its service was unavailable there",
     };
 }

@@ -7,7 +7,9 @@ namespace Bus.Worker.Execution;
 /// <param name="Error">Null on success; otherwise what went wrong, for the user.</param>
 /// <param name="Killed">True when the attempt was stopped from outside (cancel, timeout, shutdown) and all its processes killed.</param>
 /// <param name="Retryable">False when running it again cannot help (its program is missing or not executable): the job fails at once.</param>
-public sealed record ExecutionResult(int? ExitCode, string Output, string? Error, bool Killed = false, bool Retryable = true)
+/// <param name="ResultJson">A structured result, as JSON text, from an executor that has one (a model server's answer).</param>
+public sealed record ExecutionResult(int? ExitCode, string Output, string? Error, bool Killed = false, bool Retryable = true,
+    string? ResultJson = null)
 {
     public bool Succeeded => Error is null && ExitCode == 0 && !Killed;
 

@@ -133,7 +133,7 @@ public sealed class JobRunner(
         object report = result switch
         {
             { Killed: true } => new JobStopped(job.JobId, job.Attempt, job.WorkerId, attempt.Reason ?? StopReason.HandedBack, result.Output, finishedAt),
-            { Succeeded: true } => new JobCompleted(job.JobId, job.Attempt, job.WorkerId, 0, result.Output, finishedAt, startedAt),
+            { Succeeded: true } => new JobCompleted(job.JobId, job.Attempt, job.WorkerId, 0, result.Output, finishedAt, startedAt, result.ResultJson),
             _ => new JobFailed(job.JobId, job.Attempt, job.WorkerId, result.ExitCode, result.Output, result.Error ?? "failed", finishedAt, startedAt, result.Retryable),
         };
         // The outcome goes to the journal first, before anything slow: a worker that dies after this line is

@@ -2,6 +2,7 @@ using Bus.Infrastructure.Capacity;
 using Bus.Infrastructure.Messaging;
 using Bus.Worker.Consumers;
 using Bus.Worker.Execution;
+using Bus.Worker.Execution.Http;
 using Bus.Worker.Journal;
 using Bus.Worker.Recovery;
 using Bus.Worker.Registration;
@@ -18,6 +19,8 @@ public static class WorkerExtensions
 
     public static IHostApplicationBuilder AddWorkerServices(this IHostApplicationBuilder builder)
     {
+        var modelServices = builder.Configuration.GetSection($"{HttpExecutorOptions.Section}:{nameof(HttpExecutorOptions.Services)}")
+            .GetChildren().Select(s => s.Key).ToArray();
         builder.Services.AddOptions<WorkerOptions>()
             .BindConfiguration(WorkerOptions.Section)
             .PostConfigure(ResolveDefaults)
@@ -25,8 +28,9 @@ public static class WorkerExtensions
                 "Worker:Id must be 1 to 64 letters, digits, '.', '_' or '-'")
             .Validate(o => o.Cpus >= 1 && o.MemoryMb >= 0 && o.Gpus >= 0 && o.SlotLimit >= 1,
                 "Worker: cpus and the slot limit must be at least 1; memory and gpus at least 0")
-            .Validate(o => o.Simulate > 0 || o.Services.All(BuiltInServices.Contains),
-                $"Worker:Services names a service this worker has no executor for (it has: {string.Join(", ", BuiltInServices)})")
+            .Validate(o => o.Simulate > 0 || o.Services.All(s => BuiltInServices.Contains(s) || modelServices.Contains(s)),
+                $"Worker:Services names a service this worker has no executor for (it has: {string.Join(", ", BuiltInServices.Concat(modelServices))}; " +
+                "a model service needs its endpoint in Worker:Http:Services)")
             .Validate(o => o.GpuDevices.Length == o.Gpus && o.GpuDevices.Distinct().Count() == o.Gpus
                     && o.GpuDevices.All(id => System.Text.RegularExpressions.Regex.IsMatch(id, @"^[A-Za-z0-9._:-]{1,128}\z")),
                 "Worker:GpuDevices must be distinct ids of letters, digits, '.', '_', ':' or '-', as many as Worker:Gpus (or leave Worker:Gpus 0)")
@@ -53,6 +57,7 @@ public static class WorkerExtensions
             .Validate(o => o.PidsLimit >= 1, "Worker:PidsLimit must be at least 1")
             .ValidateOnStart();
 
+        builder.AddModelServices(modelServices);
         builder.AddCapacity();
         builder.Services.AddSingleton<AttemptJournal>();
         builder.Services.AddSingleton<ReportSender>();
@@ -118,6 +123,46 @@ public static class WorkerExtensions
         builder.Services.AddHostedService<WorkerRegistrar>();
         return builder;
     }
+
+    /// <summary>
+    /// The <c>http</c> executor, one per model service configured in <c>Worker:Http:Services</c>, sharing one client:
+    /// no proxy and no redirects (the endpoints are this host's own model servers, and a job's payload must not be
+    /// sent anywhere else), no client timeout (the attempt's own timeout stops the request).
+    /// </summary>
+    static void AddModelServices(this IHostApplicationBuilder builder, string[] modelServices)
+    {
+        builder.Services.AddOptions<HttpExecutorOptions>()
+            .BindConfiguration(HttpExecutorOptions.Section)
+            .Validate(o => o.Services.Keys.All(s => !BuiltInServices.Contains(s)),
+                "Worker:Http:Services cannot name a built-in service (shell, noop)")
+            .Validate(o => o.Services.Values.SelectMany(e => e.AllUrls).All(IsHttpUrl),
+                "Worker:Http:Services: every Url (and every Languages URL) must be an absolute http or https URL, without user:password (it is logged)")
+            .Validate(o => o.MaxResultBytes is >= 2 and <= 16 * 1024 * 1024, "Worker:Http:MaxResultBytes must be 2 bytes to 16 MiB")
+            .Validate(o => o.ModelNotAvailableStatus is null or (>= 400 and <= 599) && o.ModelNotAvailableStatus != 200,
+                "Worker:Http:ModelNotAvailableStatus must be an HTTP error status (400-599)")
+            .Validate(o => o.ConnectTimeout > TimeSpan.Zero, "Worker:Http:ConnectTimeout must be positive")
+            .ValidateOnStart();
+        if (modelServices.Length == 0)
+            return;
+        builder.Services.AddHttpClient(HttpExecutor.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
+            {
+                UseProxy = false,
+                AllowAutoRedirect = false,
+                ConnectTimeout = sp.GetRequiredService<IOptions<HttpExecutorOptions>>().Value.ConnectTimeout,
+            });
+        foreach (var service in modelServices)
+            builder.Services.AddSingleton<IJobExecutor>(sp =>
+            {
+                var options = sp.GetRequiredService<IOptions<HttpExecutorOptions>>();
+                return new HttpExecutor(service, options.Value.Services[service], sp.GetRequiredService<IHttpClientFactory>(), options,
+                    sp.GetRequiredService<TimeProvider>());
+            });
+    }
+
+    static bool IsHttpUrl(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+        && uri.UserInfo.Length == 0;
 
     /// <summary>
     /// Defaults that depend on other settings: the services when none are given (a configured list replaces the

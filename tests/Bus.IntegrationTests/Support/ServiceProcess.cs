@@ -20,9 +20,13 @@ public sealed class ServiceProcess : IAsyncDisposable
         _process = process;
     }
 
-    public static ServiceProcess Start(string name, string service, string assembly, IReadOnlyDictionary<string, string> environment)
+    public static ServiceProcess Start(string name, string service, string assembly, IReadOnlyDictionary<string, string> environment) =>
+        StartBuilt(name, Path.Combine("services", service), assembly, environment);
+
+    /// <summary>Starts the build output of the project in <paramref name="folder"/> (relative to the repository).</summary>
+    public static ServiceProcess StartBuilt(string name, string folder, string assembly, IReadOnlyDictionary<string, string> environment)
     {
-        var dll = Path.Combine(TestEnvironment.RepoRoot, "services", service, "bin", BuildConfiguration, "net10.0", $"{assembly}.dll");
+        var dll = Path.Combine(TestEnvironment.RepoRoot, folder, "bin", BuildConfiguration, "net10.0", $"{assembly}.dll");
         if (!File.Exists(dll))
             throw new FileNotFoundException($"{dll} is missing: build the solution first", dll);
 
