@@ -70,9 +70,9 @@ public static class JobsApi
     }
 
     static async Task<Results<Ok<JobDetails>, NotFound>> GetJob(
-        Guid jobId, ClaimsPrincipal user, JobStore jobs, CancellationToken cancellationToken) =>
+        Guid jobId, ClaimsPrincipal user, JobStore jobs, JobAttempts attempts, CancellationToken cancellationToken) =>
         await jobs.Find(user.Tenant(), jobId, cancellationToken) is { } job
-            ? TypedResults.Ok(job)
+            ? TypedResults.Ok(job with { Attempts = await attempts.Of(job, cancellationToken) })
             : TypedResults.NotFound();
 
     static readonly string[] FinishedStates = ["Completed", "Failed", "Cancelled", "TimedOut"];

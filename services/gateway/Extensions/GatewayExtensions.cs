@@ -27,6 +27,7 @@ public static class GatewayExtensions
         builder.AddCapacity();
         builder.AddBus();
         builder.Services.AddSingleton<JobStore>();
+        builder.Services.AddSingleton<JobAttempts>();
         builder.Services.AddSingleton<SagaStore>();
         builder.Services.AddSingleton<JobEventStore>();
         builder.Services.AddSingleton<JobEventFeed>();

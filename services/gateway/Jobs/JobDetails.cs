@@ -4,6 +4,7 @@ namespace Bus.Gateway.Jobs;
 
 /// <summary>A job as <c>GET /api/v1/jobs/{jobId}</c> shows it (API.md).</summary>
 /// <param name="GpuDevices">The GPU device ids its current attempt was bound to, once the worker started it.</param>
+/// <param name="Attempts">Every placed attempt, oldest first; only <c>GET /api/v1/jobs/{jobId}</c> fills it in, null in lists.</param>
 public sealed record JobDetails(
     Guid JobId,
     string RequestId,
@@ -23,7 +24,8 @@ public sealed record JobDetails(
     DateTimeOffset? AllocatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
-    string[]? GpuDevices = null);
+    string[]? GpuDevices = null,
+    IReadOnlyList<JobAttempt>? Attempts = null);
 
 /// <summary>The answer to a submission.</summary>
 public sealed record JobAccepted(Guid JobId, string State);
