@@ -28,6 +28,7 @@ public static class GatewayExtensions
         builder.AddBus();
         builder.Services.AddSingleton<JobStore>();
         builder.Services.AddSingleton<JobAttempts>();
+        builder.Services.AddSingleton<JobRequestClaims>();
         builder.Services.AddSingleton<SagaStore>();
         builder.Services.AddSingleton<JobEventStore>();
         builder.Services.AddSingleton<JobEventFeed>();
