@@ -16,7 +16,7 @@ if (!ClientArguments.TryParse(args, out var arguments, out var usage))
 var finished = new TaskCompletionSource<JobFinished>(TaskCreationOptions.RunContinuationsAsynchronously);
 Guid? jobId = null;
 var early = new List<JobFinished>();
-var bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
+var bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(cfg =>
 {
     cfg.Host(Setting("RabbitMq__Host", "127.0.0.1"), ushort.Parse(Setting("RabbitMq__Port", "5672")), Setting("RabbitMq__VirtualHost", "/"), h =>
     {
