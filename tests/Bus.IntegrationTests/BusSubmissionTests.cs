@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -121,27 +120,20 @@ public sealed class BusSubmissionTests(RunningSystem system) : IClassFixture<Run
     {
         var dll = Path.Combine(TestEnvironment.RepoRoot, "samples", "bus-client", "bin", ServiceProcess.BuildConfiguration, "net10.0", "bus-client.dll");
         var requestId = RequestId();
-        var start = new ProcessStartInfo("dotnet", [dll, "--tenant", Tenant, "--request-id", requestId, "--", "/bin/sh", "-c", "echo from the sample; exit 4"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.Environment["RabbitMq__Host"] = TestEnvironment.RabbitHost;
-        start.Environment["RabbitMq__Port"] = TestEnvironment.RabbitPort.ToString();
-        start.Environment["RabbitMq__VirtualHost"] = system.VirtualHost;
-        start.Environment["RabbitMq__Username"] = TestEnvironment.RabbitUser;
-        start.Environment["RabbitMq__Password"] = TestEnvironment.RabbitPassword;
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        await process.WaitForExitAsync(deadline.Token);
+        var run = await ProcessRun.Run("dotnet", [dll, "--tenant", Tenant, "--request-id", requestId, "--", "/bin/sh", "-c", "echo from the sample; exit 4"],
+            new Dictionary<string, string>
+            {
+                ["RabbitMq__Host"] = TestEnvironment.RabbitHost,
+                ["RabbitMq__Port"] = TestEnvironment.RabbitPort.ToString(),
+                ["RabbitMq__VirtualHost"] = system.VirtualHost,
+                ["RabbitMq__Username"] = TestEnvironment.RabbitUser,
+                ["RabbitMq__Password"] = TestEnvironment.RabbitPassword,
+            }, TimeSpan.FromSeconds(120));
 
         // maxAttempts 3: the job fails three times, then the sample prints the last attempt's output.
-        Assert.True(process.ExitCode == 4, $"exit {process.ExitCode}\n{await stdout}\n{await stderr}");
-        Assert.Equal("from the sample\n", await stdout);
-        Assert.Contains("Failed after 3 attempt(s)", await stderr);
+        Assert.True(run.ExitCode == 4, run.ToString());
+        Assert.Equal("from the sample\n", run.Stdout);
+        Assert.Contains("Failed after 3 attempt(s)", run.Stderr);
         var job = (await system.Api.GetFromJsonAsync<JsonObject>($"/api/v1/jobs?state=Failed&limit=500"))!["jobs"]!.AsArray()
             .Single(j => (string?)j!["requestId"] == requestId)!;
         Assert.Equal(4, (int?)job["exitCode"]);

@@ -22,10 +22,11 @@ public static class JobsApi
         var api = app.MapGroup("/api/v1/jobs").RequireAuthorization();
         // Bodies over the limit are refused while being read (413), before any of them is buffered or parsed.
         var maxBody = app.ServiceProvider.GetRequiredService<IOptions<LimitOptions>>().Value.MaxRequestBodyBytes;
-        api.MapPost("/", SubmitJob).WithMetadata(new RequestSizeLimitAttribute(maxBody));
+        api.MapPost("/", SubmitJob).WithMetadata(new RequestSizeLimitAttribute(maxBody))
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status429TooManyRequests);
         api.MapGet("/{jobId:guid}", GetJob);
         api.MapGet("/", ListJobs);
-        api.MapPost("/{jobId:guid}/cancel", CancelJob);
+        api.MapPost("/{jobId:guid}/cancel", CancelJob).ProducesProblem(StatusCodes.Status409Conflict);
         return api;
     }
 

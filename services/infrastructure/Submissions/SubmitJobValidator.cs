@@ -233,13 +233,22 @@ public static partial class SubmitJobValidator
         };
     }
 
+    const string RequestIdChars = "[A-Za-z0-9._:-]{1,128}";
+    const string ServiceChars = "[a-z0-9][a-z0-9._-]{0,63}";
+    const string EnvironmentNameChars = "[A-Za-z_][A-Za-z0-9_]{0,127}";
+
+    /// <summary>The rules as ECMA-262 patterns, for the OpenAPI document (where a pattern is read by other tools).</summary>
+    public const string RequestIdRule = "^" + RequestIdChars + "$";
+    public const string ServiceRule = "^" + ServiceChars + "$";
+    public const string EnvironmentNameRule = "^" + EnvironmentNameChars + "$";
+
     // \z, not $: $ also matches before a final newline, which would let "shell\n" through as a service.
-    [GeneratedRegex(@"\A[A-Za-z0-9._:-]{1,128}\z")]
+    [GeneratedRegex(@"\A" + RequestIdChars + @"\z")]
     private static partial Regex RequestIdPattern();
 
-    [GeneratedRegex(@"\A[a-z0-9][a-z0-9._-]{0,63}\z")]
+    [GeneratedRegex(@"\A" + ServiceChars + @"\z")]
     private static partial Regex ServicePattern();
 
-    [GeneratedRegex(@"\A[A-Za-z_][A-Za-z0-9_]{0,127}\z")]
+    [GeneratedRegex(@"\A" + EnvironmentNameChars + @"\z")]
     private static partial Regex EnvironmentNamePattern();
 }
