@@ -8,14 +8,15 @@ using Npgsql;
 namespace Bus.Gateway.Jobs;
 
 /// <summary>
-/// The gateway's reads and writes in PostgreSQL: the idempotency keys it owns (<c>job_requests</c>) and the job
-/// rows the scheduler's saga writes (<c>jobs</c>), always filtered by tenant.
+/// The gateway's reads and writes in PostgreSQL: the idempotency keys (<c>job_requests</c>, claimed through
+/// <see cref="JobRequestClaims"/>, as the scheduler's bus intake claims them) and the job rows the scheduler's saga
+/// writes (<c>jobs</c>), always filtered by tenant.
 /// </summary>
 public sealed class JobStore(NpgsqlDataSource dataSource, JobRequestClaims claims)
 {
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Maps (tenant, requestId) to exactly one job (R9); the same claim as the bus path's.</summary>
+    /// <summary>Maps (tenant, requestId) to exactly one job: the same claim as the bus path's.</summary>
     public Task<JobRequestClaims.Claim> ClaimRequest(string tenant, ValidSubmission submission, DateTimeOffset now, CancellationToken cancellationToken) =>
         claims.Take(tenant, submission, now, cancellationToken);
 
