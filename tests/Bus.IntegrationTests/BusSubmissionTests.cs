@@ -116,6 +116,30 @@ public sealed class BusSubmissionTests(RunningSystem system) : IClassFixture<Run
     }
 
     [Fact]
+    public async Task Submissions_held_by_a_scheduler_killed_with_SIGKILL_are_taken_up_by_another_once_each()
+    {
+        var second = system.StartScheduler("scheduler-2");
+        await Eventually.Get(() => Task.FromResult(second.Output), o => o.Contains("Application started"),
+            TimeSpan.FromSeconds(60), "the second scheduler started");
+
+        // Both schedulers consume job-submissions now: the killed one takes its share of the burst with it, unacknowledged.
+        var commands = Enumerable.Range(0, 30).Select(_ => BusClient.Command(Tenant, RequestId(), ["/bin/true"])).ToList();
+        var answers = commands.Select(_bus.Submit).ToList();
+        second.KillHard();
+        var replies = await Task.WhenAll(answers);
+
+        // Every submission was answered (by the survivor, for what the killed one held unacknowledged), as one job each.
+        Assert.All(replies, r => Assert.NotNull(r.Accepted));
+        Assert.Equal(30, replies.Select(r => r.Accepted!.JobId).Distinct().Count());
+        await Task.WhenAll(replies.Select(r => _bus.Finished(r.Accepted!.JobId).Task.WaitAsync(TimeSpan.FromSeconds(120))));
+        foreach (var command in commands)
+        {
+            Assert.Equal(1, await Count("SELECT count(*) FROM jobs WHERE request_id = $1", command.RequestId));
+            Assert.Equal(1, await Count("SELECT count(*) FROM resource_allocations a JOIN jobs j USING (job_id) WHERE j.request_id = $1", command.RequestId));
+        }
+    }
+
+    [Fact]
     public async Task The_sample_client_submits_over_the_bus_and_exits_with_the_jobs_exit_code()
     {
         var dll = Path.Combine(TestEnvironment.RepoRoot, "samples", "bus-client", "bin", ServiceProcess.BuildConfiguration, "net10.0", "bus-client.dll");
