@@ -2,6 +2,7 @@ using Bus.Gateway.Apis;
 using Bus.Gateway.Auth;
 using Bus.Gateway.Errors;
 using Bus.Gateway.Extensions;
+using Bus.Gateway.OpenApi;
 using Bus.Infrastructure.Hosting;
 
 if (NewKeyCommand.TryRun(args, Console.Out))
@@ -23,6 +24,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter(); // after authentication: requests are counted per API key
 app.MapManagement(); // /health/live, /health/ready, /metrics: no key needed
+app.MapApiDocument(); // /openapi/v1.json and the reference at /reference: no key needed
 app.MapJobsApi();
 app.MapWorkersApi();
 app.MapStatsApi();

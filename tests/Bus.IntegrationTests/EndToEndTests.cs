@@ -134,6 +134,39 @@ public sealed class EndToEndTests(RunningSystem system) : IClassFixture<RunningS
     }
 
     [Fact]
+    public async Task A_job_that_fails_all_its_attempts_shows_each_of_them()
+    {
+        var (_, accepted) = await system.Submit(new { requestId = RequestId(), command = new[] { "/bin/sh", "-c", "sleep 0.3; exit 7" }, maxAttempts = 3 });
+        var jobId = (string)accepted["jobId"]!;
+
+        var job = await Eventually.Get(
+            async () => (await system.Api.GetFromJsonAsync<JsonObject>($"/api/v1/jobs/{jobId}"))!,
+            j => (string?)j["state"] == "Failed", TimeSpan.FromSeconds(60), $"job {jobId} Failed");
+
+        var attempts = job["attempts"]!.AsArray();
+        Assert.Equal([1, 2, 3], attempts.Select(a => (int)a!["attempt"]!));
+        var workers = await system.WorkerIds();
+        Assert.All(attempts, a =>
+        {
+            Assert.Contains((string)a!["workerId"]!, workers);
+            Assert.Equal(7, (int?)a["exitCode"]);
+            Assert.Equal("exited with code 7", (string?)a["error"]);
+            var allocated = DateTimeOffset.Parse((string)a["allocatedAt"]!);
+            var finished = DateTimeOffset.Parse((string)a["finishedAt"]!);
+            Assert.True(finished >= allocated, $"attempt {a["attempt"]} finished at {finished:O}, before its allocation at {allocated:O}");
+            // Each attempt sleeps before failing, so its worker reports the start before the end.
+            Assert.NotNull((string?)a["startedAt"]);
+        });
+        // Each retry waits for the one before it to end.
+        var times = attempts.Select(a => DateTimeOffset.Parse((string)a!["allocatedAt"]!)).ToList();
+        for (var i = 1; i < times.Count; i++)
+            Assert.True(times[i] >= DateTimeOffset.Parse((string)attempts[i - 1]!["finishedAt"]!), $"attempt {i + 1} placed before attempt {i} ended");
+        // Lists leave attempts out: only the single job view reads them.
+        var page = (await system.Api.GetFromJsonAsync<JsonObject>("/api/v1/jobs?state=Failed&limit=500"))!;
+        Assert.Null(page["jobs"]!.AsArray().Single(j => (string?)j!["jobId"] == jobId)!["attempts"]);
+    }
+
+    [Fact]
     public async Task Cancelling_a_running_job_kills_it_and_frees_its_capacity()
     {
         var (_, accepted) = await system.Submit(new { requestId = RequestId(), command = new[] { "/bin/sleep", "300" }, resources = new { cpus = 2 } });

@@ -94,6 +94,22 @@ public sealed class StatsAndInspectionTests(RunningSystem system) : IClassFixtur
     }
 
     [Fact]
+    public async Task The_scheduler_serves_its_state_machine_graph_as_json_and_as_mermaid()
+    {
+        using var scheduler = new HttpClient { BaseAddress = system.ManagementAddresses["scheduler"] };
+        var generated = Bus.Scheduler.StateMachines.JobStateGraph.Of(new Bus.Scheduler.StateMachines.JobStateMachine());
+
+        var graph = (await scheduler.GetFromJsonAsync<JsonObject>("/admin/state-machine"))!;
+        Assert.Equal(generated.Nodes.Select(n => n.Id), graph["nodes"]!.AsArray().Select(n => (string)n!["id"]!));
+        Assert.Contains(graph["edges"]!.AsArray(), e => (string?)e!["from"] == "state:Allocated" && (string?)e["to"] == "event:Started");
+        Assert.Equal(generated.ToMermaid(), await scheduler.GetStringAsync("/admin/state-machine?format=mermaid"));
+
+        var bad = await scheduler.GetAsync("/admin/state-machine?format=svg");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal("application/problem+json", bad.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
     public async Task The_dashboard_page_and_its_script_are_served_without_a_key()
     {
         var anonymous = system.Client(null);

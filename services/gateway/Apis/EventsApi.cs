@@ -39,7 +39,19 @@ public static class EventsApi
             return problem;
         // Taken before the answer's headers go out, so a client that has them sees everything that happens next.
         var from = resume ?? await store.Now(cancellationToken);
-        return TypedResults.ServerSentEvents(JobEventStream.Read(feed, store, user.Tenant(), null, from, resume is not null, cancellationToken));
+        return TypedResults.ServerSentEvents(
+            HeadersFirst(request.HttpContext.Response, JobEventStream.Read(feed, store, user.Tenant(), null, from, resume is not null, cancellationToken)));
+    }
+
+    /// <summary>
+    /// Sends the answer's headers before the first event: a tenant stream may wait long for one, and a client (or a
+    /// proxy) that saw nothing would not know it is connected. Enumerated after the result has set the headers.
+    /// </summary>
+    static async IAsyncEnumerable<T> HeadersFirst<T>(HttpResponse response, IAsyncEnumerable<T> items)
+    {
+        await response.Body.FlushAsync(response.HttpContext.RequestAborted);
+        await foreach (var item in items)
+            yield return item;
     }
 
     static bool TryResume(HttpRequest request, out EventCursor? resume, out ValidationProblem problem)

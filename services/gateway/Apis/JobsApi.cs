@@ -22,10 +22,11 @@ public static class JobsApi
         var api = app.MapGroup("/api/v1/jobs").RequireAuthorization();
         // Bodies over the limit are refused while being read (413), before any of them is buffered or parsed.
         var maxBody = app.ServiceProvider.GetRequiredService<IOptions<LimitOptions>>().Value.MaxRequestBodyBytes;
-        api.MapPost("/", SubmitJob).WithMetadata(new RequestSizeLimitAttribute(maxBody));
+        api.MapPost("/", SubmitJob).WithMetadata(new RequestSizeLimitAttribute(maxBody))
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status429TooManyRequests);
         api.MapGet("/{jobId:guid}", GetJob);
         api.MapGet("/", ListJobs);
-        api.MapPost("/{jobId:guid}/cancel", CancelJob);
+        api.MapPost("/{jobId:guid}/cancel", CancelJob).ProducesProblem(StatusCodes.Status409Conflict);
         return api;
     }
 
@@ -70,9 +71,9 @@ public static class JobsApi
     }
 
     static async Task<Results<Ok<JobDetails>, NotFound>> GetJob(
-        Guid jobId, ClaimsPrincipal user, JobStore jobs, CancellationToken cancellationToken) =>
+        Guid jobId, ClaimsPrincipal user, JobStore jobs, JobAttempts attempts, CancellationToken cancellationToken) =>
         await jobs.Find(user.Tenant(), jobId, cancellationToken) is { } job
-            ? TypedResults.Ok(job)
+            ? TypedResults.Ok(job with { Attempts = await attempts.Of(job, cancellationToken) })
             : TypedResults.NotFound();
 
     static readonly string[] FinishedStates = ["Completed", "Failed", "Cancelled", "TimedOut"];

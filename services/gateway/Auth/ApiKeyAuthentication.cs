@@ -22,6 +22,8 @@ public sealed class ApiKeyAuthenticationHandler(
     public const string AdminRole = "admin";
     /// <summary>The key's non-secret id (<see cref="ApiKeyHash.Id"/>): what request rates are counted by.</summary>
     public const string KeyIdClaim = "key";
+    /// <summary>The header that may carry the key instead of <c>Authorization</c>.</summary>
+    public const string ApiKeyHeader = "X-Api-Key";
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -46,7 +48,7 @@ public sealed class ApiKeyAuthenticationHandler(
         var authorization = Request.Headers.Authorization.ToString();
         if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             return authorization["Bearer ".Length..].Trim();
-        var header = Request.Headers["X-Api-Key"].ToString();
+        var header = Request.Headers[ApiKeyHeader].ToString();
         return header.Length > 0 ? header : null;
     }
 

@@ -7,6 +7,7 @@ using Bus.Gateway.Events;
 using Bus.Gateway.Errors;
 using Bus.Gateway.Jobs;
 using Bus.Gateway.Limits;
+using Bus.Gateway.OpenApi;
 using Bus.Gateway.Sagas;
 using Bus.Gateway.Stats;
 using Bus.Infrastructure.Capacity;
@@ -27,7 +28,10 @@ public static class GatewayExtensions
         builder.AddCapacity();
         builder.AddBus();
         builder.Services.AddSingleton<JobStore>();
+        builder.Services.AddSingleton<JobAttempts>();
+        builder.Services.AddSingleton<JobRequestClaims>();
         builder.Services.AddSingleton<SagaStore>();
+        builder.Services.AddApiDocument();
         builder.Services.AddSingleton<JobEventStore>();
         builder.Services.AddSingleton<JobEventFeed>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JobEventFeed>());

@@ -7,6 +7,7 @@ namespace Bus.Gateway.Jobs;
 /// <param name="GpuDevices">The GPU device ids its current attempt was bound to, once the worker started it.</param>
 /// <param name="Result">The structured result of a completed model-service job (the model server's JSON answer); null
 /// for shell jobs, for jobs not completed, and in job lists (which leave it out to stay small).</param>
+/// <param name="Attempts">Every placed attempt, oldest first; only <c>GET /api/v1/jobs/{jobId}</c> fills it in, null in lists.</param>
 public sealed record JobDetails(
     Guid JobId,
     string RequestId,
@@ -27,7 +28,8 @@ public sealed record JobDetails(
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
     string[]? GpuDevices = null,
-    JsonElement? Result = null);
+    JsonElement? Result = null,
+    IReadOnlyList<JobAttempt>? Attempts = null);
 
 /// <summary>The answer to a submission.</summary>
 public sealed record JobAccepted(Guid JobId, string State);

@@ -1,61 +1,24 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Bus.Contracts;
+using Bus.Infrastructure.Submissions;
 using Npgsql;
 
 namespace Bus.Gateway.Jobs;
 
 /// <summary>
-/// The gateway's reads and writes in PostgreSQL: the idempotency keys it owns (<c>job_requests</c>) and the job
-/// rows the scheduler's saga writes (<c>jobs</c>), always filtered by tenant.
+/// The gateway's reads and writes in PostgreSQL: the idempotency keys (<c>job_requests</c>, claimed through
+/// <see cref="JobRequestClaims"/>, as the scheduler's bus intake claims them) and the job rows the scheduler's saga
+/// writes (<c>jobs</c>), always filtered by tenant.
 /// </summary>
-public sealed class JobStore(NpgsqlDataSource dataSource)
+public sealed class JobStore(NpgsqlDataSource dataSource, JobRequestClaims claims)
 {
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>The outcome of claiming a requestId.</summary>
-    /// <param name="Created">True when this call created the job; false when the requestId was already taken.</param>
-    /// <param name="SameBody">False when the requestId was taken by a different body (a 409).</param>
-    public sealed record Claim(Guid JobId, bool Created, bool SameBody, SubmitJob Command);
-
-    /// <summary>
-    /// Maps (tenant, requestId) to exactly one job (R9). Concurrent claims of one requestId race on the primary key;
-    /// exactly one inserts, and every caller gets that one's job id.
-    /// </summary>
-    public async Task<Claim> ClaimRequest(string tenant, ValidSubmission submission, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(submission, Json))));
-        var command = new SubmitJob(
-            Guid.CreateVersion7(now), tenant, submission.RequestId, submission.Service, submission.Command,
-            submission.PayloadJson, submission.Resources, submission.Constraints, submission.Priority,
-            submission.TimeoutSeconds, submission.MaxAttempts, now, submission.Environment);
-
-        await using (var insert = dataSource.CreateCommand("""
-            INSERT INTO job_requests (tenant, request_id, job_id, request_hash, submit_command)
-            VALUES ($1, $2, $3, $4, $5::jsonb)
-            ON CONFLICT (tenant, request_id) DO NOTHING
-            """))
-        {
-            insert.Parameters.AddWithValue(tenant);
-            insert.Parameters.AddWithValue(submission.RequestId);
-            insert.Parameters.AddWithValue(command.JobId);
-            insert.Parameters.AddWithValue(hash);
-            insert.Parameters.AddWithValue(JsonSerializer.Serialize(command, Json));
-            if (await insert.ExecuteNonQueryAsync(cancellationToken) == 1)
-                return new Claim(command.JobId, Created: true, SameBody: true, command);
-        }
-
-        await using var select = dataSource.CreateCommand(
-            "SELECT request_hash, submit_command::text FROM job_requests WHERE tenant = $1 AND request_id = $2");
-        select.Parameters.AddWithValue(tenant);
-        select.Parameters.AddWithValue(submission.RequestId);
-        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        var stored = JsonSerializer.Deserialize<SubmitJob>(reader.GetString(1), Json)!;
-        return new Claim(stored.JobId, Created: false, SameBody: reader.GetString(0) == hash, stored);
-    }
+    /// <summary>Maps (tenant, requestId) to exactly one job: the same claim as the bus path's.</summary>
+    public Task<JobRequestClaims.Claim> ClaimRequest(string tenant, ValidSubmission submission, DateTimeOffset now, CancellationToken cancellationToken) =>
+        claims.Take(tenant, submission, now, cancellationToken);
 
     const string JobColumns = """
         job_id, request_id, tenant, current_state, service, cpus, memory_mb, gpus, priority, attempt, max_attempts,

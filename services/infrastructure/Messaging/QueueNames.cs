@@ -6,6 +6,10 @@ public static class QueueNames
     /// <summary>The job saga's queue, where the gateway sends <c>SubmitJob</c>.</summary>
     public const string JobSaga = "job-state";
 
+    /// <summary>Where clients send <c>SubmitJob</c> over the bus: the scheduler validates and claims it, then passes it on
+    /// to the saga.</summary>
+    public const string JobSubmissions = "job-submissions";
+
     /// <summary>Each worker's own queue, where the scheduler sends <c>RunJob</c> for that worker.</summary>
     public static string Worker(string workerId) => $"worker-{workerId}";
 
@@ -17,6 +21,8 @@ public static class QueueNames
     internal static bool SendToExchanges { get; set; }
 
     public static Uri JobSagaAddress => Address(JobSaga);
+
+    public static Uri JobSubmissionsAddress => Address(JobSubmissions);
 
     public static Uri WorkerAddress(string workerId) => Address(Worker(workerId));
 

@@ -3,6 +3,7 @@ using Bus.Infrastructure.Data;
 using Bus.Infrastructure.Messaging;
 using Bus.Infrastructure.Observability;
 using Bus.Infrastructure.Redis;
+using Bus.Infrastructure.Submissions;
 using Bus.Scheduler.Activities;
 using Bus.Scheduler.Consumers;
 using Bus.Scheduler.Data;
@@ -55,6 +56,7 @@ public static class SchedulerExtensions
         builder.Services.AddSingleton<IAllocationRecorder, AllocationRecorder>();
         builder.Services.AddJobSagaActivities();
         builder.Services.AddSingleton<PendingJobDispatcher>();
+        builder.Services.AddSingleton<JobRequestClaims>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PendingJobDispatcher>());
 
         builder.AddBus(x =>
@@ -65,6 +67,7 @@ public static class SchedulerExtensions
             x.AddConsumer<CapacityChangedConsumer>();
             // Its own queue, so a storm of reports never queues ahead of the saga's messages.
             x.AddConsumer<ServiceUnavailableConsumer>();
+            x.AddConsumer<SubmitJobConsumer, SubmitJobConsumerDefinition>();
         });
         return builder;
     }

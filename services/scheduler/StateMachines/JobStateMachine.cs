@@ -128,6 +128,15 @@ public sealed class JobStateMachine : MassTransitStateMachine<JobState>
                                 waiting => waiting.TransitionTo(Pending)))));
 
         ReleaseLeftovers();
+        AnnounceFinish();
+    }
+
+    /// <summary>Tells bus clients that a job is over. The saga's outbox holds the event until the row is saved.</summary>
+    void AnnounceFinish()
+    {
+        foreach (var final in new[] { Completed, Failed, Cancelled, TimedOut })
+            WhenEnter(final, x => x.Publish(c => new JobFinished(c.Saga.CorrelationId, c.Saga.Tenant, c.Saga.RequestId,
+                final.Name, c.Saga.Attempt, c.Saga.ExitCode, c.Saga.Output, c.Saga.Error, c.Saga.FinishedAt)));
     }
 
     /// <summary>

@@ -180,7 +180,7 @@ public sealed class RunningSystem : IAsyncLifetime
     {
         var address = new Uri($"http://127.0.0.1:{FreePort()}");
         var gateway = StartService(name, "gateway", "Bus.Gateway", [("ASPNETCORE_URLS", address.ToString())]);
-        var api = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+        var api = new HttpClient(new ResponseRecorder(new HttpClientHandler())) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
         api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
         await Eventually.Get(async () =>
         {
@@ -211,7 +211,7 @@ public sealed class RunningSystem : IAsyncLifetime
 
     public HttpClient Client(string? apiKey)
     {
-        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        var client = new HttpClient(new ResponseRecorder(new HttpClientHandler())) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         if (apiKey is not null)
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
         return client;

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Bus.Gateway.Jobs;
+namespace Bus.Infrastructure.Submissions;
 
 /// <summary>The body of <c>POST /api/v1/jobs</c>, as the client sent it. Everything is optional here so that
 /// validation, not deserialization, says what is missing. <c>env</c> holds variables for the job's environment.</summary>

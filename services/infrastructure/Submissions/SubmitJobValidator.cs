@@ -1,10 +1,11 @@
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Bus.Contracts;
 
-namespace Bus.Gateway.Jobs;
+namespace Bus.Infrastructure.Submissions;
 
 /// <summary>A submission after validation, with every default filled in. Its canonical JSON is what
 /// "the same body" means for idempotency (so <c>env</c> is kept sorted by name: its order does not matter).</summary>
@@ -19,7 +20,13 @@ public sealed record ValidSubmission(
     int TimeoutSeconds,
     int MaxAttempts,
     // Left out when null, so a submission without env hashes as it always did.
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SortedDictionary<string, string>? Environment = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SortedDictionary<string, string>? Environment = null)
+{
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>The hash of the canonical JSON, stored with the claim: equal hashes mean the same body.</summary>
+    public string Hash() => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(this, Json))));
+}
 
 /// <summary>
 /// Checks a submission against the rules of docs/api.md and fills in defaults. Errors are per field. Fields the
@@ -108,6 +115,32 @@ public static partial class SubmitJobValidator
         }
     }
 
+
+    /// <summary>
+    /// The same rules for a <see cref="SubmitJob"/> that arrived over the bus: its fields are put back into the shape
+    /// of an HTTP body, so both paths pass one check. A payload that is not JSON is refused here.
+    /// </summary>
+    public static (ValidSubmission? Submission, Dictionary<string, string[]> Errors) Validate(SubmitJob message)
+    {
+        JsonElement? payload = null;
+        if (message.PayloadJson is not null)
+            try
+            {
+                using var document = JsonDocument.Parse(message.PayloadJson);
+                payload = document.RootElement.Clone();
+            }
+            catch (JsonException)
+            {
+                return (null, new Dictionary<string, string[]> { ["payload"] = ["payload must be JSON."] });
+            }
+        var c = message.Constraints;
+        return Validate(new SubmitJobRequest(
+            message.RequestId, message.Service, message.Command, payload,
+            message.Resources is { } r ? new ResourcesBody(r.Cpus, r.MemoryMb, r.Gpus) : null,
+            c is null ? null : new ConstraintsBody(c.Language, c.Pool, c.ExcludeWorker, c.AffinityKey),
+            message.Priority, message.TimeoutSeconds, message.MaxAttempts,
+            message.Environment?.ToDictionary(e => e.Key, e => (string?)e.Value)));
+    }
 
     /// <summary>Whether <paramref name="service"/> is a well-formed service name.</summary>
     public static bool IsService(string service) => ServicePattern().IsMatch(service);
@@ -200,13 +233,22 @@ public static partial class SubmitJobValidator
         };
     }
 
+    const string RequestIdChars = "[A-Za-z0-9._:-]{1,128}";
+    const string ServiceChars = "[a-z0-9][a-z0-9._-]{0,63}";
+    const string EnvironmentNameChars = "[A-Za-z_][A-Za-z0-9_]{0,127}";
+
+    /// <summary>The rules as ECMA-262 patterns, for the OpenAPI document (where a pattern is read by other tools).</summary>
+    public const string RequestIdRule = "^" + RequestIdChars + "$";
+    public const string ServiceRule = "^" + ServiceChars + "$";
+    public const string EnvironmentNameRule = "^" + EnvironmentNameChars + "$";
+
     // \z, not $: $ also matches before a final newline, which would let "shell\n" through as a service.
-    [GeneratedRegex(@"\A[A-Za-z0-9._:-]{1,128}\z")]
+    [GeneratedRegex(@"\A" + RequestIdChars + @"\z")]
     private static partial Regex RequestIdPattern();
 
-    [GeneratedRegex(@"\A[a-z0-9][a-z0-9._-]{0,63}\z")]
+    [GeneratedRegex(@"\A" + ServiceChars + @"\z")]
     private static partial Regex ServicePattern();
 
-    [GeneratedRegex(@"\A[A-Za-z_][A-Za-z0-9_]{0,127}\z")]
+    [GeneratedRegex(@"\A" + EnvironmentNameChars + @"\z")]
     private static partial Regex EnvironmentNamePattern();
 }
