@@ -28,6 +28,7 @@ app.MapWorkersApi();
 app.MapStatsApi();
 app.MapSagasApi();
 app.MapEventsApi();
+app.MapServicesApi();
 app.Run();
 
 /// <summary>The gateway's entry point; public so that tests can host it (WebApplicationFactory).</summary>

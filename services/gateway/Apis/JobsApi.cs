@@ -4,6 +4,7 @@ using Bus.Contracts;
 using Bus.Gateway.Auth;
 using Bus.Gateway.Jobs;
 using Bus.Gateway.Limits;
+using Bus.Infrastructure.Catalogue;
 using Bus.Infrastructure.Messaging;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -26,7 +27,50 @@ public static class JobsApi
         api.MapGet("/{jobId:guid}", GetJob);
         api.MapGet("/", ListJobs);
         api.MapPost("/{jobId:guid}/cancel", CancelJob);
+        // A custom method on the collection (AIP-136 style), so it can never be taken for a job id.
+        app.MapPost("/api/v1/jobs:explain", ExplainJob).RequireAuthorization().WithMetadata(new RequestSizeLimitAttribute(maxBody));
         return api;
+    }
+
+    /// <summary>
+    /// Where the submission would be placed now, or why not, with every live worker's verdict. Validated as a
+    /// submission is (the same 400s, the catalogue included); nothing is stored, reserved or counted against the quota.
+    /// A scheduler answers (see ExplainPlacementConsumer for why there); 503 when none does in time.
+    /// </summary>
+    static async Task<Results<Ok<PlacementExplained>, ValidationProblem, ProblemHttpResult>> ExplainJob(
+        SubmitJobRequest body, ClaimsPrincipal user, ServiceCatalogue catalogue, IRequestClient<ExplainPlacement> scheduler,
+        TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var (submission, errors) = SubmitJobValidator.Validate(body);
+        if (submission is null)
+            return TypedResults.ValidationProblem(errors);
+        if (await UnknownService(submission.Service, catalogue, cancellationToken) is { } unknown)
+            return unknown;
+        try
+        {
+            var answer = await scheduler.GetResponse<PlacementExplained>(new ExplainPlacement(
+                user.Tenant(), submission.Service, submission.Resources, submission.Constraints, submission.Priority, clock.GetUtcNow()),
+                cancellationToken);
+            return TypedResults.Ok(answer.Message);
+        }
+        catch (RequestTimeoutException)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Temporarily unavailable.",
+                detail: "no scheduler answered the explanation in time; retry shortly.");
+        }
+    }
+
+    /// <summary>A 400 naming the known services when the catalogue does not know <paramref name="service"/>; else null.</summary>
+    static async Task<ValidationProblem?> UnknownService(string service, ServiceCatalogue catalogue, CancellationToken cancellationToken)
+    {
+        var known = await catalogue.Current(cancellationToken);
+        if (known.Any(e => e.Service == service))
+            return null;
+        var names = known.Select(e => e.Service).ToArray();
+        return TypedResults.ValidationProblem(
+            new Dictionary<string, string[]> { ["service"] = [$"service '{service}' is not in the service catalogue; known services: {string.Join(", ", names)}."] },
+            title: "Unknown service",
+            extensions: new Dictionary<string, object?> { ["knownServices"] = names });
     }
 
     /// <summary>
@@ -36,11 +80,14 @@ public static class JobsApi
     /// </summary>
     static async Task<Results<Accepted<JobAccepted>, Ok<JobAccepted>, ValidationProblem, ProblemHttpResult>> SubmitJob(
         SubmitJobRequest body, ClaimsPrincipal user, JobStore jobs, TenantQuota quota, IOptionsMonitor<LimitOptions> limits,
-        HttpContext context, ISendEndpointProvider send, TimeProvider clock, ILogger<SubmitRelay> logger, CancellationToken cancellationToken)
+        HttpContext context, ISendEndpointProvider send, ServiceCatalogue catalogue, TimeProvider clock, ILogger<SubmitRelay> logger,
+        CancellationToken cancellationToken)
     {
         var (submission, errors) = SubmitJobValidator.Validate(body);
         if (submission is null)
             return TypedResults.ValidationProblem(errors);
+        if (await UnknownService(submission.Service, catalogue, cancellationToken) is { } unknown)
+            return unknown;
 
         if (await quota.ExceededBy(user.Tenant(), submission.RequestId, cancellationToken) is { } usage)
         {
@@ -100,21 +147,30 @@ public static class JobsApi
     /// <summary>Query parameters arrive as text and are parsed here, so a bad one is a 400 that names it.</summary>
     static async Task<Results<Ok<JobPage>, ValidationProblem>> ListJobs(
         ClaimsPrincipal user, JobStore jobs, CancellationToken cancellationToken,
-        string? state = null, string? service = null, string? limit = null, string? cursor = null)
+        string? state = null, string? service = null, string? limit = null, string? cursor = null, string? pendingReasonCode = null)
     {
         var errors = new Dictionary<string, string[]>();
         if (state is not null && !States.Contains(state))
             errors["state"] = [$"state must be one of {string.Join(", ", States)}."];
         if (service is not null && !SubmitJobValidator.IsService(service))
-            errors["service"] = ["service must be 1 to 64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit."];
+            errors["service"] = [SubmitJobValidator.ServiceRule];
         var pageSize = 50;
         if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxPageSize))
             errors["limit"] = [$"limit must be a whole number between 1 and {MaxPageSize}."];
+        PendingReasonCode? code = null;
+        if (pendingReasonCode is not null)
+        {
+            // Names only: Enum.TryParse would also take numbers and comma lists.
+            if (Enum.GetNames<PendingReasonCode>().Contains(pendingReasonCode))
+                code = Enum.Parse<PendingReasonCode>(pendingReasonCode);
+            else
+                errors["pendingReasonCode"] = [$"pendingReasonCode must be one of {string.Join(", ", Enum.GetNames<PendingReasonCode>())}."];
+        }
         if (!JobStore.TryDecodeCursor(cursor, out _))
             errors["cursor"] = ["cursor must be a nextCursor value this API returned."];
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
-        return TypedResults.Ok(await jobs.List(user.Tenant(), state, service, pageSize, cursor, cancellationToken));
+        return TypedResults.Ok(await jobs.List(user.Tenant(), state, service, pageSize, cursor, cancellationToken, code));
     }
 
     const int MaxPageSize = 500;

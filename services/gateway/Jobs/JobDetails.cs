@@ -4,6 +4,7 @@ namespace Bus.Gateway.Jobs;
 
 /// <summary>A job as <c>GET /api/v1/jobs/{jobId}</c> shows it (API.md).</summary>
 /// <param name="GpuDevices">The GPU device ids its current attempt was bound to, once the worker started it.</param>
+/// <param name="PendingReasonCode">Why a pending job waits, as a code of the closed set next to <paramref name="PendingReason"/>.</param>
 public sealed record JobDetails(
     Guid JobId,
     string RequestId,
@@ -23,7 +24,8 @@ public sealed record JobDetails(
     DateTimeOffset? AllocatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
-    string[]? GpuDevices = null);
+    string[]? GpuDevices = null,
+    PendingReasonCode? PendingReasonCode = null);
 
 /// <summary>The answer to a submission.</summary>
 public sealed record JobAccepted(Guid JobId, string State);

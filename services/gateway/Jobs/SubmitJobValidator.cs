@@ -51,7 +51,7 @@ public static partial class SubmitJobValidator
 
         var service = body.Service ?? "shell";
         if (!ServicePattern().IsMatch(service))
-            Error("service", "service must be 1 to 64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.");
+            Error("service", ServiceRule);
 
         var command = body.Command ?? [];
         if (CommandError(service, command) is { } commandError)
@@ -108,6 +108,8 @@ public static partial class SubmitJobValidator
         }
     }
 
+    /// <summary>What <see cref="IsService"/> admits, as the error message says it.</summary>
+    public const string ServiceRule = "service must be 1 to 64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.";
 
     /// <summary>Whether <paramref name="service"/> is a well-formed service name.</summary>
     public static bool IsService(string service) => ServicePattern().IsMatch(service);

@@ -6,6 +6,12 @@ public static class QueueNames
     /// <summary>The job saga's queue, where the gateway sends <c>SubmitJob</c>.</summary>
     public const string JobSaga = "job-state";
 
+    /// <summary>
+    /// The schedulers' shared queue for <c>ExplainPlacement</c> requests from the gateways (competing consumers: any
+    /// scheduler answers, from the snapshot it places with).
+    /// </summary>
+    public const string ExplainPlacement = "explain-placement";
+
     /// <summary>Each worker's own queue, where the scheduler sends <c>RunJob</c> for that worker.</summary>
     public static string Worker(string workerId) => $"worker-{workerId}";
 
@@ -17,6 +23,8 @@ public static class QueueNames
     internal static bool SendToExchanges { get; set; }
 
     public static Uri JobSagaAddress => Address(JobSaga);
+
+    public static Uri ExplainPlacementAddress => Address(ExplainPlacement);
 
     public static Uri WorkerAddress(string workerId) => Address(Worker(workerId));
 

@@ -15,5 +15,6 @@ public sealed class JobStateMap : IEntityTypeConfiguration<JobState>
         entity.Property(x => x.PayloadJson).HasColumnType("jsonb");
         entity.Ignore(x => x.NewTransitions);
         entity.Property(x => x.EnvironmentJson).HasColumnType("jsonb");
+        entity.Property(x => x.PendingReasonCode).HasConversion<string>();
     }
 }
