@@ -31,9 +31,9 @@ public static class GatewayExtensions
         builder.AddBus(x => x.AddRequestClient<Contracts.ExplainPlacement>(QueueNames.ExplainPlacementAddress, RequestTimeout.After(s: 10)));
         builder.Services.AddServiceCatalogue();
         builder.Services.AddSingleton<CatalogueWriter>();
-        builder.Services.AddSingleton<ICatalogueSeeder>(sp => sp.GetRequiredService<CatalogueWriter>());
+        builder.Services.AddSingleton<ICatalogueSeeder, CatalogueSeed>();
         builder.Services.AddSingleton<IValidateOptions<CatalogueOptions>>(new ValidateOptions<CatalogueOptions>(
-            null, o => !CatalogueWriter.SeedProblems(o).Any(), "Catalogue:Seed names a service a submission could not use"));
+            null, o => !CatalogueSeed.Problems(o).Any(), "Catalogue:Seed names a service a submission could not use"));
         builder.Services.AddSingleton<JobStore>();
         builder.Services.AddSingleton<SagaStore>();
         builder.Services.AddSingleton<JobEventStore>();

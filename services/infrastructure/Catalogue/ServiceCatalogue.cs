@@ -19,15 +19,20 @@ public enum CatalogueSource
 /// This process's copy of the service catalogue. Readers take it without a lock or a query; <see cref="Refresh"/>
 /// (the background refresher, or a write through this gateway) replaces it by swapping one reference. Every good
 /// read of the table is written to <see cref="CatalogueOptions.CacheFile"/>, so a process that starts while
-/// PostgreSQL is unreachable still knows the services from that file.
+/// PostgreSQL is unreachable still knows the services from that file. In the table's owner (the gateway) the first
+/// read adds the configured seed before it reads (<see cref="ICatalogueSeeder"/>), so no request ever sees the table
+/// before its defaults are in.
 /// </summary>
-public sealed class ServiceCatalogue(NpgsqlDataSource dataSource, IOptions<CatalogueOptions> options, TimeProvider clock, ILogger<ServiceCatalogue> logger)
+public sealed class ServiceCatalogue(
+    NpgsqlDataSource dataSource, IOptions<CatalogueOptions> options, TimeProvider clock, ILogger<ServiceCatalogue> logger,
+    ICatalogueSeeder? seeder = null)
 {
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     sealed record Copy(IReadOnlyList<CatalogueEntry> Entries, CatalogueSource Source, DateTimeOffset ReadAt);
 
     volatile Copy? _copy;
+    volatile bool _seeded = seeder is null;
 
     /// <summary>The known services, ordered by name; empty before anything was loaded.</summary>
     public IReadOnlyList<CatalogueEntry> Entries => _copy?.Entries ?? [];
@@ -50,6 +55,11 @@ public sealed class ServiceCatalogue(NpgsqlDataSource dataSource, IOptions<Catal
     /// <summary>Reads the table into memory and writes the cache file.</summary>
     public async Task Refresh(CancellationToken cancellationToken)
     {
+        if (!_seeded)
+        {
+            await seeder!.Seed(cancellationToken); // idempotent: two first reads at once may both add it
+            _seeded = true;
+        }
         var entries = new List<CatalogueEntry>();
         await using (var command = dataSource.CreateCommand("SELECT service, description FROM service_catalogue ORDER BY service"))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))

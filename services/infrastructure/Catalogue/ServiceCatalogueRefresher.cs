@@ -7,31 +7,23 @@ namespace Bus.Infrastructure.Catalogue;
 /// <summary>
 /// Keeps <see cref="ServiceCatalogue"/> current: loads the cache file at start (so a cold start knows the services
 /// even while PostgreSQL is unreachable), then reads the table every <see cref="CatalogueOptions.RefreshInterval"/>.
-/// A failed read keeps the copy it has. The table's owner (the gateway) adds its
-/// seed first (<see cref="ICatalogueSeeder"/>), until that has succeeded once.
+/// A failed read keeps the copy it has.
 /// </summary>
 public sealed class ServiceCatalogueRefresher(
     ServiceCatalogue catalogue,
     IOptions<CatalogueOptions> options,
     TimeProvider clock,
-    ILogger<ServiceCatalogueRefresher> logger,
-    ICatalogueSeeder? seeder = null) : BackgroundService
+    ILogger<ServiceCatalogueRefresher> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (await catalogue.LoadCacheFile(stoppingToken))
             logger.LogInformation("Service catalogue loaded from the cache file: {Services}", string.Join(", ", catalogue.Entries.Select(e => e.Service)));
-        var seeded = seeder is null;
         var failing = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                if (!seeded)
-                {
-                    await seeder!.Seed(stoppingToken);
-                    seeded = true;
-                }
                 await catalogue.Refresh(stoppingToken);
                 if (failing)
                     logger.LogInformation("Service catalogue read from the table again");
