@@ -28,7 +28,7 @@ public static class GatewayExtensions
     public static IHostApplicationBuilder AddGatewayServices(this IHostApplicationBuilder builder)
     {
         builder.AddCapacity();
-        builder.AddBus(x => x.AddRequestClient<Contracts.ExplainPlacement>(QueueNames.ExplainPlacementAddress, RequestTimeout.After(s: 10)));
+        builder.AddBus(x => x.AddRequestClient<Contracts.ExplainPlacement>(QueueNames.ExplainPlacementAddress));
         builder.Services.AddServiceCatalogue();
         builder.Services.AddSingleton<CatalogueWriter>();
         builder.Services.AddSingleton<ICatalogueSeeder, CatalogueSeed>();
