@@ -29,6 +29,7 @@ app.MapStatsApi();
 app.MapSagasApi();
 app.MapEventsApi();
 app.MapServicesApi();
+app.MapExplainApi();
 app.Run();
 
 /// <summary>The gateway's entry point; public so that tests can host it (WebApplicationFactory).</summary>

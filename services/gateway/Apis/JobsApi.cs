@@ -4,6 +4,7 @@ using Bus.Contracts;
 using Bus.Gateway.Auth;
 using Bus.Gateway.Jobs;
 using Bus.Gateway.Limits;
+using Bus.Gateway.Catalogue;
 using Bus.Infrastructure.Catalogue;
 using Bus.Infrastructure.Messaging;
 using MassTransit;
@@ -27,61 +28,7 @@ public static class JobsApi
         api.MapGet("/{jobId:guid}", GetJob);
         api.MapGet("/", ListJobs);
         api.MapPost("/{jobId:guid}/cancel", CancelJob);
-        // A custom method on the collection (AIP-136 style), so it can never be taken for a job id.
-        app.MapPost("/api/v1/jobs:explain", ExplainJob).RequireAuthorization().WithMetadata(new RequestSizeLimitAttribute(maxBody));
         return api;
-    }
-
-    /// <summary>
-    /// Where the submission would be placed now, or why not, with every live worker's verdict. Validated as a
-    /// submission is (the same 400s, the catalogue included); nothing is stored, reserved or counted against the quota.
-    /// A scheduler answers (see ExplainPlacementConsumer for why there); 503 when none does within
-    /// <see cref="ExplainTimeout"/>, the broker's outage included (a send to a broker that is down waits for it).
-    /// </summary>
-    static async Task<Results<Ok<PlacementExplained>, ValidationProblem, ProblemHttpResult>> ExplainJob(
-        SubmitJobRequest body, ClaimsPrincipal user, ServiceCatalogue catalogue, HttpContext context, TimeProvider clock,
-        CancellationToken cancellationToken)
-    {
-        var (submission, errors) = SubmitJobValidator.Validate(body);
-        if (submission is null)
-            return TypedResults.ValidationProblem(errors);
-        if (await UnknownService(submission.Service, catalogue, cancellationToken) is { } unknown)
-            return unknown;
-        var request = new ExplainPlacement(
-            user.Tenant(), submission.Service, submission.Resources, submission.Constraints, submission.Priority, clock.GetUtcNow());
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(ExplainTimeout);
-        try
-        {
-            // Bounded as a whole, the client's creation included: while the broker is down MassTransit waits for it
-            // and does not heed the token, and a client must get its 503 instead of hanging.
-            var answer = await Task.Run(() => context.RequestServices.GetRequiredService<IRequestClient<ExplainPlacement>>()
-                    .GetResponse<PlacementExplained>(request, timeout.Token, RequestTimeout.After(ms: (int)ExplainTimeout.TotalMilliseconds)),
-                    CancellationToken.None)
-                .WaitAsync(ExplainTimeout, cancellationToken);
-            return TypedResults.Ok(answer.Message);
-        }
-        catch (Exception e) when (e is RequestException or OperationCanceledException or TimeoutException && !cancellationToken.IsCancellationRequested)
-        {
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Temporarily unavailable.",
-                detail: $"no scheduler answered within {ExplainTimeout.TotalSeconds:0} s (is the message broker or every scheduler down?); retry shortly.");
-        }
-    }
-
-    /// <summary>How long a submission's explanation may take, sending the request included.</summary>
-    public static readonly TimeSpan ExplainTimeout = TimeSpan.FromSeconds(5);
-
-    /// <summary>A 400 naming the known services when the catalogue does not know <paramref name="service"/>; else null.</summary>
-    static async Task<ValidationProblem?> UnknownService(string service, ServiceCatalogue catalogue, CancellationToken cancellationToken)
-    {
-        var known = await catalogue.Current(cancellationToken);
-        if (known.Any(e => e.Service == service))
-            return null;
-        var names = known.Select(e => e.Service).ToArray();
-        return TypedResults.ValidationProblem(
-            new Dictionary<string, string[]> { ["service"] = [$"service '{service}' is not in the service catalogue; known services: {string.Join(", ", names)}."] },
-            title: "Unknown service",
-            extensions: new Dictionary<string, object?> { ["knownServices"] = names });
     }
 
     /// <summary>
@@ -97,7 +44,7 @@ public static class JobsApi
         var (submission, errors) = SubmitJobValidator.Validate(body);
         if (submission is null)
             return TypedResults.ValidationProblem(errors);
-        if (await UnknownService(submission.Service, catalogue, cancellationToken) is { } unknown)
+        if (await catalogue.RefuseUnknown(submission.Service, cancellationToken) is { } unknown)
             return unknown;
 
         if (await quota.ExceededBy(user.Tenant(), submission.RequestId, cancellationToken) is { } usage)
