@@ -35,11 +35,9 @@ public static class ExplainApi
         SubmitJobRequest body, ClaimsPrincipal user, ServiceCatalogue catalogue, HttpContext context, TimeProvider clock,
         CancellationToken cancellationToken)
     {
-        var (submission, errors) = SubmitJobValidator.Validate(body);
+        var (submission, refused) = await catalogue.Validate(body, cancellationToken);
         if (submission is null)
-            return TypedResults.ValidationProblem(errors);
-        if (await catalogue.RefuseUnknown(submission.Service, cancellationToken) is { } unknown)
-            return unknown;
+            return refused!;
         var request = new ExplainPlacement(
             user.Tenant(), submission.Service, submission.Resources, submission.Constraints, submission.Priority, clock.GetUtcNow());
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

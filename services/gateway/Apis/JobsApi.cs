@@ -41,11 +41,9 @@ public static class JobsApi
         HttpContext context, ISendEndpointProvider send, ServiceCatalogue catalogue, TimeProvider clock, ILogger<SubmitRelay> logger,
         CancellationToken cancellationToken)
     {
-        var (submission, errors) = SubmitJobValidator.Validate(body);
+        var (submission, refused) = await catalogue.Validate(body, cancellationToken);
         if (submission is null)
-            return TypedResults.ValidationProblem(errors);
-        if (await catalogue.RefuseUnknown(submission.Service, cancellationToken) is { } unknown)
-            return unknown;
+            return refused!;
 
         if (await quota.ExceededBy(user.Tenant(), submission.RequestId, cancellationToken) is { } usage)
         {
