@@ -65,6 +65,7 @@ public sealed class RideThroughTests(GatedSystem gated) : IClassFixture<GatedSys
             var explain = await _system.Api.PostAsJsonAsync("/api/v1/jobs:explain", new { requestId = "explain-broker-down", command = new[] { "/bin/true" } });
             Assert.Equal(HttpStatusCode.ServiceUnavailable, explain.StatusCode);
             Assert.Equal("application/problem+json", explain.Content.Headers.ContentType?.MediaType);
+            Assert.NotNull(explain.Headers.RetryAfter);
         }
         finally
         {

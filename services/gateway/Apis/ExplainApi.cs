@@ -32,8 +32,8 @@ public static class ExplainApi
     /// <see cref="ExplainTimeout"/>, the broker's outage included (a send to a broker that is down waits for it).
     /// </summary>
     static async Task<Results<Ok<PlacementExplained>, ValidationProblem, ProblemHttpResult>> ExplainJob(
-        SubmitJobRequest body, ClaimsPrincipal user, ServiceCatalogue catalogue, HttpContext context, TimeProvider clock,
-        CancellationToken cancellationToken)
+        SubmitJobRequest body, ClaimsPrincipal user, ServiceCatalogue catalogue, HttpContext context, IOptions<LimitOptions> limits,
+        TimeProvider clock, CancellationToken cancellationToken)
     {
         var (submission, refused) = await catalogue.Validate(body, cancellationToken);
         if (submission is null)
@@ -54,6 +54,8 @@ public static class ExplainApi
         }
         catch (Exception e) when (e is RequestException or OperationCanceledException or TimeoutException && !cancellationToken.IsCancellationRequested)
         {
+            // As every other 503 of the API: the client backs off and retries.
+            context.Response.Headers.RetryAfter = ((int)limits.Value.UnavailableRetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
             return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Temporarily unavailable.",
                 detail: $"no scheduler answered within {ExplainTimeout.TotalSeconds:0} s (is the message broker or every scheduler down?); retry shortly.");
         }
