@@ -9,6 +9,7 @@ if (Console.IsOutputRedirected)
 var root = new RootCommand("The Bus job scheduler from a terminal. Reads BUS_URL and BUS_API_KEY, or ~/.config/bus/cli.json.")
 {
     SubmitCommand.Create(),
+    ExplainCommand.Create(),
     StatusCommand.Create(),
     ListCommand.Create(),
     CancelCommand.Create(),

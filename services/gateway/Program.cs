@@ -31,6 +31,8 @@ app.MapStatsApi();
 app.MapSagasApi();
 app.MapEventsApi();
 app.MapMeApi();
+app.MapServicesApi();
+app.MapExplainApi();
 app.Run();
 
 /// <summary>The gateway's entry point; public so that tests can host it (WebApplicationFactory).</summary>

@@ -98,12 +98,7 @@ public sealed class PlacementRoutingTests(PooledSystem pooled) : IClassFixture<P
         using var redis = await ConnectionMultiplexer.ConnectAsync(TestEnvironment.Redis);
         var keys = new RedisKeys(_system.KeyPrefix);
 
-        var bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(cfg => cfg.Host(TestEnvironment.RabbitHost, (ushort)TestEnvironment.RabbitPort, _system.VirtualHost, h =>
-        {
-            h.Username(TestEnvironment.RabbitUser);
-            h.Password(TestEnvironment.RabbitPassword);
-        }));
-        await bus.StartAsync();
+        var bus = await TestBus.Start(_system);
         try
         {
             // A storm, as a worker whose model keeps failing might send; published until the scheduler has heard it.

@@ -58,6 +58,14 @@ public sealed class RideThroughTests(GatedSystem gated) : IClassFixture<GatedSys
             var (status, accepted) = await _system.Submit(new { requestId = $"broker-down-{Guid.NewGuid():N}", command = new[] { "/bin/echo", "later" } });
             Assert.Equal(HttpStatusCode.Accepted, status);
             jobId = (string)accepted["jobId"]!;
+            // Shown from its request row until the scheduler takes it up: pending, with the gateway's own code.
+            var waiting = (await _system.Api.GetFromJsonAsync<JsonObject>($"/api/v1/jobs/{jobId}"))!;
+            Assert.Equal(("Pending", "Submitted"), ((string?)waiting["state"], (string?)waiting["pendingReasonCode"]));
+            // No scheduler can be asked where a job would go: a 503 to retry, not a hang or a 500.
+            var explain = await _system.Api.PostAsJsonAsync("/api/v1/jobs:explain", new { requestId = "explain-broker-down", command = new[] { "/bin/true" } });
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, explain.StatusCode);
+            Assert.Equal("application/problem+json", explain.Content.Headers.ContentType?.MediaType);
+            Assert.NotNull(explain.Headers.RetryAfter);
         }
         finally
         {

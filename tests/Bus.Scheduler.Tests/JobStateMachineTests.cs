@@ -56,7 +56,7 @@ public sealed class JobStateMachineTests : IAsyncLifetime
     [Fact]
     public async Task A_job_nothing_can_take_waits_pending_with_the_reason()
     {
-        _placement.Next = new PlacementDecision.Waiting("needs 16 cpus; the largest live worker offering 'shell' has 8");
+        _placement.Next = new PlacementDecision.Waiting(PendingReasonCode.TooLarge, "needs 16 cpus; the largest live worker offering 'shell' has 8");
         var job = Submit();
         await _harness.Bus.Publish(job);
 
@@ -69,7 +69,7 @@ public sealed class JobStateMachineTests : IAsyncLifetime
     [Fact]
     public async Task A_pending_job_is_placed_when_offered_again_after_capacity_appears()
     {
-        _placement.Next = new PlacementDecision.Waiting("1 eligible worker, full (waiting for capacity)");
+        _placement.Next = new PlacementDecision.Waiting(PendingReasonCode.Resources, "1 eligible worker, full (waiting for capacity)");
         var job = Submit();
         await _harness.Bus.Publish(job);
         Assert.NotNull(await _saga.Exists(job.JobId, x => x.Pending));
@@ -190,7 +190,7 @@ public sealed class JobStateMachineTests : IAsyncLifetime
     [Fact]
     public async Task Cancelling_a_pending_job_cancels_it_at_once()
     {
-        _placement.Next = new PlacementDecision.Waiting("no live worker");
+        _placement.Next = new PlacementDecision.Waiting(PendingReasonCode.NoWorkerForService, "no live worker");
         var job = Submit();
         await _harness.Bus.Publish(job);
         Assert.NotNull(await _saga.Exists(job.JobId, x => x.Pending));
@@ -289,7 +289,7 @@ public sealed class JobStateMachineTests : IAsyncLifetime
 
     sealed class FakePlacement : IPlacementEngine
     {
-        public PlacementDecision Next { get; set; } = new PlacementDecision.Waiting("not set");
+        public PlacementDecision Next { get; set; } = new PlacementDecision.Waiting(PendingReasonCode.Resources, "not set");
         public int Calls;
 
         public Task<PlacementDecision> Place(PlacementRequest request)

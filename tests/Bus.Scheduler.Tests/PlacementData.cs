@@ -17,7 +17,8 @@ static class PlacementData
 
     public static PlacementSnapshot Snapshot(IEnumerable<WorkerSnapshot> workers, PoolOptions[]? pools = null,
         (string, string)[]? unavailable = null, CapacityHold? hold = null, BalancingStrategy balancing = BalancingStrategy.LeastLoaded) =>
-        PlacementSnapshot.Create(workers, PoolSet.Compile(pools ?? []), unavailable ?? [], hold,
+        PlacementSnapshot.Create(workers, PoolSet.Compile(pools ?? []),
+            (unavailable ?? []).Select(u => new UnavailableService(u.Item1, u.Item2, Now.AddSeconds(30))), hold,
             new PlacementPolicy(balancing, TimeSpan.FromMinutes(1)), Now);
 
     public static PoolOptions Pool(string name, string[]? services = null, string[]? languages = null, string[]? prefixes = null) =>

@@ -1,3 +1,4 @@
+using Bus.Contracts;
 using Bus.Infrastructure.Placement;
 using Bus.Infrastructure.Redis;
 using Bus.Scheduler.Placement;
@@ -44,7 +45,7 @@ public sealed class WorkerSelectorTests
         var selection = WorkerSelector.Select(Snapshot([Worker("a", cpus: 8), Worker("b", cpus: 4)]), Request(cpus: 16));
 
         Assert.Empty(selection.Candidates);
-        Assert.Equal(WaitKind.TooBig, selection.Kind);
+        Assert.Equal(PendingReasonCode.TooLarge, selection.Code);
         Assert.Equal("needs 16 cpus; the largest live worker offering 'shell' has 8", selection.WaitReason);
     }
 
@@ -87,7 +88,7 @@ public sealed class WorkerSelectorTests
     {
         var selection = WorkerSelector.Select(Snapshot([Worker("a", cpus: 2, usedCpus: 2), Worker("b", cpus: 2, usedCpus: 1)]), Request(cpus: 2));
 
-        Assert.Equal(WaitKind.Full, selection.Kind);
+        Assert.Equal(PendingReasonCode.Resources, selection.Code);
         Assert.Equal("2 eligible workers, all full (waiting for capacity)", selection.WaitReason);
         Assert.Equal(["b", "a"], Ids(selection.LookedFull));
         Assert.Equal("1 eligible worker, full (waiting for capacity)",
@@ -137,8 +138,8 @@ public sealed class WorkerSelectorTests
         Assert.Equal("the only live worker offering service 'asr' for language 'zh' reported it unavailable; retrying when the report lapses",
             WorkerSelector.Select(one, Request(service: "asr", language: "zh")).WaitReason);
         var selection = WorkerSelector.Select(two, Request(service: "asr"));
-        Assert.Equal((WaitKind.Unavailable, "all 2 live workers offering service 'asr' reported it unavailable; retrying when the reports lapse"),
-            (selection.Kind, selection.WaitReason));
+        Assert.Equal((PendingReasonCode.Unavailable, "all 2 live workers offering service 'asr' reported it unavailable; retrying when the reports lapse"),
+            (selection.Code, selection.WaitReason));
         Assert.Empty(selection.LookedFull);
     }
 
@@ -212,7 +213,7 @@ public sealed class WorkerSelectorTests
 
         var selection = WorkerSelector.Select(snapshot, Request(service: "shell"));
 
-        Assert.Equal((WaitKind.NoPool, "1 live worker offers service 'shell', but no pool that serves it has it"), (selection.Kind, selection.WaitReason));
+        Assert.Equal((PendingReasonCode.NoPool, "1 live worker offers service 'shell', but no pool that serves it has it"), (selection.Code, selection.WaitReason));
     }
 
     [Fact]
@@ -245,7 +246,7 @@ public sealed class WorkerSelectorTests
 
         Assert.Equal(["other"], Ids(small.Candidates));
         Assert.DoesNotContain("target", Ids(small.LookedFull));
-        Assert.Equal((WaitKind.Held, "1 eligible worker, kept free for a job that has waited longer (waiting for capacity)"), (tooMany.Kind, tooMany.WaitReason));
+        Assert.Equal((PendingReasonCode.Held, "1 eligible worker, kept free for a job that has waited longer (waiting for capacity)"), (tooMany.Code, tooMany.WaitReason));
     }
 
     [Fact]

@@ -4,6 +4,8 @@ using Bus.Contracts;
 using Bus.Gateway.Auth;
 using Bus.Gateway.Jobs;
 using Bus.Gateway.Limits;
+using Bus.Gateway.Catalogue;
+using Bus.Infrastructure.Catalogue;
 using Bus.Infrastructure.Messaging;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -37,11 +39,12 @@ public static class JobsApi
     /// </summary>
     static async Task<Results<Accepted<JobAccepted>, Ok<JobAccepted>, ValidationProblem, ProblemHttpResult>> SubmitJob(
         SubmitJobRequest body, ClaimsPrincipal user, JobStore jobs, TenantQuota quota, IOptionsMonitor<LimitOptions> limits,
-        HttpContext context, ISendEndpointProvider send, TimeProvider clock, ILogger<SubmitRelay> logger, CancellationToken cancellationToken)
+        HttpContext context, ISendEndpointProvider send, ServiceCatalogue catalogue, TimeProvider clock, ILogger<SubmitRelay> logger,
+        CancellationToken cancellationToken)
     {
-        var (submission, errors) = SubmitJobValidator.Validate(body);
+        var (submission, refused) = await catalogue.Validate(body, cancellationToken);
         if (submission is null)
-            return TypedResults.ValidationProblem(errors);
+            return refused!;
 
         if (await quota.ExceededBy(user.Tenant(), submission.RequestId, cancellationToken) is { } usage)
         {
@@ -101,21 +104,30 @@ public static class JobsApi
     /// <summary>Query parameters arrive as text and are parsed here, so a bad one is a 400 that names it.</summary>
     static async Task<Results<Ok<JobPage>, ValidationProblem>> ListJobs(
         ClaimsPrincipal user, JobStore jobs, CancellationToken cancellationToken,
-        string? state = null, string? service = null, string? limit = null, string? cursor = null)
+        string? state = null, string? service = null, string? limit = null, string? cursor = null, string? pendingReasonCode = null)
     {
         var errors = new Dictionary<string, string[]>();
         if (state is not null && !States.Contains(state))
             errors["state"] = [$"state must be one of {string.Join(", ", States)}."];
         if (service is not null && !SubmitJobValidator.IsService(service))
-            errors["service"] = ["service must be 1 to 64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit."];
+            errors["service"] = [SubmitJobValidator.ServiceMessage];
         var pageSize = 50;
         if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxPageSize))
             errors["limit"] = [$"limit must be a whole number between 1 and {MaxPageSize}."];
+        PendingReasonCode? code = null;
+        if (pendingReasonCode is not null)
+        {
+            // Names only: Enum.TryParse would also take numbers and comma lists.
+            if (Enum.GetNames<PendingReasonCode>().Contains(pendingReasonCode))
+                code = Enum.Parse<PendingReasonCode>(pendingReasonCode);
+            else
+                errors["pendingReasonCode"] = [$"pendingReasonCode must be one of {string.Join(", ", Enum.GetNames<PendingReasonCode>())}."];
+        }
         if (!JobStore.TryDecodeCursor(cursor, out _))
             errors["cursor"] = ["cursor must be a nextCursor value this API returned."];
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
-        return TypedResults.Ok(await jobs.List(user.Tenant(), state, service, pageSize, cursor, cancellationToken));
+        return TypedResults.Ok(await jobs.List(user.Tenant(), state, service, pageSize, cursor, cancellationToken, code));
     }
 
     const int MaxPageSize = 500;

@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Text.Json.Serialization;
 using System.Threading.RateLimiting;
 using Bus.Gateway.Auth;
+using Bus.Gateway.Catalogue;
 using Bus.Gateway.Events;
 using Bus.Gateway.Errors;
 using Bus.Gateway.Jobs;
@@ -11,10 +12,12 @@ using Bus.Gateway.OpenApi;
 using Bus.Gateway.Sagas;
 using Bus.Gateway.Stats;
 using Bus.Infrastructure.Capacity;
+using Bus.Infrastructure.Catalogue;
 using Bus.Infrastructure.Data;
 using Bus.Infrastructure.Messaging;
 using Bus.Infrastructure.Placement;
 using Bus.Infrastructure.Redis;
+using MassTransit;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
@@ -26,7 +29,12 @@ public static class GatewayExtensions
     public static IHostApplicationBuilder AddGatewayServices(this IHostApplicationBuilder builder)
     {
         builder.AddCapacity();
-        builder.AddBus();
+        builder.AddBus(x => x.AddRequestClient<Contracts.ExplainPlacement>(QueueNames.ExplainPlacementAddress));
+        builder.Services.AddServiceCatalogue();
+        builder.Services.AddSingleton<CatalogueWriter>();
+        builder.Services.AddSingleton<ICatalogueSeeder, CatalogueSeed>();
+        builder.Services.AddSingleton<IValidateOptions<CatalogueOptions>>(new ValidateOptions<CatalogueOptions>(
+            null, o => !CatalogueSeed.Problems(o).Any(), "Catalogue:Seed names a service a submission could not use"));
         builder.Services.AddSingleton<JobStore>();
         builder.Services.AddSingleton<JobAttempts>();
         builder.Services.AddSingleton<JobRequestClaims>();

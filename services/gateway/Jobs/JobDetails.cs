@@ -8,6 +8,7 @@ namespace Bus.Gateway.Jobs;
 /// <param name="Result">The structured result of a completed model-service job (the model server's JSON answer); null
 /// for shell jobs, for jobs not completed, and in job lists (which leave it out to stay small).</param>
 /// <param name="Attempts">Every placed attempt, oldest first; only <c>GET /api/v1/jobs/{jobId}</c> fills it in, null in lists.</param>
+/// <param name="PendingReasonCode">Why a pending job waits, as a code of the closed set next to <paramref name="PendingReason"/>.</param>
 public sealed record JobDetails(
     Guid JobId,
     string RequestId,
@@ -29,7 +30,8 @@ public sealed record JobDetails(
     DateTimeOffset? FinishedAt,
     string[]? GpuDevices = null,
     JsonElement? Result = null,
-    IReadOnlyList<JobAttempt>? Attempts = null);
+    IReadOnlyList<JobAttempt>? Attempts = null,
+    PendingReasonCode? PendingReasonCode = null);
 
 /// <summary>The answer to a submission.</summary>
 public sealed record JobAccepted(Guid JobId, string State);

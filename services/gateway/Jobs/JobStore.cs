@@ -23,7 +23,8 @@ public sealed class JobStore(NpgsqlDataSource dataSource, JobRequestClaims claim
     const string JobColumns = """
         job_id, request_id, tenant, current_state, service, cpus, memory_mb, gpus, priority, attempt, max_attempts,
         worker_id, pending_reason, exit_code, output, error, submitted_at, allocated_at, started_at, finished_at,
-        (SELECT a.gpu_devices FROM resource_allocations a WHERE a.job_id = jobs.job_id AND a.attempt = jobs.attempt)
+        (SELECT a.gpu_devices FROM resource_allocations a WHERE a.job_id = jobs.job_id AND a.attempt = jobs.attempt),
+        pending_reason_code
         """;
 
     /// <summary>
@@ -59,13 +60,15 @@ public sealed class JobStore(NpgsqlDataSource dataSource, JobRequestClaims claim
     }
 
     /// <summary>The tenant's jobs, newest first, <paramref name="limit"/> at a time (keyset pagination).</summary>
-    public async Task<JobPage> List(string tenant, string? state, string? service, int limit, string? cursor, CancellationToken cancellationToken)
+    public async Task<JobPage> List(string tenant, string? state, string? service, int limit, string? cursor, CancellationToken cancellationToken,
+        PendingReasonCode? pendingReasonCode = null)
     {
         var (afterTime, afterId) = DecodeCursor(cursor);
         await using var command = dataSource.CreateCommand($"""
             SELECT {JobColumns} FROM jobs
             WHERE tenant = $1 AND ($2::text IS NULL OR current_state = $2) AND ($3::text IS NULL OR service = $3)
               AND ($4::timestamptz IS NULL OR (submitted_at, job_id) < ($4, $5))
+              AND ($7::text IS NULL OR (current_state = 'Pending' AND pending_reason_code = $7))
             ORDER BY submitted_at DESC, job_id DESC
             LIMIT $6
             """);
@@ -75,6 +78,7 @@ public sealed class JobStore(NpgsqlDataSource dataSource, JobRequestClaims claim
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?> { TypedValue = afterTime, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
         command.Parameters.AddWithValue(afterId);
         command.Parameters.AddWithValue(limit + 1);
+        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = pendingReasonCode?.ToString(), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         var jobs = new List<JobDetails>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             while (await reader.ReadAsync(cancellationToken))
@@ -95,7 +99,9 @@ public sealed class JobStore(NpgsqlDataSource dataSource, JobRequestClaims claim
         Nullable<string>(r, 14), Nullable<string>(r, 15),
         r.GetFieldValue<DateTimeOffset>(16), NullableTime(r, 17), NullableTime(r, 18), NullableTime(r, 19),
         Nullable<string[]>(r, 20),
-        r.FieldCount > 21 && !r.IsDBNull(21) ? ParseResult(r.GetString(21)) : null);
+        PendingReasonCode: Enum.TryParse<PendingReasonCode>(Nullable<string>(r, 21), out var code) ? code : null,
+        // Only the single-job read selects the result, after the shared columns.
+        Result: r.FieldCount > 22 && !r.IsDBNull(22) ? ParseResult(r.GetString(22)) : null);
 
     static JsonElement ParseResult(string json)
     {
@@ -119,7 +125,8 @@ public sealed class JobStore(NpgsqlDataSource dataSource, JobRequestClaims claim
     /// <summary>A job the gateway accepted and the scheduler has not written yet.</summary>
     public static JobDetails Accepted(SubmitJob c) => new(
         c.JobId, c.RequestId, c.Tenant, "Pending", c.Service, c.Resources, c.Priority, 0, c.MaxAttempts,
-        null, "accepted; waiting for the scheduler to take it up", null, null, null, c.SubmittedAt, null, null, null);
+        null, "accepted; waiting for the scheduler to take it up", null, null, null, c.SubmittedAt, null, null, null,
+        PendingReasonCode: PendingReasonCode.Submitted);
 
     static string EncodeCursor(DateTimeOffset time, Guid id) =>
         Convert.ToBase64String(Encoding.UTF8.GetBytes($"{time.UtcTicks}:{id}"));

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Bus.Contracts;
 
 namespace Bus.Gateway.Stats;
 
@@ -17,6 +18,12 @@ public sealed class JobStateGauges
             () => (snapshots.Latest?.JobsByState ?? new Dictionary<string, long>())
                 .Select(s => new Measurement<long>(s.Value, new KeyValuePair<string, object?>("state", s.Key))),
             "{job}", "Jobs in each state, as of the latest stats snapshot");
+        // Why jobs wait, not only how many: the code tells a full cluster (Resources) from a missing worker
+        // (NoWorkerForService) or a broken one (Unavailable), which need different people.
+        meter.CreateObservableGauge("bus.gateway.jobs.pending",
+            () => (snapshots.Latest?.PendingByReasonCode ?? new Dictionary<PendingReasonCode, long>())
+                .Select(c => new Measurement<long>(c.Value, new KeyValuePair<string, object?>("reason_code", c.Key.ToString()))),
+            "{job}", "Pending jobs by pending reason code, as of the latest stats snapshot");
         // What an alert on "waiting too long" needs: a count cannot tell one stuck job from a busy queue.
         meter.CreateObservableGauge("bus.gateway.jobs.oldest_pending_age",
             () => snapshots.Latest?.OldestPendingSubmittedAt is { } submitted ? Math.Max(0, (clock.GetUtcNow() - submitted).TotalSeconds) : 0,

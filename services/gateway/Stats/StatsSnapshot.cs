@@ -17,6 +17,8 @@ namespace Bus.Gateway.Stats;
 /// <param name="OldestPendingSubmittedAt">When the longest-waiting pending job was submitted; null when none waits.</param>
 /// <param name="Usage">The caller's tenant against its quota; null in the stored snapshot, filled in per request.</param>
 /// <param name="Tenants">Each tenant's own counts, from which a non-admin's answer is made; never sent.</param>
+/// <param name="PendingByReasonCode">Pending jobs of every tenant by pending reason code, every code present; for the
+/// metric, never sent.</param>
 public sealed record StatsSnapshot(
     int Workers,
     ResourceVector Capacity,
@@ -28,7 +30,8 @@ public sealed record StatsSnapshot(
     DateTimeOffset? OldestPendingSubmittedAt,
     DateTimeOffset GeneratedAt,
     TenantUsage? Usage,
-    [property: JsonIgnore] IReadOnlyDictionary<string, TenantCounts> Tenants);
+    [property: JsonIgnore] IReadOnlyDictionary<string, TenantCounts> Tenants,
+    [property: JsonIgnore] IReadOnlyDictionary<PendingReasonCode, long>? PendingByReasonCode = null);
 
 /// <summary>One tenant's job counts in a snapshot.</summary>
 public sealed record TenantCounts(IReadOnlyDictionary<string, long> JobsByState, long CompletedLastMinute);

@@ -10,6 +10,12 @@ public static class QueueNames
     /// to the saga.</summary>
     public const string JobSubmissions = "job-submissions";
 
+    /// <summary>
+    /// The schedulers' shared queue for <c>ExplainPlacement</c> requests from the gateways (competing consumers: any
+    /// scheduler answers, from the snapshot it places with).
+    /// </summary>
+    public const string ExplainPlacement = "explain-placement";
+
     /// <summary>Each worker's own queue, where the scheduler sends <c>RunJob</c> for that worker.</summary>
     public static string Worker(string workerId) => $"worker-{workerId}";
 
@@ -23,6 +29,7 @@ public static class QueueNames
     public static Uri JobSagaAddress => Address(JobSaga);
 
     public static Uri JobSubmissionsAddress => Address(JobSubmissions);
+    public static Uri ExplainPlacementAddress => Address(ExplainPlacement);
 
     public static Uri WorkerAddress(string workerId) => Address(Worker(workerId));
 

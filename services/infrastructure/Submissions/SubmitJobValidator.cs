@@ -58,7 +58,7 @@ public static partial class SubmitJobValidator
 
         var service = body.Service ?? "shell";
         if (!ServicePattern().IsMatch(service))
-            Error("service", "service must be 1 to 64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.");
+            Error("service", ServiceMessage);
 
         var command = body.Command ?? [];
         if (CommandError(service, command) is { } commandError)
@@ -115,6 +115,8 @@ public static partial class SubmitJobValidator
         }
     }
 
+    /// <summary>What <see cref="IsService"/> admits, as the error message says it.</summary>
+    public const string ServiceMessage = "service must be 1 to 64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.";
 
     /// <summary>
     /// The same rules for a <see cref="SubmitJob"/> that arrived over the bus: its fields are put back into the shape

@@ -30,6 +30,7 @@ public sealed class PlaceJobActivity(IPlacementEngine engine, TimeProvider clock
                 job.WorkerId = placed.WorkerId;
                 job.AllocatedAt = clock.GetUtcNow();
                 job.PendingReason = null;
+                job.PendingReasonCode = null;
                 job.NotBefore = null;
                 var worker = await context.GetSendEndpoint(QueueNames.WorkerAddress(placed.WorkerId));
                 await worker.Send(new RunJob(
@@ -40,6 +41,7 @@ public sealed class PlaceJobActivity(IPlacementEngine engine, TimeProvider clock
                 break;
             case PlacementDecision.Waiting waiting:
                 job.PendingReason = waiting.Reason;
+                job.PendingReasonCode = waiting.Code;
                 break;
         }
     }

@@ -20,7 +20,7 @@ public sealed class ScheduleRetryActivity(IOptions<SchedulerOptions> options, Ti
     {
         var job = context.Saga;
         job.NotBefore = clock.GetUtcNow() + options.Value.RetryDelay(job.Failures);
-        NextAttempt(job, $"attempt {job.Attempt} failed ({context.Message.Error}); attempt {job.Attempt + 1} of at most " +
+        NextAttempt(job, PendingReasonCode.Backoff, $"attempt {job.Attempt} failed ({context.Message.Error}); attempt {job.Attempt + 1} of at most " +
             $"{job.MaxAttempts} waits until {job.NotBefore:HH:mm:ss} UTC");
         await next.Execute(context);
     }
@@ -29,7 +29,8 @@ public sealed class ScheduleRetryActivity(IOptions<SchedulerOptions> options, Ti
     {
         var job = context.Saga;
         job.NotBefore = null;
-        NextAttempt(job, $"attempt {job.Attempt} was handed back by worker {job.WorkerId}, which is stopping or lacks the service now");
+        // Placed again at once by the machine's next step, which writes the code and sentence placement gives.
+        NextAttempt(job, null, $"attempt {job.Attempt} was handed back by worker {job.WorkerId}, which is stopping or lacks the service now");
         await next.Execute(context);
     }
 
@@ -38,13 +39,14 @@ public sealed class ScheduleRetryActivity(IOptions<SchedulerOptions> options, Ti
         // Not the job's fault, so no backoff: the next attempt is placed at once, on a live worker.
         var job = context.Saga;
         job.NotBefore = null;
-        NextAttempt(job, $"attempt {job.Attempt} was lost with worker {job.WorkerId}, which stopped heartbeating");
+        NextAttempt(job, null, $"attempt {job.Attempt} was lost with worker {job.WorkerId}, which stopped heartbeating");
         await next.Execute(context);
     }
 
-    static void NextAttempt(JobState job, string reason)
+    static void NextAttempt(JobState job, PendingReasonCode? code, string reason)
     {
         job.PendingReason = reason;
+        job.PendingReasonCode = code;
         job.Attempt++;
         job.WorkerId = null;
         job.AllocatedAt = null;

@@ -1,4 +1,5 @@
 using Bus.Infrastructure.Capacity;
+using Bus.Infrastructure.Catalogue;
 using Bus.Infrastructure.Data;
 using Bus.Infrastructure.Messaging;
 using Bus.Infrastructure.Observability;
@@ -43,16 +44,19 @@ public static class SchedulerExtensions
         builder.Services.AddStateObserver<JobState, JobTransitionRecorder>();
         builder.Services.AddStateObserver<JobState, JobLifecycleMetrics>();
         builder.Services.AddSingleton<ServiceAvailability>();
+        // Known services for submissions that reach the scheduler without passing a gateway (the bus path).
+        builder.Services.AddServiceCatalogue();
         builder.Services.AddSingleton<AffinityMap>();
         builder.Services.AddSingleton<PendingPassCoordinator>();
         builder.Services.AddSingleton<PlacementSnapshots>();
         builder.Services.AddSingleton<IPlacementSnapshots>(sp => sp.GetRequiredService<PlacementSnapshots>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PlacementSnapshots>());
-        builder.Services.AddSingleton<IPlacementEngine>(sp => new PlacementEngine(
+        builder.Services.AddSingleton(sp => new PlacementEngine(
             sp.GetRequiredService<IPlacementSnapshots>(), sp.GetRequiredService<AffinityMap>(), sp.GetRequiredService<CapacityReservations>(),
             sp.GetRequiredService<AllocationStore>(), sp.GetRequiredService<AllocationObservers>(),
             sp.GetRequiredService<IOptionsMonitor<PlacementOptions>>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<PlacementEngine>>()));
+        builder.Services.AddSingleton<IPlacementEngine>(sp => sp.GetRequiredService<PlacementEngine>());
         builder.Services.AddSingleton<IAllocationRecorder, AllocationRecorder>();
         builder.Services.AddJobSagaActivities();
         builder.Services.AddSingleton<PendingJobDispatcher>();
@@ -68,6 +72,8 @@ public static class SchedulerExtensions
             // Its own queue, so a storm of reports never queues ahead of the saga's messages.
             x.AddConsumer<ServiceUnavailableConsumer>();
             x.AddConsumer<SubmitJobConsumer, SubmitJobConsumerDefinition>();
+            // Its own queue too: an explanation is a read, and must never wait behind placements.
+            x.AddConsumer<ExplainPlacementConsumer>().Endpoint(e => e.Name = QueueNames.ExplainPlacement);
         });
         return builder;
     }

@@ -222,7 +222,7 @@ public sealed class PendingJobDispatcher(
         // Ranked per tenant here as well as in PendingQueue.Order, so the limit keeps the head of each tenant's queue.
         await using var command = dataSource.CreateCommand($"""
             SELECT job_id, tenant, service, cpus, memory_mb, gpus, language, pool, exclude_worker, affinity_key, priority, submitted_at,
-                   pending_reason
+                   pending_reason, pending_reason_code
             FROM (
                 SELECT *, row_number() OVER (
                     PARTITION BY tenant
@@ -253,7 +253,11 @@ public sealed class PendingJobDispatcher(
                     reader.GetGuid(0), reader.GetString(1), reader.GetString(2),
                     new ResourceVector(reader.GetInt32(3), reader.GetInt32(4), reader.GetInt32(5)),
                     new PlacementConstraints(Text(6), Text(7), Text(8), Text(9)),
-                    reader.GetInt32(10), reader.GetFieldValue<DateTimeOffset>(11)) { PendingReason = Text(12) });
+                    reader.GetInt32(10), reader.GetFieldValue<DateTimeOffset>(11))
+                {
+                    PendingReason = Text(12),
+                    PendingReasonCode = Enum.TryParse<PendingReasonCode>(Text(13), out var code) ? code : null,
+                });
             }
         }
 

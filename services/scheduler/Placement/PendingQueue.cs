@@ -16,6 +16,9 @@ public sealed record PendingJob(
 
     /// <summary>Why the job waits, as its last placement wrote it; null before its first.</summary>
     public string? PendingReason { get; init; }
+
+    /// <summary>The code of <see cref="PendingReason"/>; null before its first placement, or when written before codes existed.</summary>
+    public PendingReasonCode? PendingReasonCode { get; init; }
 }
 
 /// <summary>
@@ -61,7 +64,8 @@ public static class PendingQueue
     /// reason still holds would only be refused the same way again. In the given order, at most <paramref name="limit"/>.
     /// </summary>
     public static List<PendingJob> Outdated(IEnumerable<PendingJob> ordered, PlacementSnapshot snapshot, int limit) =>
-        ordered.Where(j => WorkerSelector.Select(snapshot, j.Request).Reason != j.PendingReason).Take(limit).ToList();
+        ordered.Where(j => WorkerSelector.Select(snapshot, j.Request) is var now && (now.Reason != j.PendingReason || now.Code != j.PendingReasonCode))
+            .Take(limit).ToList();
 
     /// <summary>
     /// A few jobs, in the given order, that wait only for capacity (the snapshot shows their eligible workers full):
@@ -70,7 +74,7 @@ public static class PendingQueue
     /// A few, not all: each costs a saga read, and a flood of them would win freed slots by numbers, not by order.
     /// </summary>
     public static List<PendingJob> Probes(IEnumerable<PendingJob> ordered, PlacementSnapshot snapshot, int count) =>
-        ordered.Where(j => WorkerSelector.Select(snapshot, j.Request).Kind is WaitKind.Full or WaitKind.Held).Take(count).ToList();
+        ordered.Where(j => WorkerSelector.Select(snapshot, j.Request).WaitsForCapacity).Take(count).ToList();
 
     /// <summary>
     /// The job to hold capacity for: the highest-ranked job that has waited at least <paramref name="after"/> and
@@ -87,7 +91,7 @@ public static class PendingQueue
             if (now - job.SubmittedAt < after)
                 continue;
             var selection = WorkerSelector.Select(unheld, job.Request);
-            if (selection.Kind != WaitKind.Full)
+            if (selection.Candidates.Count > 0 || selection.Code != Contracts.PendingReasonCode.Resources)
                 continue;
             var target = snapshot.Hold is { } current && current.JobId == job.JobId && selection.LookedFull.Any(w => w.WorkerId == current.WorkerId)
                 ? current.WorkerId

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Bus.Contracts;
 using Bus.Infrastructure.Capacity;
 using Bus.Infrastructure.Data;
 using Bus.Infrastructure.Observability;
@@ -69,10 +70,8 @@ public sealed class PlacementEngine : IPlacementEngine
         if (recorded is not null)
             return new PlacementDecision.Placed(recorded);
 
-        var snapshot = await _snapshots.Current();
         var affinityKey = request.Constraints.AffinityKey;
-        var affinityWorker = affinityKey is null ? null : await LookupAffinity(request.Tenant, affinityKey);
-        var selection = WorkerSelector.Select(snapshot, request, affinityWorker);
+        var (_, selection) = await Select(request, passedOver: null);
 
         var options = _options.CurrentValue;
         // Workers the snapshot shows full are tried last and few: capacity freed since it was taken shows only in the next.
@@ -93,7 +92,29 @@ public sealed class PlacementEngine : IPlacementEngine
                 _affinity?.Remember(request.Tenant, affinityKey, holder, options.AffinityTtl);
             return new PlacementDecision.Placed(holder);
         }
-        return new PlacementDecision.Waiting(selection.Reason);
+        return new PlacementDecision.Waiting(selection.Code, selection.Reason);
+    }
+
+    /// <summary>
+    /// Where the job would be placed now, or why not, with the verdict on every live worker; reserves and records
+    /// nothing. It runs <see cref="Select"/>, as <see cref="Place"/> does, so the answer is what a placement made at the
+    /// same moment would try first.
+    /// </summary>
+    public async Task<PlacementExplained> Explain(PlacementRequest request)
+    {
+        var passedOver = new List<(PooledWorker Worker, WorkerVerdict Verdict)>();
+        var (snapshot, selection) = await Select(request, passedOver);
+        return PlacementExplanation.Of(snapshot, request, selection, passedOver);
+    }
+
+    /// <summary>The one selection both placing and explaining run: the current snapshot, the affinity hint, the selector.</summary>
+    async Task<(PlacementSnapshot Snapshot, WorkerSelector.Selection Selection)> Select(
+        PlacementRequest request, ICollection<(PooledWorker Worker, WorkerVerdict Verdict)>? passedOver)
+    {
+        var snapshot = await _snapshots.Current();
+        var affinityKey = request.Constraints.AffinityKey;
+        var affinityWorker = affinityKey is null ? null : await LookupAffinity(request.Tenant, affinityKey);
+        return (snapshot, WorkerSelector.Select(snapshot, request, affinityWorker, passedOver: passedOver));
     }
 
     async Task<string?> LookupAffinity(string tenant, string affinityKey)

@@ -20,6 +20,7 @@ public abstract record PlacementDecision
 {
     public sealed record Placed(string WorkerId) : PlacementDecision;
 
+    /// <param name="Code">Shown as the job's <c>pendingReasonCode</c>.</param>
     /// <param name="Reason">A sentence for the user, shown as the job's <c>pendingReason</c>.</param>
-    public sealed record Waiting(string Reason) : PlacementDecision;
+    public sealed record Waiting(PendingReasonCode Code, string Reason) : PlacementDecision;
 }

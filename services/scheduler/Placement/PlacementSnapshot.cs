@@ -30,7 +30,7 @@ public sealed record PlacementPolicy(BalancingStrategy Balancing, TimeSpan Aging
 public sealed record PlacementSnapshot(
     IReadOnlyList<PooledWorker> Workers,
     PoolSet Pools,
-    FrozenSet<(string WorkerId, string Service)> Unavailable,
+    FrozenDictionary<(string WorkerId, string Service), DateTimeOffset> Unavailable,
     CapacityHold? Hold,
     PlacementPolicy Policy,
     DateTimeOffset TakenAt)
@@ -40,14 +40,18 @@ public sealed record PlacementSnapshot(
     public static PlacementSnapshot Create(
         IEnumerable<WorkerSnapshot> workers,
         PoolSet pools,
-        IEnumerable<(string WorkerId, string Service)> unavailable,
+        IEnumerable<UnavailableService> unavailable,
         CapacityHold? hold,
         PlacementPolicy policy,
         DateTimeOffset takenAt) =>
         new(workers.Select(w => new PooledWorker(w, pools.Membership(w.Registration))).ToList(),
-            pools, unavailable.ToFrozenSet(), hold, policy, takenAt);
+            pools, unavailable.DistinctBy(u => (u.WorkerId, u.Service)).ToFrozenDictionary(u => (u.WorkerId, u.Service), u => u.Until), hold, policy, takenAt);
 
-    public bool IsUnavailable(string workerId, string service) => Unavailable.Contains((workerId, service));
+    public bool IsUnavailable(string workerId, string service) => Unavailable.ContainsKey((workerId, service));
+
+    /// <summary>When the worker's report that the service is unavailable lapses; null when it made none.</summary>
+    public DateTimeOffset? UnavailableUntil(string workerId, string service) =>
+        Unavailable.TryGetValue((workerId, service), out var until) ? until : null;
 
     /// <summary>The same snapshot with <paramref name="need"/> and one job slot taken on one worker; for planning ahead.</summary>
     public PlacementSnapshot WithReserved(string workerId, ResourceVector need) => this with

@@ -113,7 +113,7 @@ public sealed class PlacementSnapshots(
                 await Task.WhenAll(workers, unavailable, hold);
                 outage.Succeeded();
                 return PlacementSnapshot.Create(
-                    await workers, Pools(settings), (await unavailable).Select(u => (u.WorkerId, u.Service)), await hold, policy, takenAt);
+                    await workers, Pools(settings), await unavailable, await hold, policy, takenAt);
             }
             catch (Exception e) when (RedisOutage.IsOutage(e))
             {

@@ -3,27 +3,6 @@ using Bus.Infrastructure.Redis;
 
 namespace Bus.Scheduler.Placement;
 
-/// <summary>Why a job cannot be placed now, in kinds the pending-job pass can act on.</summary>
-public enum WaitKind
-{
-    /// <summary>Not waiting: there are workers with room to try.</summary>
-    None,
-    /// <summary>No live, ready worker offers the service (and language).</summary>
-    NoWorker,
-    /// <summary>Workers offer it, but none is in a pool that serves the job.</summary>
-    NoPool,
-    /// <summary>Every worker offering it reported the service unavailable.</summary>
-    Unavailable,
-    /// <summary>The job is bigger than any such worker even when idle.</summary>
-    TooBig,
-    /// <summary>The only worker big enough is the excluded one.</summary>
-    Excluded,
-    /// <summary>Eligible workers exist, but none has room now: waiting for capacity.</summary>
-    Full,
-    /// <summary>As <see cref="Full"/>, and the worker with room is held for a job that has waited longer.</summary>
-    Held,
-}
-
 /// <summary>
 /// The pure half of placement: from a snapshot, the workers worth trying for a job, best first, or the reason none
 /// is. It reads no clock and does no I/O (randomness comes in as an argument), so it is tested on plain data.
@@ -40,54 +19,79 @@ public static class WorkerSelector
 {
     /// <param name="Candidates">Workers with room in the snapshot, best first: try them in order.</param>
     /// <param name="LookedFull">Eligible workers the snapshot shows full, best first: worth a try only because the snapshot may be stale.</param>
-    /// <param name="Reason">Why the job waits if no worker can be reserved, in words a user understands.</param>
-    public sealed record Selection(IReadOnlyList<WorkerSnapshot> Candidates, IReadOnlyList<WorkerSnapshot> LookedFull, WaitKind Kind, string Reason)
+    /// <param name="Code">Why the job waits if no worker can be reserved; <see cref="PendingReasonCode.Resources"/> when
+    /// candidates exist (all of them may still refuse the reservation).</param>
+    /// <param name="Reason">The same, in words a user understands.</param>
+    /// <param name="Pools">The pools that serve the job, in the order they are tried.</param>
+    public sealed record Selection(
+        IReadOnlyList<WorkerSnapshot> Candidates, IReadOnlyList<WorkerSnapshot> LookedFull, PendingReasonCode Code, string Reason,
+        IReadOnlyList<string> Pools)
     {
         /// <summary>The reason, when no worker has room at all.</summary>
         public string? WaitReason => Candidates.Count > 0 ? null : Reason;
+
+        /// <summary>Waits only for capacity: eligible workers exist, the snapshot shows them all full (or held).</summary>
+        public bool WaitsForCapacity => Candidates.Count == 0 && Code is PendingReasonCode.Resources or PendingReasonCode.Held;
     }
 
     /// <param name="affinityWorker">The worker that served the job's affinity key last, if any.</param>
     /// <param name="random">For <see cref="BalancingStrategy.PowerOfTwoChoices"/>; <see cref="Random.Shared"/> when null.</param>
-    public static Selection Select(PlacementSnapshot snapshot, PlacementRequest request, string? affinityWorker = null, Random? random = null)
+    /// <param name="passedOver">When given, every worker a step leaves out is added with the step's verdict: what an
+    /// explanation shows. Placement passes null and pays nothing for it.</param>
+    public static Selection Select(PlacementSnapshot snapshot, PlacementRequest request, string? affinityWorker = null, Random? random = null,
+        ICollection<(PooledWorker Worker, WorkerVerdict Verdict)>? passedOver = null)
     {
         var need = request.Resources;
         var service = request.Service;
         var language = request.Constraints.Language;
-
-        var offering = snapshot.Workers
-            .Where(w => w.Worker.IsReady && w.Worker.Registration.Services.Contains(service))
-            .Where(w => language is null || w.Worker.Registration.Languages.Contains(language))
-            .ToList();
-        if (offering.Count == 0)
-            return Wait(WaitKind.NoWorker, snapshot.Workers.Count == 0 ? "no live worker" : $"no live worker offers {What(service, language)}");
-
         var pools = snapshot.Pools.EligibleFor(service, language, request.Constraints.Pool);
-        var pooled = offering.Where(w => w.Pools.Any(pools.Contains)).ToList();
+        Selection Wait(PendingReasonCode code, string reason) => new([], [], code, reason, pools);
+        List<PooledWorker> Keep(IEnumerable<PooledWorker> workers, Func<PooledWorker, bool> keep, WorkerVerdict otherwise)
+        {
+            var kept = new List<PooledWorker>();
+            foreach (var w in workers)
+                if (keep(w))
+                    kept.Add(w);
+                else
+                    passedOver?.Add((w, otherwise));
+            return kept;
+        }
+
+        var ready = Keep(snapshot.Workers, w => w.Worker.IsReady, WorkerVerdict.NotReady);
+        var withService = Keep(ready, w => w.Worker.Registration.Services.Contains(service), WorkerVerdict.NoService);
+        if (withService.Count == 0)
+            return Wait(PendingReasonCode.NoWorkerForService, snapshot.Workers.Count == 0 ? "no live worker" : $"no live worker offers {What(service, language)}");
+        var offering = Keep(withService, w => language is null || w.Worker.Registration.Languages.Contains(language), WorkerVerdict.NoLanguage);
+        if (offering.Count == 0)
+            return Wait(PendingReasonCode.NoWorkerForLanguage, $"no live worker offers {What(service, language)}");
+
+        var pooled = Keep(offering, w => w.Pools.Any(pools.Contains), WorkerVerdict.NotInPool);
         if (pooled.Count == 0)
-            return Wait(WaitKind.NoPool, $"{Count(offering.Count, "live worker offers", "live workers offer")} {What(service, language)}, " +
+            return Wait(PendingReasonCode.NoPool, $"{Count(offering.Count, "live worker offers", "live workers offer")} {What(service, language)}, " +
                 $"but no pool that serves it has {(offering.Count == 1 ? "it" : "them")}");
 
-        var available = pooled.Where(w => !snapshot.IsUnavailable(w.WorkerId, service)).ToList();
+        var available = Keep(pooled, w => !snapshot.IsUnavailable(w.WorkerId, service), WorkerVerdict.Unavailable);
         if (available.Count == 0)
-            return Wait(WaitKind.Unavailable, pooled.Count == 1
+            return Wait(PendingReasonCode.Unavailable, pooled.Count == 1
                 ? $"the only live worker offering {What(service, language)} reported it unavailable; retrying when the report lapses"
                 : $"all {pooled.Count} live workers offering {What(service, language)} reported it unavailable; retrying when the reports lapse");
 
         // Big enough when empty: a job that fits no worker even idle can only wait for a bigger worker.
-        var bigEnough = available.Where(w => Covers(w.Worker.Registration.Capacity, need)).ToList();
+        var bigEnough = Keep(available, w => Covers(w.Worker.Registration.Capacity, need), WorkerVerdict.TooSmall);
         if (bigEnough.Count == 0)
-            return Wait(WaitKind.TooBig, TooBigReason(bigEnoughOf: available, request));
+            return Wait(PendingReasonCode.TooLarge, TooBigReason(bigEnoughOf: available, request));
 
-        var eligible = bigEnough.Where(w => w.WorkerId != request.Constraints.ExcludeWorker).ToList();
+        var eligible = Keep(bigEnough, w => w.WorkerId != request.Constraints.ExcludeWorker, WorkerVerdict.Excluded);
         if (eligible.Count == 0)
-            return Wait(WaitKind.Excluded, "the excluded worker is the only one eligible");
+            return Wait(PendingReasonCode.ExcludedOnlyEligible, "the excluded worker is the only one eligible");
 
         var hold = snapshot.Hold;
         var held = hold is not null && hold.JobId != request.JobId
             && QueueOrder.Compare(request.Priority, request.SubmittedAt, request.JobId, hold.Priority, hold.SubmittedAt, hold.JobId, snapshot.Policy.AgingInterval) > 0
             ? eligible.FirstOrDefault(w => w.WorkerId == hold.WorkerId && !Fits(w.Worker, Add(need, hold.Need), slots: 2))
             : null;
+        if (held is not null)
+            passedOver?.Add((held, WorkerVerdict.Held));
 
         var candidates = new List<WorkerSnapshot>();
         var lookedFull = new List<WorkerSnapshot>();
@@ -108,11 +112,14 @@ public static class WorkerSelector
         }
 
         if (candidates.Count > 0)
-            return new Selection(candidates, lookedFull, WaitKind.None, FullReason(eligible.Count));
+            return new Selection(candidates, lookedFull, PendingReasonCode.Resources, FullReason(eligible.Count), pools);
         return held is not null
-            ? new Selection([], lookedFull, WaitKind.Held, HeldReason(eligible.Count))
-            : new Selection([], lookedFull, WaitKind.Full, FullReason(eligible.Count));
+            ? new Selection([], lookedFull, PendingReasonCode.Held, HeldReason(eligible.Count), pools)
+            : new Selection([], lookedFull, PendingReasonCode.Resources, FullReason(eligible.Count), pools);
     }
+
+    /// <summary>Whether the worker has room for <paramref name="need"/> and a free job slot: the last step of selection.</summary>
+    public static bool HasRoom(WorkerSnapshot w, ResourceVector need) => Fits(w, need, slots: 1);
 
     /// <summary>The sentence for a job whose eligible workers were all full.</summary>
     public static string FullReason(int eligibleWorkers) => eligibleWorkers == 1
@@ -190,5 +197,4 @@ public static class WorkerSelector
         return $"no single live worker offering '{request.Service}' has {need.Cpus} cpus, {need.MemoryMb} MB and {need.Gpus} gpus together";
     }
 
-    static Selection Wait(WaitKind kind, string reason) => new([], [], kind, reason);
 }

@@ -43,6 +43,8 @@ public class JobState : SagaStateMachineInstance, ISagaVersion
     public string? WorkerId { get; set; }
     /// <summary>Why a pending job is not running yet, in words a user understands.</summary>
     public string? PendingReason { get; set; }
+    /// <summary>The code of <see cref="PendingReason"/>, from a closed set; stored by name.</summary>
+    public Bus.Contracts.PendingReasonCode? PendingReasonCode { get; set; }
     public int? ExitCode { get; set; }
     public string? Output { get; set; }
     public string? Error { get; set; }

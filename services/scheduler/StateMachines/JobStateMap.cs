@@ -16,5 +16,6 @@ public sealed class JobStateMap : IEntityTypeConfiguration<JobState>
         entity.Ignore(x => x.NewTransitions);
         entity.Property(x => x.EnvironmentJson).HasColumnType("jsonb");
         entity.Property(x => x.ResultJson).HasColumnType("jsonb");
+        entity.Property(x => x.PendingReasonCode).HasConversion<string>();
     }
 }

@@ -96,6 +96,9 @@ public sealed class RunningSystem : IAsyncLifetime
             ["Worker__CgroupParent"] = $"bus-test-{KeyPrefix[4..16]}",
             ["Reconciler__LostWorkerSweepInterval"] = "00:00:01",
             ["Reconciler__StartLease"] = "00:00:05",
+            // This run's own copy of the service catalogue, shared by its gateways and schedulers.
+            ["Catalogue__CacheFile"] = CatalogueCacheFile,
+            ["Catalogue__RefreshInterval"] = "00:00:02",
         };
         foreach (var (key, value) in _settings)
             common[key] = value;
@@ -201,6 +204,9 @@ public sealed class RunningSystem : IAsyncLifetime
         _services.Add(process);
         return process;
     }
+
+    /// <summary>Where this run's gateways and schedulers keep the service catalogue's cold-start copy.</summary>
+    public string CatalogueCacheFile => Path.Combine(_stateRoot, "catalogue-cache.json");
 
     /// <summary>This run's state folder of a worker: the same for a worker restarted with the same id.</summary>
     public string WorkerState(string workerId) => Path.Combine(_stateRoot, workerId);
