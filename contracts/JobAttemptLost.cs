@@ -1,7 +1,7 @@
 namespace Bus.Contracts;
 
 /// <summary>
-/// An attempt is given up for lost (R2): its worker stopped heartbeating, or never started it within the lease.
+/// An attempt is given up for lost: its worker stopped heartbeating, or never started it within the lease.
 /// Published by the reconciler's sweeps; the saga tells the worker to stop the attempt should it still run,
 /// releases its reservation, and retries the job or fails it.
 /// </summary>

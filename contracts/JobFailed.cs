@@ -1,6 +1,6 @@
 namespace Bus.Contracts;
 
-/// <summary>An attempt ended badly: a non-zero exit code, or it could not start. Its resources were already released (R7).</summary>
+/// <summary>An attempt ended badly: a non-zero exit code, or it could not start. Its resources were already released.</summary>
 /// <param name="ExitCode">The process's exit code, or null when it never ran.</param>
 /// <param name="Output">The tail of the combined stdout and stderr, at most 64 KiB.</param>
 /// <param name="Error">What went wrong, in words a user understands.</param>

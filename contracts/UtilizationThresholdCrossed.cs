@@ -1,7 +1,7 @@
 namespace Bus.Contracts;
 
 /// <summary>
-/// The CPU utilization of one worker, or of the whole cluster, crossed the alert threshold (R18): upwards
+/// The CPU utilization of one worker, or of the whole cluster, crossed the alert threshold: upwards
 /// (<paramref name="Above"/> true) or back below it. Published by the scheduler once per crossing, not once per
 /// allocation while it stays above.
 /// </summary>

@@ -6,14 +6,14 @@ public sealed class ReconcilerOptions
     public const string Section = "Reconciler";
 
     /// <summary>
-    /// How often Redis's reservations are compared with PostgreSQL's allocations and repaired (R5). Default 5 min.
+    /// How often Redis's reservations are compared with PostgreSQL's allocations and repaired. Default 5 min.
     /// A difference is repaired once two runs in a row have seen it, so a reservation in flight is never touched:
     /// drift is gone within two intervals.
     /// </summary>
     public TimeSpan SyncInterval { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
-    /// How often jobs on dead workers are looked for (R2). A worker is dead once its registration has expired
+    /// How often jobs on dead workers are looked for. A worker is dead once its registration has expired
     /// (Worker:RegistrationTtl after its last heartbeat) and two sweeps in a row have found it missing, so its jobs
     /// are retried or failed within the TTL plus one to two intervals. Default 10 s.
     /// </summary>
@@ -57,7 +57,7 @@ public sealed class ReconcilerOptions
 
     /// <summary>
     /// How long a released allocation stays in <c>resource_allocations</c> before the archiver moves it to
-    /// <c>resource_allocations_history</c> (R6). Default 30 days. Unreleased allocations are never moved.
+    /// <c>resource_allocations_history</c>. Default 30 days. Unreleased allocations are never moved.
     /// </summary>
     public TimeSpan ArchiveAfter { get; set; } = TimeSpan.FromDays(30);
 

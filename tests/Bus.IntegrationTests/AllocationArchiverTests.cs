@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 
 namespace Bus.IntegrationTests;
 
-/// <summary>The reconciler's archiver (R6) on real PostgreSQL: what moves to history, in batches, and only once.</summary>
+/// <summary>The reconciler's archiver on real PostgreSQL: what moves to history, in batches, and only once.</summary>
 public sealed class AllocationArchiverTests : IAsyncLifetime
 {
     static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;

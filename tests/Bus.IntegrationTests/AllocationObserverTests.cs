@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bus.IntegrationTests;
 
-/// <summary>Placement and release tell the observers (R18), on real PostgreSQL and Redis.</summary>
+/// <summary>Placement and release tell the observers, on real PostgreSQL and Redis.</summary>
 public sealed class AllocationObserverTests(RedisTargets redis) : IClassFixture<RedisTargets>, IAsyncLifetime
 {
     TestDatabase _database = null!;

@@ -67,7 +67,7 @@ public sealed class AllocationSyncTests(RedisTargets redis) : IClassFixture<Redi
     public async Task A_reservation_its_worker_released_is_not_restored_while_the_row_waits_for_the_scheduler(string target)
     {
         var (_, registry, ledger, allocations, sync) = await WithOneWorker(target);
-        // The worker finished the job and released (R7); the scheduler is behind and has not released the row yet.
+        // The worker finished the job and released; the scheduler is behind and has not released the row yet.
         var job = Guid.NewGuid();
         await ledger.Reserve("w1", job, 1, new ResourceVector(8, 0, 0));
         await allocations.Record(job, 1, "w1", new ResourceVector(8, 0, 0), DateTimeOffset.UtcNow, redisEpoch: null);

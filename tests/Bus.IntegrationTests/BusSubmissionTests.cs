@@ -112,7 +112,14 @@ public sealed class BusSubmissionTests(RunningSystem system) : IClassFixture<Run
         Assert.Equal(["tenant"], noTenant!.Errors.Keys);
         var (_, wrongId) = await _bus.Submit(BusClient.Command(Tenant, RequestId(), ["/bin/true"]) with { JobId = Guid.NewGuid() });
         Assert.Equal(["jobId"], wrongId!.Errors.Keys);
+        // The catalogue too, as over HTTP: a service it does not know is refused, naming the ones it does.
+        var unknownService = RequestId();
+        var (_, unknown) = await _bus.Submit(BusClient.Command(Tenant, unknownService, ["/bin/true"]) with { Service = "no-such-service" });
+        Assert.Equal(["service"], unknown!.Errors.Keys);
+        Assert.Contains("not in the service catalogue; known services:", unknown.Reason);
+        Assert.Contains("shell", unknown.Reason);
         Assert.Equal(0, await Count("SELECT count(*) FROM job_requests WHERE request_id = $1", requestId));
+        Assert.Equal(0, await Count("SELECT count(*) FROM job_requests WHERE request_id = $1", unknownService));
     }
 
     [Fact]

@@ -10,7 +10,7 @@ using Xunit.Abstractions;
 namespace Bus.IntegrationTests;
 
 /// <summary>
-/// Capacity when Redis is down or has lost its counters (R5), on the real Redis (standalone and cluster) and PostgreSQL:
+/// Capacity when Redis is down or has lost its counters, on the real Redis (standalone and cluster) and PostgreSQL:
 /// reservations on the database alone and through Redis never oversell together, counters Redis lost or that the
 /// database moved past are rebuilt before they are used again. The end-to-end proof, Redis killed under a stream of
 /// jobs, is <see cref="RedisOutageTests"/>.

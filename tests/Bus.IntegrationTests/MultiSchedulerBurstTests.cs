@@ -32,7 +32,7 @@ public sealed class BurstSystem : IAsyncLifetime
 }
 
 /// <summary>
-/// Several instances without overselling (R10, R14): three scheduler instances and two gateways take a burst of jobs while one scheduler is
+/// Several instances without overselling: three scheduler instances and two gateways take a burst of jobs while one scheduler is
 /// killed with SIGKILL halfway through. A sampler watches every worker in Redis and the allocation rows in PostgreSQL
 /// throughout; at the end both stores must show every job done once, nothing held, nothing lost.
 /// </summary>

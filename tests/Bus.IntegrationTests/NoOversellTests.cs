@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 namespace Bus.IntegrationTests;
 
 /// <summary>
-/// The concurrency proof of the ledger (R8, R10, R4): many reservers race over many workers the way schedulers do,
+/// The concurrency proof of the ledger: many reservers race over many workers the way schedulers do,
 /// reserving in Redis then recording the row, releasing in Redis then marking the row released. A sampler watches
 /// every worker throughout; at the end Redis and PostgreSQL must agree exactly.
 /// </summary>

@@ -28,7 +28,7 @@ public sealed class PooledSystem : IAsyncLifetime
 }
 
 /// <summary>
-/// Capability routing end to end (R11, R12), with real worker processes of different capabilities. Each test brings
+/// Capability routing end to end, with real worker processes of different capabilities. Each test brings
 /// its own workers, advertising a language no other worker has, and its jobs ask for that language: so a test's jobs
 /// run only on its own workers, whatever else runs. Ties between equally loaded workers go to the lower id, which the
 /// tests use to show that a choice was made for a reason (affinity, a report) rather than by default.

@@ -32,7 +32,7 @@ public sealed class OwnRedisSystem : IAsyncLifetime
 }
 
 /// <summary>
-/// Redis killed in the middle of a stream of jobs (R5): scheduling goes on on PostgreSQL alone, no worker ever runs more
+/// Redis killed in the middle of a stream of jobs: scheduling goes on on PostgreSQL alone, no worker ever runs more
 /// than it has, no job is lost or run twice, and once Redis is back (empty) the workers' counters are rebuilt before
 /// placement uses them again, ending in agreement with PostgreSQL.
 /// </summary>

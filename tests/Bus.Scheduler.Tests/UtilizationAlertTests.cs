@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 
 namespace Bus.Scheduler.Tests;
 
-/// <summary>The utilization alert (R18): once on the way up, once on the way down, never while it stays above.</summary>
+/// <summary>The utilization alert: once on the way up, once on the way down, never while it stays above.</summary>
 public sealed class UtilizationAlertTests
 {
     static readonly DateTimeOffset Now = DateTimeOffset.UnixEpoch;

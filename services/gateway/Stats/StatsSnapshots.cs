@@ -6,7 +6,7 @@ using Npgsql;
 namespace Bus.Gateway.Stats;
 
 /// <summary>
-/// The latest stats snapshot (R15). <see cref="StatsRefresher"/> rebuilds it in the background; requests only read
+/// The latest stats snapshot. <see cref="StatsRefresher"/> rebuilds it in the background; requests only read
 /// it, so the cost of a snapshot does not grow with the number of clients polling. Until the first build has
 /// finished, every caller (requests and the refresher alike) awaits one shared build: a cold start computes it once.
 /// </summary>

@@ -16,7 +16,7 @@ public sealed record CapacityTaken(ReservationResult Result, string? Holder, boo
 
 /// <summary>
 /// Takes capacity for a job attempt on one worker and records its allocation row, through Redis when it answers and
-/// on PostgreSQL alone when it does not (R5, R10). Either way nothing is oversold:
+/// on PostgreSQL alone when it does not. Either way nothing is oversold:
 /// <list type="bullet">
 /// <item>Redis path: the Lua reservation checks the worker's counters, then the row is recorded only if those
 /// counters are still current (their epoch, <see cref="AllocationStore.Record"/>). If they are not, because a

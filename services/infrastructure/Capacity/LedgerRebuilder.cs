@@ -7,7 +7,7 @@ namespace Bus.Infrastructure.Capacity;
 
 /// <summary>
 /// Rebuilds one worker's Redis counters from its unreleased allocation rows and gives them a new epoch, under the
-/// worker's row lock (R5). Needed when Redis has lost them (it restarted empty: a real worker's heartbeat is then
+/// worker's row lock. Needed when Redis has lost them (it restarted empty: a real worker's heartbeat is then
 /// refused until this has run) or when reservations were taken on PostgreSQL alone while Redis was down (the epoch
 /// in <c>workers</c> moved on, so allocations recorded through the old counters are refused). While the lock is
 /// held no allocation of the worker can be recorded, so none slips between the read and the new epoch.

@@ -5,7 +5,7 @@ namespace Bus.Infrastructure.Capacity;
 
 /// <summary>
 /// The live workers for readers that are not placement (the workers list, the stats snapshot): from Redis, or from
-/// their heartbeats in PostgreSQL while Redis is down (R5), so those pages keep answering through an outage.
+/// their heartbeats in PostgreSQL while Redis is down, so those pages keep answering through an outage.
 /// </summary>
 public sealed class LiveWorkers(WorkerRegistry registry, WorkerDirectory directory, RedisOutage outage)
 {

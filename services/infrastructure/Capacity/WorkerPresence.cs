@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace Bus.Infrastructure.Capacity;
 
 /// <summary>
-/// A worker's presence in both registries (R1, R5): its Redis registration, which placement reads, and its row in
+/// A worker's presence in both registries: its Redis registration, which placement reads, and its row in
 /// <c>workers</c>, which placement reads when Redis is down. Each heartbeat writes both, each on its own, so a worker
 /// stays visible through either one's outage. Before registering in Redis, it rebuilds counters Redis has lost (the
 /// registration script refuses until then), so a Redis that restarted empty never sees a worker as emptier than it is.

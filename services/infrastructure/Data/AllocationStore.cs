@@ -7,7 +7,7 @@ namespace Bus.Infrastructure.Data;
 public sealed record ActiveAllocation(Guid JobId, int Attempt, string WorkerId, ResourceVector Resources, DateTimeOffset AllocatedAt);
 
 /// <summary>
-/// The truth about allocations (R4): one row per reserved job attempt in <c>resource_allocations</c>.
+/// The truth about allocations: one row per reserved job attempt in <c>resource_allocations</c>.
 /// Every write is idempotent, so a retried message can repeat it safely.
 /// </summary>
 public sealed class AllocationStore(NpgsqlDataSource dataSource)
@@ -145,7 +145,7 @@ public sealed class AllocationStore(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Moves up to <paramref name="batchSize"/> allocations released before <paramref name="releasedBefore"/>, oldest
-    /// first, to <c>resource_allocations_history</c> (R6) and returns how many moved. One statement, so each row is
+    /// first, to <c>resource_allocations_history</c> and returns how many moved. One statement, so each row is
     /// in exactly one of the two tables at every moment. Rows another archiver is moving are skipped, not waited
     /// for, so archivers running at once share the work and never move a row twice.
     /// </summary>

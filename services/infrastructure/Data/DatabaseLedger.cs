@@ -5,7 +5,7 @@ using Npgsql;
 namespace Bus.Infrastructure.Data;
 
 /// <summary>
-/// Reservations taken on PostgreSQL alone, for when Redis is down (R5). Slower than the Lua path (a transaction with
+/// Reservations taken on PostgreSQL alone, for when Redis is down. Slower than the Lua path (a transaction with
 /// a row lock, a sum and an insert: 2.3 ms at p50 alone, see docs/benchmarks.md) but never oversells: each
 /// reservation locks its worker's row, so reservations on one worker take turns, and each checks the sum of that
 /// worker's unreleased rows, read through the covering index, against its capacity and slot limit before inserting

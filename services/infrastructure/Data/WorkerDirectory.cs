@@ -6,7 +6,7 @@ namespace Bus.Infrastructure.Data;
 
 /// <summary>
 /// The <c>workers</c> table: each worker's history (first and last registration, loss) and, since workers heartbeat
-/// here as well as in Redis, who is alive when Redis is not there to say (R5). A worker is live until its
+/// here as well as in Redis, who is alive when Redis is not there to say. A worker is live until its
 /// <c>expires_at</c>, its last heartbeat plus its registration TTL, the same rule as its Redis registration.
 /// </summary>
 public sealed class WorkerDirectory(NpgsqlDataSource dataSource)

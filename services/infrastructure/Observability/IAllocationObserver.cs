@@ -7,7 +7,7 @@ namespace Bus.Infrastructure.Observability;
 public sealed record AllocationEvent(Guid JobId, int Attempt, string WorkerId, ResourceVector? Resources, DateTimeOffset At);
 
 /// <summary>
-/// Told of every allocation and release once it is recorded (R18). The calls come from the placement path, so an
+/// Told of every allocation and release once it is recorded. The calls come from the placement path, so an
 /// implementation must return at once: slow work (Redis reads, publishing) goes to a background loop. What it
 /// throws is caught and logged by <see cref="AllocationObservers"/>, never seen by placement.
 /// </summary>

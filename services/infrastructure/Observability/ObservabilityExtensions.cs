@@ -6,7 +6,7 @@ namespace Bus.Infrastructure.Observability;
 public static class ObservabilityExtensions
 {
     /// <summary>
-    /// Adds the allocation observers (R18): a log line, counters on the <c>Bus.Scheduler</c> meter, and the
+    /// Adds the allocation observers: a log line, counters on the <c>Bus.Scheduler</c> meter, and the
     /// utilization alert with its background loop. Needs the bus and Redis registered.
     /// </summary>
     public static IHostApplicationBuilder AddAllocationObservers(this IHostApplicationBuilder builder)

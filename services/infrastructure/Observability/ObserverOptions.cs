@@ -1,6 +1,6 @@
 namespace Bus.Infrastructure.Observability;
 
-/// <summary>What the allocation observers alert on (R18). Bound from the <c>Observers</c> section.</summary>
+/// <summary>What the allocation observers alert on. Bound from the <c>Observers</c> section.</summary>
 public sealed class ObserverOptions
 {
     public const string Section = "Observers";

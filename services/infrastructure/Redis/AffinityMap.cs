@@ -5,7 +5,7 @@ using StackExchange.Redis;
 namespace Bus.Infrastructure.Redis;
 
 /// <summary>
-/// Session affinity (R11): which worker last served an affinity key, per tenant, for a while. One small key per
+/// Session affinity: which worker last served an affinity key, per tenant, for a while. One small key per
 /// affinity key, written once per placement of a job that carries one (never by other reservations), and read once
 /// when such a job is placed.
 /// </summary>

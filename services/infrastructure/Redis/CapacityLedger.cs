@@ -17,7 +17,7 @@ public sealed record ReservationOutcome(ReservationResult Result, long? Epoch)
 }
 
 /// <summary>
-/// The hot counters (R3, R8, R10): per-worker reservations taken and given back by Lua scripts, each
+/// The hot counters: per-worker reservations taken and given back by Lua scripts, each
 /// over one worker's hash-tagged keys. There is no cluster-wide counter: totals are sums over workers.
 /// </summary>
 public sealed class CapacityLedger(IConnectionMultiplexer redis, RedisKeys keys)

@@ -30,7 +30,7 @@ public sealed class RedisKeys(string prefix)
     public RedisKey LiveWorkers => $"{prefix}workers:live";
 
     /// <summary>
-    /// Set (NX, with a TTL) when a worker reports a service unavailable (R12). Its existence is the debounce: a
+    /// Set (NX, with a TTL) when a worker reports a service unavailable. Its existence is the debounce: a
     /// report that finds it changes nothing, on any scheduler instance.
     /// </summary>
     public RedisKey ServiceUnavailable(string workerId, string service) => $"{prefix}unavailable:{{w:{workerId}}}:{service}";

@@ -6,7 +6,7 @@ using StackExchange.Redis;
 namespace Bus.Infrastructure.Redis;
 
 /// <summary>
-/// Whether this process currently treats Redis as down (R5). Set by whoever sees a command fail for want of Redis;
+/// Whether this process currently treats Redis as down. Set by whoever sees a command fail for want of Redis;
 /// for <see cref="RedisOptions.OutageRetryInterval"/> afterwards, callers with a PostgreSQL fallback go straight to
 /// it. Cleared by the next command that succeeds. Logs each change once, not each failure.
 /// </summary>

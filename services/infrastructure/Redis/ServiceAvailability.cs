@@ -20,7 +20,7 @@ public enum ReportOutcome
 }
 
 /// <summary>
-/// Service-unavailable reports in Redis (R12). A report sets a per-pair key with <c>SET NX PX</c>: the first report of a
+/// Service-unavailable reports in Redis. A report sets a per-pair key with <c>SET NX PX</c>: the first report of a
 /// window wins on whichever scheduler instance it lands, and only the winner writes the index placement reads. Later
 /// reports inside the window learn how long it has left, so each instance can drop them without asking Redis again:
 /// <see cref="Report"/> does that, and is what the scheduler's consumer and the report-storm benchmark both call.

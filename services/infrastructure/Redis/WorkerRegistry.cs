@@ -5,7 +5,7 @@ using StackExchange.Redis;
 namespace Bus.Infrastructure.Redis;
 
 /// <summary>
-/// Live workers in Redis (R1, R2). A registration expires by itself unless heartbeats refresh it, so a
+/// Live workers in Redis. A registration expires by itself unless heartbeats refresh it, so a
 /// dead worker drops out of capacity with nobody's help. Total capacity is the sum over live workers.
 /// </summary>
 public sealed class WorkerRegistry(IConnectionMultiplexer redis, RedisKeys keys, TimeProvider clock)

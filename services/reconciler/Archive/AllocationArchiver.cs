@@ -9,7 +9,7 @@ namespace Bus.Reconciler.Archive;
 public sealed record ArchiveReport(int Moved, int Batches);
 
 /// <summary>
-/// Keeps <c>resource_allocations</c> small (R6): moves allocations released longer than
+/// Keeps <c>resource_allocations</c> small: moves allocations released longer than
 /// <see cref="ReconcilerOptions.ArchiveAfter"/> ago to the history table, one batch per statement, until none is
 /// left. Safe to run twice or at once: a row moves in one statement, and concurrent runs skip each other's rows.
 /// </summary>

@@ -9,9 +9,9 @@ using Npgsql;
 namespace Bus.Reconciler.Sweeps;
 
 /// <summary>
-/// Finds attempts whose worker has died (R2): the job is Allocated or Running on a worker whose registration has
+/// Finds attempts whose worker has died: the job is Allocated or Running on a worker whose registration has
 /// expired both in Redis and in the <c>workers</c> table (each heartbeat renews both, so a Redis outage alone never
-/// makes a worker look dead, R5). A registration outlives a missed heartbeat (its TTL is twice the interval by default), and a worker
+/// makes a worker look dead). A registration outlives a missed heartbeat (its TTL is twice the interval by default), and a worker
 /// must also be missing on two sweeps in a row, so a worker that was only slow, or a Redis that restarted and is
 /// being re-filled by heartbeats, never causes a mass reschedule. For each lost attempt it publishes
 /// <see cref="JobAttemptLost"/>; the job's saga releases the reservation and retries or fails the job. Each worker

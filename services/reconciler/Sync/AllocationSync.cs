@@ -45,8 +45,8 @@ public sealed class SyncMetrics
 }
 
 /// <summary>
-/// Makes Redis agree with PostgreSQL, the source of truth (R4, R5). Placement writes Redis a moment before
-/// PostgreSQL, and a finishing worker releases Redis a moment before the scheduler marks the row released (R7),
+/// Makes Redis agree with PostgreSQL, the source of truth. Placement writes Redis a moment before
+/// PostgreSQL, and a finishing worker releases Redis a moment before the scheduler marks the row released,
 /// so a difference seen once may be a write in flight. Only a difference seen by two runs in a row is repaired.
 /// One instance is kept per process, so it remembers the previous run's suspects.
 /// </summary>

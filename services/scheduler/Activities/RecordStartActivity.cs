@@ -5,7 +5,7 @@ using MassTransit;
 
 namespace Bus.Scheduler.Activities;
 
-/// <summary>Notes the started process's id on the allocation row, so recovery can find the process later (R4, R17).</summary>
+/// <summary>Notes the started process's id on the allocation row, so recovery can find the process later.</summary>
 public sealed class RecordStartActivity(IAllocationRecorder recorder) : IStateMachineActivity<JobState, JobStarted>
 {
     public async Task Execute(BehaviorContext<JobState, JobStarted> context, IBehavior<JobState, JobStarted> next)

@@ -5,7 +5,7 @@ using MassTransit;
 namespace Bus.Scheduler.Consumers;
 
 /// <summary>
-/// Capacity may have appeared: a job ended or was stopped (its worker released first, R7), or a worker joined. Pokes
+/// Capacity may have appeared: a job ended or was stopped (its worker released first), or a worker joined. Pokes
 /// the pending-job dispatcher. The endpoint's queue is shared by every scheduler instance, so each event wakes one.
 /// </summary>
 public sealed class CapacityChangedConsumer(PendingJobDispatcher dispatcher) :

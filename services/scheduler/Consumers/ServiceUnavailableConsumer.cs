@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace Bus.Scheduler.Consumers;
 
 /// <summary>
-/// Records a worker's <see cref="ServiceUnavailable"/> report (R12), so placement skips that worker for that service
+/// Records a worker's <see cref="ServiceUnavailable"/> report, so placement skips that worker for that service
 /// until <see cref="PlacementOptions.UnavailableTtl"/> lapses. Built to be cheap under a storm of reports: a report
 /// inside a window this instance already knows of is dropped in memory; otherwise one Lua call does <c>SET NX PX</c>,
 /// and only the report that opens a window writes the index placement's snapshot reads. Nothing here touches the

@@ -1,4 +1,5 @@
 using Bus.Contracts;
+using Bus.Infrastructure.Catalogue;
 using Bus.Infrastructure.Messaging;
 using Bus.Infrastructure.Submissions;
 using MassTransit;
@@ -12,7 +13,8 @@ namespace Bus.Scheduler.Consumers;
 /// row is its outbox, as for HTTP: a send lost to a crash is sent again by the redelivery of this message, or by the
 /// reconciler's relay. The bus carries no caller identity: whoever may send to this queue may name any tenant.
 /// </summary>
-public sealed class SubmitJobConsumer(JobRequestClaims claims, TimeProvider clock, ILogger<SubmitJobConsumer> logger) : IConsumer<SubmitJob>
+public sealed class SubmitJobConsumer(JobRequestClaims claims, ServiceCatalogue catalogue, TimeProvider clock, ILogger<SubmitJobConsumer> logger)
+    : IConsumer<SubmitJob>
 {
     const int MaxTenantLength = 128;
 
@@ -28,6 +30,13 @@ public sealed class SubmitJobConsumer(JobRequestClaims claims, TimeProvider cloc
         if (submission is null)
         {
             await Reject(context, null, "the submission breaks the rules of docs/api.md: " + string.Join(" ", errors.Values.SelectMany(e => e)), errors);
+            return;
+        }
+        var known = await catalogue.Current(context.CancellationToken);
+        if (known.All(e => e.Service != submission.Service))
+        {
+            await Reject(context, null, $"service '{submission.Service}' is not in the service catalogue; known services: " +
+                string.Join(", ", known.Select(e => e.Service)) + ".", "service");
             return;
         }
         var jobId = JobIds.ForRequest(message.Tenant, submission.RequestId);

@@ -6,9 +6,9 @@ namespace Bus.Scheduler.Placement;
 
 /// <summary>
 /// Writes what the saga learns about an allocation. On release the worker has already given the Redis reservation
-/// back before reporting (R7); releasing it here again is a no-op that covers a worker whose own release failed.
+/// back before reporting; releasing it here again is a no-op that covers a worker whose own release failed.
 /// While Redis is down only the row is released: the worker's Redis counters then count too much, which is safe, and
-/// are set right when they are rebuilt or synced. Observers hear of the release once it is recorded (R18).
+/// are set right when they are rebuilt or synced. Observers hear of the release once it is recorded.
 /// </summary>
 public sealed class AllocationRecorder(
     CapacityLedger ledger, RedisOutage outage, AllocationStore allocations, AllocationObservers observers, TimeProvider clock)

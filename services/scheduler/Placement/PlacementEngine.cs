@@ -13,8 +13,8 @@ namespace Bus.Scheduler.Placement;
 /// and records the allocation row in PostgreSQL (<see cref="CapacityReservations"/>; on PostgreSQL alone while Redis
 /// is down). The snapshot is read without a lock and may be a few hundred ms old; the reservation is the only
 /// synchronisation, so a stale view costs at most a refused reservation and the next candidate is tried, and several
-/// scheduler instances can place at once without overselling (R10, R13). Observers hear of each placement once it is
-/// recorded (R18); they only log, count or queue, so placement never waits on them. Affinity is a hint kept in Redis:
+/// scheduler instances can place at once without overselling. Observers hear of each placement once it is
+/// recorded; they only log, count or queue, so placement never waits on them. Affinity is a hint kept in Redis:
 /// while Redis is down it is neither read nor written.
 /// </summary>
 public sealed class PlacementEngine : IPlacementEngine

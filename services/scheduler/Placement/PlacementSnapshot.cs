@@ -23,7 +23,7 @@ public sealed record PlacementPolicy(BalancingStrategy Balancing, TimeSpan Aging
 }
 
 /// <summary>
-/// Everything placement reads, frozen at one moment (R13): live workers with their load, the pools compiled from
+/// Everything placement reads, frozen at one moment: live workers with their load, the pools compiled from
 /// configuration, the (worker, service) pairs reported unavailable, and the capacity hold. Built in the background and
 /// published by swapping one reference, so readers take no lock; nothing in it changes after it is built.
 /// </summary>

@@ -17,11 +17,11 @@ public interface IPlacementSnapshots
 
 /// <summary>
 /// Rebuilds the <see cref="PlacementSnapshot"/> every <see cref="PlacementOptions.SnapshotInterval"/> and publishes it
-/// by swapping one volatile reference (R13): placement reads it with no lock and never waits for Redis to learn what
+/// by swapping one volatile reference: placement reads it with no lock and never waits for Redis to learn what
 /// workers exist. A build reads the live-worker index and each worker's two hashes, the unavailable-service index and
 /// the capacity hold, and takes the pools from <see cref="IOptionsMonitor{T}"/>, so a reloaded configuration applies
 /// at the next build. While Redis is down it is built from PostgreSQL instead: live workers from their heartbeats in
-/// <c>workers</c>, what they hold from the unreleased allocation rows, no service reports and no hold (R5). Builds are one at a time; a caller that needs a fresh one (the pending-job pass, after an event
+/// <c>workers</c>, what they hold from the unreleased allocation rows, no service reports and no hold. Builds are one at a time; a caller that needs a fresh one (the pending-job pass, after an event
 /// said capacity changed) waits for the next build instead of starting its own.
 /// </summary>
 public sealed class PlacementSnapshots(

@@ -11,7 +11,7 @@ namespace Bus.Worker.Execution;
 /// Runs accepted jobs in the background, so the RunJob message is acknowledged at once instead of being held
 /// for hours (RabbitMQ closes a channel whose delivery stays unacknowledged past its consumer timeout).
 /// Each attempt: report Started (unless it ends within <see cref="WorkerOptions.StartedReportDelay"/>), run until it
-/// ends or is stopped (cancel, timeout, shutdown), release the reservation, then report how it ended (R7: release
+/// ends or is stopped (cancel, timeout, shutdown), release the reservation, then report how it ended (release
 /// before report).
 /// </summary>
 public sealed class JobRunner(

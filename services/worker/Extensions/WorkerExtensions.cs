@@ -99,7 +99,7 @@ public static class WorkerExtensions
         var grace = builder.Configuration.GetValue($"{WorkerOptions.Section}:{nameof(WorkerOptions.ShutdownGracePeriod)}", new WorkerOptions().ShutdownGracePeriod);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = grace + TimeSpan.FromSeconds(15));
 
-        // Startup recovery's steps, in the order they look at each orphaned attempt (R17).
+        // Startup recovery's steps, in the order they look at each orphaned attempt.
         builder.Services.AddSingleton<IRecoveryStrategy, KillLeftoverProcess>();
         builder.Services.AddSingleton<IRecoveryStrategy, TimeOutOverdueAttempt>();
         builder.Services.AddSingleton<IRecoveryStrategy, FailLostAttempt>();

@@ -23,7 +23,7 @@ public abstract record RecoveryVerdict(string Reason)
 }
 
 /// <summary>
-/// One step of startup recovery (R17). Steps run in order for each orphaned attempt; the first verdict wins. A step
+/// One step of startup recovery. Steps run in order for each orphaned attempt; the first verdict wins. A step
 /// may also act (kill a leftover process) and return null to let later steps decide.
 /// </summary>
 public interface IRecoveryStrategy

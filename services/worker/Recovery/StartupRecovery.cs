@@ -9,7 +9,7 @@ using Npgsql;
 namespace Bus.Worker.Recovery;
 
 /// <summary>
-/// At start (R17), settles what the database says the previous process of this worker was running. Attempts that
+/// At start, settles what the database says the previous process of this worker was running. Attempts that
 /// had started are orphans: one whose final report the journal holds gets that report sent again; any other goes
 /// through the strategies (see <see cref="IRecoveryStrategy"/>), its reservation is released, then its end is
 /// reported, and the journal records that report so the attempt never runs here again. Attempts only allocated are

@@ -9,8 +9,8 @@ using Microsoft.Extensions.Options;
 namespace Bus.Worker.Registration;
 
 /// <summary>
-/// Keeps this worker registered (R1): registers at start, refreshes by heartbeat with jitter so a fleet does
-/// not beat in step, and unregisters on a clean stop (R16). Each beat goes to Redis and to PostgreSQL
+/// Keeps this worker registered: registers at start, refreshes by heartbeat with jitter so a fleet does
+/// not beat in step, and unregisters on a clean stop. Each beat goes to Redis and to PostgreSQL
 /// (<see cref="WorkerPresence"/>), so the worker stays placeable while either is away; if Redis is briefly away,
 /// the next beat re-registers in full. A draining worker is registered as such at once, and unregisters once idle.
 /// </summary>
@@ -80,7 +80,7 @@ public sealed class WorkerRegistrar(
     }
 
     /// <summary>
-    /// SIGTERM or SIGINT (R16): register as draining at once, so no new job is placed here; let running jobs end
+    /// SIGTERM or SIGINT: register as draining at once, so no new job is placed here; let running jobs end
     /// within the grace period and hand the rest back, while heartbeats go on (a silent worker would be declared
     /// lost and its jobs run twice); then unregister.
     /// </summary>

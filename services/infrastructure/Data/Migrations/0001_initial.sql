@@ -1,6 +1,6 @@
--- The schema every service shares. PostgreSQL is the source of truth (R4): Redis can be rebuilt from it.
+-- The schema every service shares. PostgreSQL is the source of truth: Redis can be rebuilt from it.
 
--- Idempotency keys, owned by the gateway (R9): one row per (tenant, requestId), naming exactly one job.
+-- Idempotency keys, owned by the gateway: one row per (tenant, requestId), naming exactly one job.
 -- submit_command keeps the whole command, so a submission whose publish was lost can be sent again.
 CREATE TABLE job_requests (
     tenant          text        NOT NULL,
@@ -49,7 +49,7 @@ CREATE INDEX jobs_by_tenant ON jobs (tenant, submitted_at DESC);
 -- The pending queue: small, because placed jobs leave it.
 CREATE INDEX jobs_pending ON jobs (priority DESC, submitted_at) WHERE current_state = 'Pending';
 
--- Every reservation is a row (R4). The partial index keeps "what is allocated now" fast however
+-- Every reservation is a row. The partial index keeps "what is allocated now" fast however
 -- long the history grows (the seeds' SUM over this table took 50-100 ms without it).
 CREATE TABLE resource_allocations (
     id              bigserial   PRIMARY KEY,

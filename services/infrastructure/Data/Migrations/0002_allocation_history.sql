@@ -1,4 +1,4 @@
--- Archiving (R6): released allocations older than Reconciler:ArchiveAfter (default 30 days) move here, so
+-- Archiving: released allocations older than Reconciler:ArchiveAfter (default 30 days) move here, so
 -- resource_allocations holds only what is live or recent and stays fast however long the system runs.
 
 -- The same columns as resource_allocations, ids kept, plus when the row moved. Not bigserial: the id is the

@@ -1,4 +1,4 @@
--- Redis down (R5). Workers heartbeat here as well as in Redis, so the scheduler can still see who is alive
+-- Redis down. Workers heartbeat here as well as in Redis, so the scheduler can still see who is alive
 -- and place on the database alone; redis_epoch fences Redis counters against reservations taken without them.
 
 -- 'ready' or 'draining', as in the worker's Redis registration.
