@@ -69,4 +69,12 @@ public sealed class ReconcilerOptions
     /// large backlog never holds locks or a transaction open for long; the archiver repeats batches until none is left.
     /// </summary>
     public int ArchiveBatchSize { get; set; } = 5000;
+
+    /// <summary>
+    /// How long a finished job (Completed, Failed, Cancelled, TimedOut) is kept, with its output, its result, its
+    /// transitions and its request id, before <see cref="Archive.JobRetention"/> deletes them. Default 90 days. A request
+    /// id is only idempotent for this long: submitted again after it, it makes a new job. Runs with the archiver, in
+    /// batches of <see cref="ArchiveBatchSize"/>.
+    /// </summary>
+    public TimeSpan JobRetention { get; set; } = TimeSpan.FromDays(90);
 }

@@ -21,9 +21,10 @@ public sealed partial class OpenApiDocumentTests(GatewayFactory gateway) : IClas
         return JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
     }
 
-    /// <summary>Every (METHOD, path) of the document, paths as the document writes them (<c>/api/v1/jobs/{jobId}</c>).</summary>
+    /// <summary>Every (METHOD, path) of the document under /api/, paths as the document writes them (<c>/api/v1/jobs/{jobId}</c>).</summary>
     static List<(string Method, string Path)> Operations(JsonObject document) =>
         document["paths"]!.AsObject()
+            .Where(p => p.Key.StartsWith("/api/", StringComparison.Ordinal))
             .SelectMany(p => p.Value!.AsObject().Where(o => Methods.Contains(o.Key)).Select(o => (o.Key.ToUpperInvariant(), p.Key)))
             .ToList();
 
@@ -41,6 +42,23 @@ public sealed partial class OpenApiDocumentTests(GatewayFactory gateway) : IClas
         Assert.NotEmpty(mapped);
         Assert.Empty(mapped.Except(documented));
         Assert.Empty(documented.Except(mapped));
+    }
+
+    [Fact]
+    public async Task The_health_and_metrics_endpoints_are_documented_and_need_no_key()
+    {
+        var paths = (await Document())["paths"]!.AsObject();
+
+        foreach (var path in new[] { "/health/live", "/health/ready", "/metrics" })
+        {
+            var get = paths[path]?["get"];
+            Assert.True(get is not null, $"GET {path} is not in the document");
+            Assert.Null(get!["security"]);
+            Assert.True(get["responses"]!.AsObject().ContainsKey("200"), $"GET {path} documents no 200");
+        }
+        Assert.True(paths["/health/ready"]!["get"]!["responses"]!.AsObject().ContainsKey("503"));
+        var anonymous = gateway.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/metrics")).StatusCode);
     }
 
     [Fact]

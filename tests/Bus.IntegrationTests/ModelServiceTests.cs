@@ -213,7 +213,7 @@ public sealed class ModelServiceTests(ModelServiceTests.System fixture) : IClass
         var noEndpoint = _system.StartWorkerProcess("ms-no-endpoint", ("Worker__Services__0", "tts"), ("Worker__Services__1", "noop"));
         var credentials = _system.StartWorkerProcess("ms-credentials", TtsWorker("http://user:secret@127.0.0.1:9/synthesize", "sv"));
         foreach (var worker in new[] { noEndpoint, credentials })
-            await Eventually.Get(() => Task.FromResult(worker.HasExited), exited => exited, TimeSpan.FromSeconds(60), $"{worker.Name} to refuse to start");
+            await worker.Exited(TimeSpan.FromSeconds(60)); // refusing to start
         Assert.NotEqual(0, noEndpoint.ExitCode);
         Assert.Contains("a model service needs its endpoint in Worker:Http:Services", noEndpoint.Output);
         Assert.NotEqual(0, credentials.ExitCode);

@@ -78,14 +78,17 @@ public sealed partial class OpenApiConformanceTests(RunningSystem system) : ICla
         var answers = new List<(string, HttpStatusCode)>();
         var operations = document["paths"]!.AsObject()
             .SelectMany(p => p.Value!.AsObject().Where(o => Methods.Contains(o.Key)).Select(o => (Method: o.Key.ToUpperInvariant(), Path: p.Key)))
-            // Cancelling last, so every other call sees the job as it was.
-            .OrderBy(o => o.Path.EndsWith("/cancel") ? 1 : 0);
+            // Cancelling last, so every other call sees the job as it was; a catalogue entry is made before it is deleted.
+            .OrderBy(o => o.Path.EndsWith("/cancel") ? 1 : 0).ThenBy(o => o.Method == "DELETE" ? 1 : 0);
+        var service = $"openapi-{Guid.NewGuid():N}"[..20]; // an entry of this test's own, so no other test loses one
         foreach (var (method, path) in operations)
         {
-            var url = path.Replace("{jobId}", jobId).Replace("{workerId}", workerId);
+            var url = path.Replace("{jobId}", jobId).Replace("{workerId}", workerId).Replace("{service}", service);
             using var request = new HttpRequestMessage(new HttpMethod(method), url);
-            if (method == "POST" && path == "/api/v1/jobs")
+            if (method == "POST" && path is "/api/v1/jobs" or "/api/v1/jobs:explain")
                 request.Content = JsonContent.Create(new { requestId = $"openapi-{Guid.NewGuid():N}", command = new[] { "/bin/true" } });
+            if (method == "PUT" && path == "/api/v1/services/{service}")
+                request.Content = JsonContent.Create(new { description = "made by the OpenAPI test" });
             if (path.EndsWith("/events"))
                 request.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("text/event-stream"));
             // A stream answers with its headers at once and then stays open: its status is all this needs.

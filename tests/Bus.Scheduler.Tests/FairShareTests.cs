@@ -85,10 +85,13 @@ public sealed class FairShareTests
         var full = WorkerSelector.FullReason(1);
         var jobs = new[]
         {
-            Pending(name: "same") with { PendingReason = full },
+            Pending(name: "same") with { PendingReason = full, PendingReasonCode = PendingReasonCode.Resources },
             Pending(name: "never-placed") with { PendingReason = null },
-            Pending(name: "was-no-worker") with { PendingReason = "no live worker" },
-            Pending(service: "asr", name: "no-asr") with { PendingReason = "no live worker offers service 'asr'" },
+            Pending(name: "was-no-worker") with { PendingReason = "no live worker", PendingReasonCode = PendingReasonCode.NoWorkerForService },
+            Pending(service: "asr", name: "no-asr") with
+            {
+                PendingReason = "no live worker offers service 'asr'", PendingReasonCode = PendingReasonCode.NoWorkerForService,
+            },
         };
 
         Assert.Equal([NamedId("never-placed"), NamedId("was-no-worker")], PendingQueue.Outdated(jobs, snapshot, limit: 10).Select(j => j.JobId));

@@ -14,10 +14,12 @@ public static class ApiDocumentExtensions
     public static IServiceCollection AddApiDocument(this IServiceCollection services) => services.AddOpenApi(o =>
     {
         o.AddDocumentTransformer<ApiKeySecurityScheme>();
+        o.AddDocumentTransformer<ManagementEndpoints>();
         o.AddOperationTransformer<ApiKeySecurityScheme>();
         o.AddOperationTransformer<ProblemResponses>();
         o.AddSchemaTransformer<ProblemResponses>();
         o.AddSchemaTransformer<SubmissionLimits>();
+        o.AddSchemaTransformer<NullableEnums>();
     });
 
     public static WebApplication MapApiDocument(this WebApplication app)

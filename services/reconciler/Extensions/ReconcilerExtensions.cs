@@ -21,6 +21,7 @@ public static class ReconcilerExtensions
             .Validate(o => o.ArchiveAfter > TimeSpan.Zero, "Reconciler:ArchiveAfter must be positive")
             .Validate(o => o.ArchiveInterval > TimeSpan.Zero, "Reconciler:ArchiveInterval must be positive")
             .Validate(o => o.ArchiveBatchSize > 0, "Reconciler:ArchiveBatchSize must be positive")
+            .Validate(o => o.JobRetention > TimeSpan.Zero, "Reconciler:JobRetention must be positive")
             .Validate(o => o.RunningGrace > TimeSpan.Zero, "Reconciler:RunningGrace must be positive")
             .Validate(o => o.StartTries >= 0, "Reconciler:StartTries must be 0 or more")
             .Validate(o => o.RelayAfter > TimeSpan.Zero && o.RelayWindow > o.RelayAfter && o.RelayInterval > TimeSpan.Zero && o.RelayBatchSize > 0,
@@ -34,6 +35,7 @@ public static class ReconcilerExtensions
         builder.Services.AddSingleton<SyncMetrics>();
         builder.Services.AddSingleton<AllocationSync>();
         builder.Services.AddSingleton<AllocationArchiver>();
+        builder.Services.AddSingleton<JobRetention>();
         builder.Services.AddSingleton<LostWorkerSweep>();
         builder.Services.AddSingleton<LeaseSweep>();
         builder.Services.AddSingleton<RunningSweep>();
@@ -54,6 +56,7 @@ public static class ReconcilerExtensions
             Every<RunningSweep>(options.LostWorkerSweepInterval);
             Every<OutboxRelay>(options.RelayInterval);
             Every<AllocationArchiver>(options.ArchiveInterval);
+            Every<JobRetention>(options.ArchiveInterval);
         });
         builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
         return builder;
