@@ -139,13 +139,27 @@ public sealed class JobRunner(
         // The outcome goes to the journal first, before anything slow: a worker that dies after this line is
         // restarted into sending this report, not into counting the attempt lost and running it again.
         reports.Record(job.JobId, job.Attempt, report);
-        if (result.CleanUp is { } cleanUp)
-            await cleanUp();
+        await CleanUp(job, result);
         await startedReport; // published first if at all, so the saga hears of the start before the end; never throws
         ended.Dispose();
         await ReleaseReservation(job);
         await reports.Resend(job.JobId, job.Attempt, report); // until the broker confirms it
         logger.LogDebug("Job {JobId} attempt {Attempt} ended: {Report}", job.JobId, job.Attempt, report.GetType().Name);
+    }
+
+    /// <summary>Tidies what the executor left (its processes are gone already); a failure here must not hold the report back.</summary>
+    async Task CleanUp(RunJob job, ExecutionResult result)
+    {
+        if (result.CleanUp is not { } cleanUp)
+            return;
+        try
+        {
+            await cleanUp();
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Tidying up after job {JobId} attempt {Attempt} failed", job.JobId, job.Attempt);
+        }
     }
 
     /// <summary>
