@@ -15,7 +15,7 @@ public static class Faults
     ];
 
     /// <summary>
-    /// Outages as long as the services are built to ride through (<c>RideThrough:OutageWindow</c>, 2 minutes): not in
+    /// Outages as long as the services promise to ride through (2 minutes; <c>RideThrough:OutageWindow</c> is 3): not in
     /// the default run, which they would lengthen by 6 minutes; ask for them with <c>--rounds</c>.
     /// </summary>
     public static readonly string[] Long = ["postgres-stop-120s", "rabbitmq-stop-120s", "redis-stop-120s"];
