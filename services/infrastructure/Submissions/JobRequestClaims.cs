@@ -30,10 +30,13 @@ public sealed class JobRequestClaims(NpgsqlDataSource dataSource)
             submission.PayloadJson, submission.Resources, submission.Constraints, submission.Priority,
             submission.TimeoutSeconds, submission.MaxAttempts, now, submission.Environment);
 
+        // No conflict target: the job id is derived from (tenant, requestId), so a racing claim of the same key meets
+        // the primary key or the job_id unique index, whichever PostgreSQL checks first; either is the same claim.
+        // With a target of the primary key only, a race that hit job_id first failed with a unique violation (a 500).
         await using (var insert = dataSource.CreateCommand("""
             INSERT INTO job_requests (tenant, request_id, job_id, request_hash, submit_command)
             VALUES ($1, $2, $3, $4, $5::jsonb)
-            ON CONFLICT (tenant, request_id) DO NOTHING
+            ON CONFLICT DO NOTHING
             """))
         {
             insert.Parameters.AddWithValue(tenant);
@@ -50,7 +53,9 @@ public sealed class JobRequestClaims(NpgsqlDataSource dataSource)
         select.Parameters.AddWithValue(tenant);
         select.Parameters.AddWithValue(submission.RequestId);
         await using var reader = await select.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+            throw new InvalidOperationException(
+                $"job id {command.JobId} is taken by another (tenant, requestId) than ({tenant}, {submission.RequestId})");
         var stored = JsonSerializer.Deserialize<SubmitJob>(reader.GetString(1), Json)!;
         return new Claim(stored.JobId, Created: false, SameBody: reader.GetString(0) == hash, stored);
     }
