@@ -9,25 +9,12 @@
 # Writes only keys under a fresh bench-<guid>: prefix and a throwaway bus_bench_* database, dropped at the end.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
-ENV_FILE="$ROOT/.state/env"
-PROJECT="$ROOT/bench/Bus.Bench/Bus.Bench.csproj"
-
-# The same defaults as infra/common.sh.
-CLUSTER_PORTS="${BUS_REDIS_CLUSTER_PORTS:-7100 7101 7102 7103 7104 7105}"
-answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-if [[ ! -f "$ENV_FILE" ]] || ! answers "${BUS_REDIS_PORT:-6390}" || ! answers "${BUS_PG_PORT:-5442}" ||
-  ! answers "${CLUSTER_PORTS%% *}"; then
-  echo "==> infrastructure not answering; starting it with infra/up.sh" >&2
-  "$ROOT/infra/up.sh" >&2
-fi
-# shellcheck source=/dev/null
-source "$ENV_FILE"
-
-echo "==> building $PROJECT (Release)" >&2
-dotnet build "$PROJECT" -c Release -nologo -v quiet >&2
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+ensure_infrastructure
+build_bench
 
 if [[ "${1:-}" == "--storm" ]]; then
-  exec dotnet "$ROOT/bench/Bus.Bench/bin/Release/net10.0/Bus.Bench.dll" report-storm
+  exec dotnet "$BENCH_DLL" report-storm
 fi
-exec dotnet "$ROOT/bench/Bus.Bench/bin/Release/net10.0/Bus.Bench.dll" capacity "$@"
+exec dotnet "$BENCH_DLL" capacity "$@"

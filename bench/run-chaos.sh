@@ -16,8 +16,8 @@
 # started again (infra/up.sh) before the next. Exits 1 when any round lost a job, ran one twice or oversold a worker.
 # The executions files and the log of every fault stay in the run folder it prints.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 args=()
 for arg in "$@"; do
@@ -25,14 +25,11 @@ for arg in "$@"; do
 done
 
 # Idempotent: starts whatever of the infrastructure and the services is not running, on the current build.
-BUS_NO_DEMO=1 "$ROOT/bus" up >&2
-# shellcheck source=/dev/null
-source "$ROOT/.state/env"
-echo "==> building bench (Release)" >&2
-dotnet build "$ROOT/bench/Bus.Bench/Bus.Bench.csproj" -c Release -nologo -v quiet -clp:NoSummary >&2
+ensure_system
+build_bench
 
 RUN_DIR="$(mktemp -d "${TMPDIR:-/tmp}/bus-chaos.XXXXXX")"
 chmod 755 "$RUN_DIR" # the jobs append to files in it, perhaps as another user
 echo "==> run folder $RUN_DIR (executions files, chaos.log)" >&2
-dotnet "$ROOT/bench/Bus.Bench/bin/Release/net10.0/Bus.Bench.dll" chaos --root "$ROOT" --run-dir "$RUN_DIR" \
+dotnet "$BENCH_DLL" chaos --root "$ROOT" --run-dir "$RUN_DIR" \
   --gateway "http://127.0.0.1:${BUS_GATEWAY_PORT:-8080}" "${args[@]}"

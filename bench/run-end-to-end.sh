@@ -7,16 +7,14 @@
 #
 # SLURM=0 skips the Slurm run. The system stays up afterwards (./bus down stops it).
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
-BUS_NO_DEMO=1 "$ROOT/bus" up >&2
-# shellcheck source=/dev/null
-source "$ROOT/.state/env"
-echo "==> building bench (Release)" >&2
-dotnet build "$ROOT/bench/Bus.Bench/Bus.Bench.csproj" -c Release -nologo -v quiet >&2
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+ensure_system
+build_bench
 
 out="$(mktemp)"
 status=0
-dotnet "$ROOT/bench/Bus.Bench/bin/Release/net10.0/Bus.Bench.dll" end-to-end --gateway "http://127.0.0.1:${BUS_GATEWAY_PORT:-8080}" "$@" |
+dotnet "$BENCH_DLL" end-to-end --gateway "http://127.0.0.1:${BUS_GATEWAY_PORT:-8080}" "$@" |
   tee "$out" || status=$?
 [[ "${SLURM:-1}" == 0 ]] && exit $status
 

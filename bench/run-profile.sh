@@ -8,7 +8,8 @@
 # The trace is kept in .state/profile/ for PerfView or `dotnet-trace convert --format speedscope`. The system stays
 # up afterwards (./bus down stops it).
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 seconds=20 top=25 bench_args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -21,16 +22,15 @@ done
 # Restarted with perf maps, so the kernel's CPU samples of JIT-compiled code resolve to method names.
 BUS_PERF_MAP=1 "$ROOT/bus" restart scheduler >&2
 # shellcheck source=/dev/null
-source "$ROOT/.state/env"
+source "$ENV_FILE"
 (cd "$ROOT" && dotnet tool restore >&2)
-echo "==> building bench (Release)" >&2
-dotnet build "$ROOT/bench/Bus.Bench/Bus.Bench.csproj" -c Release -nologo -v quiet >&2
+build_bench
 
 out="$ROOT/.state/profile"
 mkdir -p "$out"
 trace="$out/scheduler-$(date +%Y%m%d-%H%M%S).nettrace"
 log="$out/bench.log"
-dotnet "$ROOT/bench/Bus.Bench/bin/Release/net10.0/Bus.Bench.dll" end-to-end --jobs 3000 "${bench_args[@]}" >"$log" 2>&1 &
+dotnet "$BENCH_DLL" end-to-end --jobs 3000 "${bench_args[@]}" >"$log" 2>&1 &
 bench=$!
 # Sample once the warm-up jobs are through and the measured run has started.
 until grep -q "^measuring" "$log" 2>/dev/null || ! kill -0 "$bench" 2>/dev/null; do sleep 0.5; done

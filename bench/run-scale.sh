@@ -14,17 +14,9 @@
 # shellcheck disable=SC2154
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
-ENV_FILE="$ROOT/.state/env"
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-
-answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-if [[ ! -f "$ENV_FILE" ]] || ! answers "${BUS_REDIS_PORT:-6390}" || ! answers "${BUS_PG_PORT:-5442}" || ! answers "${BUS_RABBIT_PORT:-5682}"; then
-  echo "==> infrastructure not answering; starting it with infra/up.sh" >&2
-  "$ROOT/infra/up.sh" >&2
-fi
-# shellcheck source=/dev/null
-source "$ENV_FILE"
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+ensure_infrastructure
 # libpq's form of the Npgsql connection string (Host=...;Port=...;Database=...;Username=...;Password=...), for psql.
 PG="$(sed -E 's/Host=/host=/; s/Port=/port=/; s/Database=/dbname=/; s/Username=/user=/; s/Password=/password=/; s/;/ /g' \
   <<<"$ConnectionStrings__Postgres")"
@@ -60,4 +52,4 @@ cleanup() {
 }
 trap cleanup EXIT
 
-dotnet "$ROOT/bench/Bus.Bench/bin/Release/net10.0/Bus.Bench.dll" scale --run-dir "$RUN_DIR" "$@"
+dotnet "$BENCH_DLL" scale --run-dir "$RUN_DIR" "$@"

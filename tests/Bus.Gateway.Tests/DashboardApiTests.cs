@@ -8,11 +8,12 @@ namespace Bus.Gateway.Tests;
 public sealed class DashboardApiTests(GatewayFactory gateway) : IClassFixture<GatewayFactory>
 {
     [Theory]
-    [InlineData(GatewayFactory.AdminKey, "dev", true)]
-    [InlineData(GatewayFactory.UserKey, "dev", false)]
-    [InlineData(GatewayFactory.OtherTenantKey, "acme", false)]
-    public async Task Me_names_the_keys_tenant_and_whether_it_is_an_admin(string key, string tenant, bool admin)
+    [InlineData("admin", "dev", true)]
+    [InlineData("user", "dev", false)]
+    [InlineData("other tenant", "acme", false)]
+    public async Task Me_names_the_keys_tenant_and_whether_it_is_an_admin(string whose, string tenant, bool admin)
     {
+        var key = whose switch { "admin" => GatewayFactory.AdminKey, "user" => GatewayFactory.UserKey, _ => GatewayFactory.OtherTenantKey };
         var me = await gateway.Client(key).GetFromJsonAsync<JsonObject>("/api/v1/me");
 
         Assert.Equal(tenant, (string?)me!["tenant"]);

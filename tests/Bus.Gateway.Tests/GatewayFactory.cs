@@ -31,9 +31,9 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
 
     public static GatewayFactory In(string environment, IReadOnlyDictionary<string, string?>? settings = null) => new(environment, settings);
 
-    public const string AdminKey = "dev-admin-key-0123456789";
-    public const string UserKey = "dev-user-key-0123456789";
-    public const string OtherTenantKey = "acme-user-key-0123456789";
+    public static string AdminKey => Repository.AdminKey;
+    public static string UserKey => Repository.UserKey;
+    public static string OtherTenantKey => Repository.OtherTenantKey;
     const string Nowhere = "127.0.0.1";
     const int ClosedPort = 1;
 

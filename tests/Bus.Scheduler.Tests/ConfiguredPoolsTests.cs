@@ -42,7 +42,7 @@ public sealed class ConfiguredPoolsTests
     [Fact]
     public void The_gateway_and_the_scheduler_ship_the_same_pools()
     {
-        var services = Path.Combine(RepoRoot(), "services");
+        var services = Path.Combine(Repository.Root, "services");
         string[] folders = [Path.Combine(services, "gateway"), Path.Combine(services, "scheduler")];
         var files = folders.SelectMany(f => Directory.GetFiles(f, "appsettings*.json")).Select(Path.GetFileName).Distinct().ToList();
         Assert.Contains("appsettings.json", files);
@@ -59,13 +59,5 @@ public sealed class ConfiguredPoolsTests
     {
         var path = Path.Combine(folder, file);
         return File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path))?["Placement"]?["Pools"] : null;
-    }
-
-    static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Bus.sln")))
-                return dir.FullName;
-        throw new InvalidOperationException("Bus.sln not found above the test assembly");
     }
 }

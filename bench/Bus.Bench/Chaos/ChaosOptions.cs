@@ -31,7 +31,7 @@ public sealed record ChaosOptions
 
     public string Gateway { get; init; } = "http://127.0.0.1:8080";
 
-    public string ApiKey { get; init; } = "dev-admin-key-0123456789";
+    public string ApiKey { get; init; } = Repository.AdminKey;
 
     public const string Usage =
         "usage: Bus.Bench chaos --root DIR --run-dir DIR [--quick 1] [--jobs 300] [--rate 20] [--deadline 120] [--job-ms 500]\n" +

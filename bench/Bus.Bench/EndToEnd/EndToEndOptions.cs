@@ -20,7 +20,7 @@ public sealed record EndToEndOptions
 
     public string Gateway { get; init; } = "http://127.0.0.1:8080";
 
-    public string ApiKey { get; init; } = "dev-admin-key-0123456789";
+    public string ApiKey { get; init; } = Repository.AdminKey;
 
     public const string Usage =
         "usage: Bus.Bench end-to-end [--jobs 10000] [--concurrency 32] [--service noop|shell] [--warmup 2000] [--rate JOBS_PER_S] [--gateway URL] [--key KEY]";

@@ -18,7 +18,7 @@ namespace Bus.Bench.Scale;
 public sealed class IsolatedSystem : IAsyncDisposable
 {
     /// <summary>The admin key of <c>services/gateway/appsettings.Development.json</c>.</summary>
-    public const string AdminKey = "dev-admin-key-0123456789";
+    public static string AdminKey => Repository.AdminKey;
 
     readonly string _id = Guid.NewGuid().ToString("N")[..12];
     readonly string _runDirectory;
@@ -126,19 +126,12 @@ public sealed class IsolatedSystem : IAsyncDisposable
                 await db.KeyDeleteAsync(key);
     }
 
-    static string RepoRoot { get; } = FindRepoRoot();
+    static string RepoRoot => Repository.Root;
 
     /// <summary>The configuration this program was built in: the script builds the services alongside it.</summary>
     static string Configuration =>
         AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
 
-    static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Bus.sln")))
-                return dir.FullName;
-        throw new InvalidOperationException("Bus.sln not found above the benchmark's assembly");
-    }
 
     static int FreePort()
     {

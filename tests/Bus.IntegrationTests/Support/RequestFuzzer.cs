@@ -15,7 +15,7 @@ public sealed record BadRequest(string Kind, HttpRequestMessage Request, string?
 /// </summary>
 public sealed class RequestFuzzer(Random random, string run)
 {
-    public const string Key = RunningSystem.AdminKey;
+    public static string Key => RunningSystem.AdminKey;
     int _count;
 
     public string Run => run;

@@ -13,9 +13,9 @@ namespace Bus.IntegrationTests.Support;
 /// </summary>
 public sealed class RunningSystem : IAsyncLifetime
 {
-    public const string AdminKey = "dev-admin-key-0123456789";
-    public const string UserKey = "dev-user-key-0123456789";
-    public const string OtherTenantKey = "acme-user-key-0123456789";
+    public static string AdminKey => Repository.AdminKey;
+    public static string UserKey => Repository.UserKey;
+    public static string OtherTenantKey => Repository.OtherTenantKey;
 
     readonly List<ServiceProcess> _services = [];
     readonly IReadOnlyDictionary<string, string> _settings;

@@ -8,7 +8,7 @@ public static class TestEnvironment
 {
     static readonly Lazy<Dictionary<string, string>> Values = new(Load);
 
-    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string RepoRoot => Repository.Root;
 
     public static string Postgres => Get("ConnectionStrings__Postgres");
     public static string Redis => Get("ConnectionStrings__Redis");
@@ -44,13 +44,5 @@ public static class TestEnvironment
             .Where(l => l.StartsWith("export "))
             .Select(l => l["export ".Length..].Split('=', 2))
             .ToDictionary(p => p[0], p => p[1].Trim('"'));
-    }
-
-    static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Bus.sln")))
-                return dir.FullName;
-        throw new InvalidOperationException("Bus.sln not found above the test assembly");
     }
 }
