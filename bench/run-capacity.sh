@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Capacity benchmark: reserve/release through our Lua scripts on Redis standalone and
-# cluster, the cluster-wide allocated answer, and the seeds' SQL SUM with and without the partial index.
+# cluster, the cluster-wide allocated answer, and the original design's SQL SUM with and without the partial index.
 #
 #   bench/run-capacity.sh --storm     (the reservation path under report storms: raw to Redis, and through the debounce)
 #   bench/run-capacity.sh [--tasks 32] [--ops 20000] [--warmup 5000] [--workers 50] [--rows 500000] [--unreleased 0.01] [--runs 200]

@@ -7,7 +7,7 @@ namespace Bus.Contracts;
 /// </summary>
 /// <remarks>
 /// <see cref="JobId"/> is the name-based UUID of (tenant, requestId) that both the gateway and the scheduler compute
-/// (<c>JobIds.ForRequest</c>); a client may leave it empty. Both paths claim the (tenant, requestId) in
+/// (<c>JobIds.ForRequest</c>); a client may leave it empty, and any other id is refused. Both paths claim the (tenant, requestId) in
 /// <c>job_requests</c> before a job exists, so a repeat of the same body names the same job, and a different body
 /// under a used requestId is refused.
 /// </remarks>

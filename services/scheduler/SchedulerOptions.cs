@@ -6,12 +6,17 @@ public sealed class SchedulerOptions
     public const string Section = "Scheduler";
 
     /// <summary>
-    /// How often pending jobs are offered to placement again even when no event said capacity appeared.
-    /// A safety net: finishing jobs and joining workers trigger a pass at once. Default 5 s.
+    /// How often the periodic pending pass runs (one scheduler instance per interval, by a Redis lease): it offers the
+    /// pending jobs that fit the current snapshot, refreshes pending reasons that are out of date, and probes one job
+    /// per slot in case the snapshot is behind. A safety net: a job ending or a worker joining starts an event pass at
+    /// once. Jobs still waiting for the same reason are not offered again at every interval. Default 5 s.
     /// </summary>
     public TimeSpan PendingRetryInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How many pending jobs one pass offers, highest priority then oldest first. Default 200.</summary>
+    /// <summary>
+    /// How many pending jobs one pass reads: the heads of every tenant's queue (effective priority, then oldest),
+    /// offered in fair-share order. Default 200.
+    /// </summary>
     public int PendingBatchSize { get; set; } = 200;
 
     /// <summary>

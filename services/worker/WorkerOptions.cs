@@ -52,7 +52,7 @@ public sealed class WorkerOptions
     /// <summary>How often the registration is refreshed; each beat is jittered by up to ±10%. Default 30 s.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long a registration lives without a heartbeat. Default 60 s; keep it at least twice the interval.</summary>
+    /// <summary>How long a registration lives without a heartbeat. Default 60 s. The worker refuses to start with less than 1.5 times <see cref="HeartbeatInterval"/> (a late beat would let a live worker flicker out); twice leaves room for one lost beat.</summary>
     public TimeSpan RegistrationTtl { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>

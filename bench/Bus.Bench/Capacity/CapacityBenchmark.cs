@@ -2,7 +2,7 @@ namespace Bus.Bench.Capacity;
 
 /// <summary>
 /// Capacity benchmark: what "how much is allocated" costs our way (Lua on Redis, standalone and
-/// cluster) and the seeds' way (a SQL SUM over the allocation history), measured in one run on one machine.
+/// cluster) and the original design's way (a SQL SUM over the allocation history), measured in one run on one machine.
 /// </summary>
 public static class CapacityBenchmark
 {

@@ -11,7 +11,7 @@ public sealed record SqlResults(string ServerVersion, int Rows, int Unreleased, 
     PairRun FallbackLoaded, PairRun FallbackSingle);
 
 /// <summary>
-/// The seeds' way of knowing what is allocated: a SUM over every allocation row ever written. Runs in a
+/// The original design's way of knowing what is allocated: a SUM over every allocation row ever written. Runs in a
 /// throwaway database with the project's real schema: without an index, with a partial index on the unreleased
 /// rows that does not carry their sizes (the project's first one, migration 0001), and with the project's index as
 /// migrated now, which carries them (migration 0004).
@@ -68,7 +68,7 @@ public sealed class SqlSumBenchmark(string adminConnectionString, BenchOptions o
     }
 
     /// <summary>
-    /// Binary COPY of a history like the seeds': 50 workers, unreleased rows scattered at random (with a fixed seed),
+    /// Binary COPY of a history like the original design's: 50 workers, unreleased rows scattered at random (with a fixed seed),
     /// which is the hard case for an index, since each one may sit on its own heap page.
     /// </summary>
     async Task<(long Sum, int Unreleased)> Load(NpgsqlConnection connection)
