@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Debian's Chromium, for the dashboard's browser test (tests/Bus.IntegrationTests/DashboardBrowserTests.cs), which
+# Debian's Chromium, for the dashboard's browser test (tests/Bus.SystemTests/Dashboard/DashboardBrowserTests.cs), which
 # drives it with Microsoft.Playwright. Playwright's own browser download cannot be used here, so the test points
 # Playwright at this binary instead.
 #

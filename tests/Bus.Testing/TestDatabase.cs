@@ -1,7 +1,7 @@
 using Bus.Infrastructure.Data;
 using Npgsql;
 
-namespace Bus.IntegrationTests.Support;
+namespace Bus.Testing;
 
 /// <summary>A fresh PostgreSQL database with the project's schema, dropped afterwards, so tests never share rows.</summary>
 public sealed class TestDatabase : IAsyncDisposable

@@ -121,7 +121,14 @@ public sealed class PlacementRoutingTests(PooledSystem pooled) : IClassFixture<P
         var ttl = await redis.GetDatabase().KeyTimeToLiveAsync(keys.ServiceUnavailable("rt-un-a", "noop"));
         Assert.InRange(ttl!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
 
-        await Task.Delay(TimeSpan.FromSeconds(1)); // the next placement snapshot (every 300 ms) carries the report
+        // Placement reads the report from its next snapshot: wait until placement itself says it skips a for it.
+        await Eventually.Get(async () =>
+            {
+                var explain = new { requestId = $"un-rt-{Guid.NewGuid():N}", service = "noop", constraints = new { language = "un-rt" } };
+                return (await (await _system.Api.PostAsJsonAsync("/api/v1/jobs:explain", explain)).Content.ReadFromJsonAsync<JsonObject>())!;
+            },
+            e => e["workers"]!.AsArray().Any(w => (string?)w!["workerId"] == "rt-un-a" && (string?)w["verdict"] == "Unavailable"),
+            TimeSpan.FromSeconds(30), "rt-un-a's report in the placement snapshot");
         foreach (var _ in Enumerable.Range(0, 3))
             Assert.Equal("rt-un-b", (string?)(await _system.WaitForJob(await Submit("un-rt"), "Completed"))["workerId"]);
         // Only for that service: a shell job still takes a, the lower id.

@@ -3,6 +3,7 @@ using Bus.Reconciler;
 using Bus.Reconciler.Archive;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 
 namespace Bus.IntegrationTests;
@@ -39,7 +40,7 @@ public sealed class JobRetentionTests : IAsyncLifetime
 
     JobRetention Retention(int batchSize) => new(_database.DataSource,
         Options.Create(new ReconcilerOptions { JobRetention = TimeSpan.FromDays(90), ArchiveBatchSize = batchSize }),
-        TimeProvider.System, NullLogger<JobRetention>.Instance);
+        new FakeTimeProvider(Now), NullLogger<JobRetention>.Instance); // the rows' "days ago" are exact, whenever the test runs
 
     /// <summary>A job row as the saga leaves it, with one transition and the gateway's request row.</summary>
     async Task<Guid> Job(string state, int? finishedDaysAgo, int submittedDaysAgo = 120, string? result = null)

@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 
-namespace Bus.IntegrationTests.Support;
+namespace Bus.Testing;
 
 /// <summary>A RabbitMQ virtual host of its own, made through the management API and deleted afterwards.</summary>
 public sealed class TestVirtualHost : IAsyncDisposable

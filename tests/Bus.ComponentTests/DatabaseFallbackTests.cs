@@ -13,7 +13,7 @@ namespace Bus.IntegrationTests;
 /// Capacity when Redis is down or has lost its counters, on the real Redis (standalone and cluster) and PostgreSQL:
 /// reservations on the database alone and through Redis never oversell together, counters Redis lost or that the
 /// database moved past are rebuilt before they are used again. The end-to-end proof, Redis killed under a stream of
-/// jobs, is <see cref="RedisOutageTests"/>.
+/// jobs, is the system test <c>RedisOutageTests</c>.
 /// </summary>
 public sealed class DatabaseFallbackTests(RedisTargets redis, ITestOutputHelper output) : IClassFixture<RedisTargets>, IAsyncLifetime
 {

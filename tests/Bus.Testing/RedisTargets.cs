@@ -1,7 +1,7 @@
 using Bus.Infrastructure.Redis;
 using StackExchange.Redis;
 
-namespace Bus.IntegrationTests.Support;
+namespace Bus.Testing;
 
 /// <summary>The two real Redis deployments every Redis test runs against: standalone, and the 3-master cluster.</summary>
 public sealed class RedisTargets : IAsyncLifetime

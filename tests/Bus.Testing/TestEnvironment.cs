@@ -1,4 +1,4 @@
-namespace Bus.IntegrationTests.Support;
+namespace Bus.Testing;
 
 /// <summary>
 /// Where the real infrastructure is: the variables <c>infra/up.sh</c> writes to <c>.state/env</c>. Taken from the
