@@ -58,11 +58,18 @@ public sealed class CgroupV1Containment(string root, string parent, string worke
         return new Attempt(cgroups);
     }
 
-    /// <summary>One cgroup in each hierarchy, made at once: the waits overlap.</summary>
+    /// <summary>One cgroup in each hierarchy, made at once, each on a thread of its own: the waits overlap.</summary>
     Dictionary<string, CgroupDirectory> Make(string name)
     {
         var cgroups = Controllers.ToDictionary(c => c, c => WorkerCgroup(c).Child(name));
-        Parallel.ForEach(cgroups.Values, cgroup => cgroup.Create());
+        try
+        {
+            Task.WaitAll(cgroups.Values.Select(cgroup => KernelCalls.Run(cgroup.Create)));
+        }
+        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault() is IOException failure)
+        {
+            throw failure;
+        }
         return cgroups;
     }
 
@@ -70,7 +77,7 @@ public sealed class CgroupV1Containment(string root, string parent, string worke
     {
         if (Interlocked.Exchange(ref _refilling, 1) == 1)
             return;
-        _ = Task.Run(() =>
+        _ = KernelCalls.Run(() =>
         {
             try
             {
@@ -150,18 +157,22 @@ internal static class CgroupRemoval
 {
     public static async Task Remove(CgroupDirectory cgroup)
     {
-        await Task.Yield(); // rmdir blocks in the kernel: never on the caller's thread
-        await Poll.Until(() =>
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        for (var wait = 10; ; wait = Math.Min(wait * 2, 200))
         {
             try
             {
-                cgroup.Remove();
-                return true;
+                await KernelCalls.Run(cgroup.Remove); // rmdir blocks in the kernel: never on the caller's thread or the pool
+                return;
+            }
+            catch (IOException) when (DateTime.UtcNow < until)
+            {
+                await Task.Delay(wait);
             }
             catch (IOException)
             {
-                return false;
+                return; // still busy after 10 s: the next start's leftover sweep removes it
             }
-        }, TimeSpan.FromSeconds(10), CancellationToken.None);
+        }
     }
 }

@@ -37,6 +37,19 @@ public interface IAttemptContainer : IAsyncDisposable
     bool MemoryLimitHit { get; }
 }
 
+/// <summary>
+/// Calls that block in the kernel for a long while, run on threads of their own: making and removing a v1 cgroup waits
+/// for the kernel (hundreds of milliseconds, more under load). On the thread pool, which starts with one thread per
+/// core, a few such calls hold every thread, and whatever is queued behind them waits until the pool grows (about a
+/// thread per half second): the end of an attempt and its journal write among them, so a worker killed in that second
+/// had not journaled a job that had already ended, and the job ran again.
+/// </summary>
+internal static class KernelCalls
+{
+    public static Task Run(Action call) =>
+        Task.Factory.StartNew(call, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+}
+
 /// <summary>Shared by the containers: polling until a condition holds, without a fixed wait.</summary>
 internal static class Poll
 {
