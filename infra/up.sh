@@ -349,7 +349,7 @@ start_postgres() {
     pg_ctl_as_postgres -D "$PG_DATA" reload >/dev/null
   else
     pg_ctl_as_postgres -D "$PG_DATA" -l "$PG_LOG" -w -t 60 \
-      -o "-p $BUS_PG_PORT -k $PG_RUN -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on" \
+      -o "-p $BUS_PG_PORT -k $PG_RUN -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on -c shared_preload_libraries=pg_stat_statements" \
       start >/dev/null ||
       { tail -n 30 "$PG_LOG" >&2; die "postgres failed to start"; }
   fi
@@ -367,6 +367,9 @@ start_postgres() {
     psql_admin -v u="$BUS_PG_USER" -v d="$BUS_PG_DB" <<<"create database :\"d\" owner :\"u\""
     log "created database $BUS_PG_DB"
   fi
+  # Statement counts for the end-to-end benchmark's cost ledger (bench/Bus.Bench/EndToEnd/CostLedger.cs); the library
+  # is preloaded above, so a server started before this line was added needs one restart to report them.
+  psql_admin -d "$BUS_PG_DB" <<<"create extension if not exists pg_stat_statements"
   if ((was_running)); then
     log "postgres already running on :$BUS_PG_PORT"
   else

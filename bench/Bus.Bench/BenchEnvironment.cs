@@ -14,6 +14,21 @@ public static class BenchEnvironment
     public static string RabbitUser => Get("RabbitMq__Username");
     public static string RabbitPassword => Get("RabbitMq__Password");
 
+    public static string RabbitVirtualHost => Get("RabbitMq__VirtualHost");
+
+    /// <summary>A client of RabbitMQ's management API, signed in as the services' user.</summary>
+    public static HttpClient RabbitManagement()
+    {
+        var client = new HttpClient
+        {
+            BaseAddress = new Uri($"http://{RabbitHost}:{RabbitManagementPort}"),
+            Timeout = TimeSpan.FromSeconds(10),
+        };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{RabbitUser}:{RabbitPassword}")));
+        return client;
+    }
+
     static string Get(string name) =>
         Environment.GetEnvironmentVariable(name)
         ?? throw new InvalidOperationException($"{name} is not set: run the benchmark through its bench/run-*.sh script, or source .state/env first");

@@ -13,7 +13,7 @@ namespace Bus.Bench.Chaos;
 public sealed class SystemProbe(HttpClient api, NpgsqlDataSource database) : IDisposable
 {
     static readonly string[] Terminal = ["Completed", "Failed", "Cancelled", "TimedOut"];
-    readonly HttpClient _management = CreateManagementClient();
+    readonly HttpClient _management = BenchEnvironment.RabbitManagement();
 
     public async Task<bool> Ready()
     {
@@ -94,18 +94,6 @@ public sealed class SystemProbe(HttpClient api, NpgsqlDataSource database) : IDi
         {
             return null;
         }
-    }
-
-    static HttpClient CreateManagementClient()
-    {
-        var client = new HttpClient
-        {
-            BaseAddress = new Uri($"http://{BenchEnvironment.RabbitHost}:{BenchEnvironment.RabbitManagementPort}"),
-            Timeout = TimeSpan.FromSeconds(10),
-        };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{BenchEnvironment.RabbitUser}:{BenchEnvironment.RabbitPassword}")));
-        return client;
     }
 
     public void Dispose() => _management.Dispose();

@@ -6,7 +6,8 @@ namespace Bus.Bench.EndToEnd;
 /// <summary>
 /// End-to-end benchmark: N jobs through the running system (gateway over HTTP, RabbitMQ, the saga in
 /// PostgreSQL, Redis, the worker services), reporting throughput from first submit to last completion, latency
-/// percentiles from the saga's timestamps, the invariants, and each service's CPU and memory.
+/// percentiles from the saga's timestamps, the invariants, each service's CPU and memory, and what one job cost
+/// (<see cref="CostLedger"/>).
 /// </summary>
 public static class EndToEndBenchmark
 {
@@ -39,7 +40,9 @@ public static class EndToEndBenchmark
 
         var run = $"bench-{stamp}-run";
         var state = Path.Combine(AppContext.BaseDirectory, "../../../../../.state");
-        var before = ServiceUsage.Read(state);
+        using var ledger = new CostLedger(database);
+        Console.Error.WriteLine("reading the cost counters once they settle ...");
+        var before = await ledger.Take(state);
         var checks = new InvariantChecks(driver.Http, database);
         using var stopSampling = new CancellationTokenSource();
         var sampling = checks.SampleWorkers(stopSampling.Token);
@@ -51,11 +54,13 @@ public static class EndToEndBenchmark
         await stopSampling.CancelAsync();
         await sampling;
         Console.WriteLine($"load:    {MachineInfo.LoadAverage()} at end");
-        var after = ServiceUsage.Read(state);
-
         var jobs = await driver.Times(run);
+        Console.Error.WriteLine("reading the cost counters once they settle ...");
+        var after = await ledger.Take(state);
         await checks.CheckEnd(run, jobs, options.Jobs);
-        Report(options, jobs, refused, finished, checks, before, after);
+        Report(options, jobs, refused, finished, checks, before.Processes, after.Processes);
+        Console.WriteLine();
+        CostLedger.Report(before, after, jobs.Count(j => j.Finished is not null));
         return checks.Violations.Count == 0 && finished ? 0 : 1;
     }
 
