@@ -88,6 +88,23 @@ public sealed class WorkerFailureTests(RunningSystem system) : IClassFixture<Run
     }
 
     [Fact]
+    public async Task A_second_process_with_a_live_workers_id_refuses_to_start_and_the_first_ones_job_runs_on()
+    {
+        await StartWorker("twin", "twin");
+        var jobId = await Submit("twin", ["/bin/sh", "-c", "sleep 4; echo survived"]);
+        await system.WaitForJob(jobId, "Running");
+
+        // Started, it would clear the id's cgroups as an earlier process's leftovers, the first one's running job with them.
+        var second = system.StartWorkerProcess("twin", ("Worker__Languages__0", "twin"), ("Worker__Cpus", "2"));
+        await second.Exited(TimeSpan.FromSeconds(60));
+        Assert.NotEqual(0, second.ExitCode);
+        Assert.Contains("Another process of worker 'twin' runs on this host", second.Output);
+
+        var job = await system.WaitForJob(jobId, "Completed", "Failed");
+        Assert.Equal(("Completed", 1, "survived\n"), ((string?)job["state"], (int?)job["attempt"], (string?)job["output"]));
+    }
+
+    [Fact]
     public async Task An_attempt_whose_RunJob_is_lost_is_sent_again_then_placed_elsewhere_and_never_runs_twice()
     {
         // A ghost: registered in Redis, but no process consumes its queue, so its RunJob is as good as lost.

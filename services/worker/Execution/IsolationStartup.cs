@@ -3,9 +3,10 @@ using Microsoft.Extensions.Options;
 namespace Bus.Worker.Execution;
 
 /// <summary>
-/// Before recovery and registration: checks as whom jobs will run (refusing root unless allowed), picks the
-/// containment, which the registration then names, and kills whatever an earlier process of this worker left in its
-/// cgroups. So when recovery reports an orphaned attempt and it is run again elsewhere, nothing of it still runs here.
+/// Before recovery and registration (and after <see cref="WorkerIdLock"/> made sure no other live process has this
+/// worker's id here): checks as whom jobs will run (refusing root unless allowed), picks the containment,
+/// which the registration then names, and kills whatever an earlier process of this worker left in its cgroups. So
+/// when recovery reports an orphaned attempt and it is run again elsewhere, nothing of it still runs here.
 /// </summary>
 public sealed class IsolationStartup(
     JobSandbox sandbox,

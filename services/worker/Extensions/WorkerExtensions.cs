@@ -60,6 +60,7 @@ public static class WorkerExtensions
         builder.AddModelServices(modelServices);
         builder.AddCapacity();
         builder.Services.AddSingleton<AttemptJournal>();
+        builder.Services.AddHostedService<WorkerIdLock>(); // before anything starts, the bus included (see the class)
         builder.Services.AddSingleton<ReportSender>();
         builder.Services.AddSingleton<IJobExecutor, NoopExecutor>();
         builder.Services.AddSingleton<JobRunner>();
