@@ -67,7 +67,6 @@ public static class SchedulerExtensions
         builder.AddBus(x =>
         {
             x.AddSagaStateMachine<JobStateMachine, JobState, JobStateDefinition>()
-                .Endpoint(e => e.ConcurrentMessageLimit = builder.Configuration.GetValue($"{SchedulerOptions.Section}:{nameof(SchedulerOptions.SagaConcurrency)}", 16))
                 .EfCoreRepository<JobState, SchedulerDbContext>();
             x.AddConsumer<CapacityChangedConsumer>();
             // Its own queue, so a storm of reports never queues ahead of the saga's messages.
