@@ -3,7 +3,8 @@ namespace Bus.Scheduler;
 /// <summary>
 /// How placement chooses workers and orders the pending queue. Bound from the <c>Placement</c> section through
 /// <c>IOptionsMonitor</c>: a change to <c>appsettings.json</c> (pools above all) takes effect at the next snapshot,
-/// without a restart. The pools (<see cref="WorkerPoolsOptions.Pools"/>) are shared with the gateway, which shows
+/// without a restart. Every reader goes through <c>LastKnownGood</c>, so a change that fails validation is logged
+/// once and ignored, and the last valid options stay in force. The pools (<see cref="WorkerPoolsOptions.Pools"/>) are shared with the gateway, which shows
 /// them and must be given the same list; the settings below are the scheduler's alone. See <c>docs/placement.md</c>.
 /// </summary>
 public sealed class PlacementOptions : WorkerPoolsOptions

@@ -1,4 +1,5 @@
 using Bus.Contracts;
+using Bus.Infrastructure.Hosting;
 using Bus.Infrastructure.Redis;
 using Bus.IntegrationTests.Support;
 using Bus.Scheduler;
@@ -134,12 +135,13 @@ public sealed class PlacementRedisTests(RedisTargets redis) : IClassFixture<Redi
         try
         {
             var configuration = new ConfigurationBuilder().AddJsonFile(settings, optional: false, reloadOnChange: true).Build();
-            await using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddPlacementOptions().BuildServiceProvider();
+            await using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddLogging().AddPlacementOptions().BuildServiceProvider();
             var options = services.GetRequiredService<IOptionsMonitor<PlacementOptions>>();
             // The database is read only if Redis fails, which it does not here.
             await using var database = Npgsql.NpgsqlDataSource.Create(TestEnvironment.Postgres);
             var parts = new CapacityParts(connection, keys, database);
-            var snapshots = new PlacementSnapshots(registry, parts.Directory, parts.Outage, availability, coordinator, options, TimeProvider.System, NullLogger<PlacementSnapshots>.Instance);
+            var snapshots = new PlacementSnapshots(registry, parts.Directory, parts.Outage, availability, coordinator,
+                services.GetRequiredService<LastKnownGood<PlacementOptions>>(), TimeProvider.System, NullLogger<PlacementSnapshots>.Instance);
 
             var first = await snapshots.Current();
             Assert.Equal([("cpu-1", "default"), ("gpu-1", "gpu")], first.Workers.Select(w => (w.WorkerId, w.Pools.Single())).Order());

@@ -1,4 +1,5 @@
 using Bus.Contracts;
+using Bus.Infrastructure.Messaging;
 using Bus.Scheduler.Extensions;
 using Bus.Scheduler.Placement;
 using Bus.Scheduler.StateMachines;
@@ -9,7 +10,10 @@ using JobStateMachine = Bus.Scheduler.StateMachines.JobStateMachine;
 
 namespace Bus.Scheduler.Tests;
 
-/// <summary>The job lifecycle on MassTransit's in-memory harness, with placement and the allocation record stood in for.</summary>
+/// <summary>
+/// The job lifecycle on MassTransit's in-memory harness, registered as the scheduler registers it, with placement and
+/// the allocation record stood in for.
+/// </summary>
 public sealed class JobStateMachineTests : IAsyncLifetime
 {
     readonly FakePlacement _placement = new();
@@ -26,7 +30,17 @@ public sealed class JobStateMachineTests : IAsyncLifetime
             .AddSingleton(TimeProvider.System)
             .Configure<SchedulerOptions>(o => o.RetryBaseDelay = TimeSpan.FromSeconds(30))
             .AddJobSagaActivities()
-            .AddMassTransitTestHarness(x => x.AddSagaStateMachine<JobStateMachine, JobState>())
+            .AddMassTransitTestHarness(x =>
+            {
+                // The scheduler's registration: the production definition (queue, concurrency, in-memory outbox) and
+                // the bus-wide ride-through retry, on the harness's in-memory transport and saga repository.
+                x.AddSagaStateMachine<JobStateMachine, JobState, JobStateDefinition>();
+                x.UsingInMemory((context, cfg) =>
+                {
+                    cfg.UseRideThrough(new RideThroughOptions());
+                    cfg.ConfigureEndpoints(context);
+                });
+            })
             .BuildServiceProvider(true);
         _harness = _provider.GetRequiredService<ITestHarness>();
         await _harness.Start();
@@ -274,6 +288,26 @@ public sealed class JobStateMachineTests : IAsyncLifetime
         Assert.DoesNotContain(_recorder.Releases, r => r.Item1 == "w2");
     }
 
+    [Fact]
+    public async Task A_report_retried_after_a_fault_sends_its_messages_once_and_counts_its_failure_once()
+    {
+        var job = await Allocated("w1");
+        _placement.Next = new PlacementDecision.Placed("w2");
+        // The first try sends StopJob, then fails to release (the database went away): the ride-through retry handles
+        // the report again, and the outbox drops what the failed try sent.
+        _recorder.FailNextRelease = true;
+        await _harness.Bus.Publish(new JobAttemptLost(job.JobId, 1, "w1", DateTimeOffset.UtcNow, "worker w1 stopped heartbeating"));
+
+        Assert.True(await _harness.Sent.Any<RunJob>(x => x.Context.Message.Attempt == 2));
+        Assert.True(await _harness.Sent.Any<StopJob>(x => x.Context.Message.JobId == job.JobId));
+        Assert.Single(_harness.Sent.Select<StopJob>(x => x.Context.Message.JobId == job.JobId));
+        Assert.Single(_harness.Sent.Select<RunJob>(x => x.Context.Message.Attempt == 2));
+        Assert.False(_recorder.FailNextRelease);
+        var state = _saga.Sagas.Contains(job.JobId)!;
+        Assert.Equal((2, "w2", 1), (state.Attempt, state.WorkerId, state.Failures));
+        Assert.Equal([("w1", job.JobId, 1)], _recorder.Releases);
+    }
+
     async Task<SubmitJob> Allocated(string workerId, int maxAttempts = 3)
     {
         _placement.Next = new PlacementDecision.Placed(workerId);
@@ -310,9 +344,20 @@ public sealed class JobStateMachineTests : IAsyncLifetime
             return Task.CompletedTask;
         }
 
+        /// <summary>When set, the next release throws (and clears it), as a release during an outage does.</summary>
+        public volatile bool FailNextRelease;
+
         public Task Released(string workerId, Guid jobId, int attempt)
         {
-            lock (Releases) Releases.Add((workerId, jobId, attempt));
+            lock (Releases)
+            {
+                if (FailNextRelease)
+                {
+                    FailNextRelease = false;
+                    throw new TimeoutException("the allocation row could not be released: the database went away");
+                }
+                Releases.Add((workerId, jobId, attempt));
+            }
             return Task.CompletedTask;
         }
 

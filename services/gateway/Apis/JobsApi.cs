@@ -6,6 +6,7 @@ using Bus.Gateway.Jobs;
 using Bus.Gateway.Limits;
 using Bus.Gateway.Catalogue;
 using Bus.Infrastructure.Catalogue;
+using Bus.Infrastructure.Hosting;
 using Bus.Infrastructure.Messaging;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -38,7 +39,7 @@ public static class JobsApi
     /// also sends again when the saga does not exist yet.
     /// </summary>
     static async Task<Results<Accepted<JobAccepted>, Ok<JobAccepted>, ValidationProblem, ProblemHttpResult>> SubmitJob(
-        SubmitJobRequest body, ClaimsPrincipal user, JobStore jobs, TenantQuota quota, IOptionsMonitor<LimitOptions> limits,
+        SubmitJobRequest body, ClaimsPrincipal user, JobStore jobs, TenantQuota quota, LastKnownGood<LimitOptions> limits,
         HttpContext context, ISendEndpointProvider send, ServiceCatalogue catalogue, TimeProvider clock, ILogger<SubmitRelay> logger,
         CancellationToken cancellationToken)
     {

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Bus.Gateway.Auth;
 using Bus.Gateway.Limits;
 using Bus.Gateway.Stats;
+using Bus.Infrastructure.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -31,7 +32,7 @@ public static class StatsApi
 
     /// <summary>Never computed for the request: the background snapshot, or on a cold start the one shared first build.</summary>
     static async Task<Ok<StatsSnapshot>> GetStats(
-        ClaimsPrincipal user, StatsSnapshots snapshots, IOptionsMonitor<LimitOptions> limits, CancellationToken cancellationToken)
+        ClaimsPrincipal user, StatsSnapshots snapshots, LastKnownGood<LimitOptions> limits, CancellationToken cancellationToken)
     {
         var snapshot = await snapshots.Current().WaitAsync(cancellationToken);
         var tenant = user.Tenant();

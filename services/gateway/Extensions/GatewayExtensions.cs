@@ -14,6 +14,7 @@ using Bus.Gateway.Stats;
 using Bus.Infrastructure.Capacity;
 using Bus.Infrastructure.Catalogue;
 using Bus.Infrastructure.Data;
+using Bus.Infrastructure.Hosting;
 using Bus.Infrastructure.Messaging;
 using Bus.Infrastructure.Placement;
 using Bus.Infrastructure.Redis;
@@ -80,7 +81,8 @@ public static class GatewayExtensions
             .Validate(o => o.MaxActiveJobsPerTenant > 0 && o.MaxActiveJobs.Values.All(v => v > 0), "Limits: active-job quotas must be positive")
             .Validate(o => o.RequestsPerSecond > 0 && o.RequestBurst > 0, "Limits:RequestsPerSecond and RequestBurst must be positive")
             .Validate(o => o.MaxRequestBodyBytes >= 1024, "Limits:MaxRequestBodyBytes must be at least 1024")
-            .ValidateOnStart();
+            .ValidateOnStart()
+            .KeepLastKnownGood();
         builder.Services.AddSingleton<TenantQuota>();
 
         // Errors are application/problem+json (RFC 9457), including 401, 403 and 404 without a body of their own.
@@ -116,7 +118,7 @@ public static class GatewayExtensions
                 // Unauthenticated requests get their 401 from authorization; only a key's requests are counted.
                 if (context.User.FindFirstValue(ApiKeyAuthenticationHandler.KeyIdClaim) is not { } keyId)
                     return RateLimitPartition.GetNoLimiter("");
-                var limits = context.RequestServices.GetRequiredService<IOptionsMonitor<LimitOptions>>().CurrentValue;
+                var limits = context.RequestServices.GetRequiredService<LastKnownGood<LimitOptions>>().CurrentValue;
                 return RateLimitPartition.GetTokenBucketLimiter(keyId, _ => new TokenBucketRateLimiterOptions
                 {
                     TokenLimit = limits.RequestBurst,

@@ -2,7 +2,8 @@ namespace Bus.Gateway.Limits;
 
 /// <summary>
 /// What one tenant and one API key may use of the gateway. Bound from the <c>Limits</c> section; every limit here is
-/// also listed in <c>docs/api.md</c>.
+/// also listed in <c>docs/api.md</c>. The per-request readers (quota, rate, stats) go through <c>LastKnownGood</c>:
+/// a reload applies without a restart, and one that fails validation is logged once and ignored.
 /// </summary>
 public sealed class LimitOptions
 {

@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Options;
+using Bus.Infrastructure.Hosting;
 using Npgsql;
 
 namespace Bus.Gateway.Limits;
@@ -12,7 +12,7 @@ namespace Bus.Gateway.Limits;
 /// number in flight, and a job accepted but not yet written by the scheduler is not counted yet. It bounds a runaway
 /// client, not an exact budget. A requestId the tenant already used is never refused: its retry must answer the same job.
 /// </remarks>
-public sealed class TenantQuota(NpgsqlDataSource dataSource, IOptionsMonitor<LimitOptions> limits)
+public sealed class TenantQuota(NpgsqlDataSource dataSource, LastKnownGood<LimitOptions> limits)
 {
     /// <summary>The result of a check: over it when <see cref="Active"/> has reached <see cref="Max"/>.</summary>
     public sealed record Usage(long Active, int Max)

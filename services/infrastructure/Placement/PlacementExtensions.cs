@@ -1,3 +1,4 @@
+using Bus.Infrastructure.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -13,7 +14,8 @@ public static class PlacementExtensions
     {
         services.AddOptions<WorkerPoolsOptions>()
             .BindConfiguration(WorkerPoolsOptions.Section)
-            .ValidateOnStart();
+            .ValidateOnStart()
+            .KeepLastKnownGood();
         services.AddSingleton<IValidateOptions<WorkerPoolsOptions>, PoolsValidation<WorkerPoolsOptions>>();
         services.AddSingleton<ConfiguredPools>();
         return services;

@@ -1,7 +1,7 @@
 using Bus.Contracts;
+using Bus.Infrastructure.Hosting;
 using Bus.Infrastructure.Redis;
 using MassTransit;
-using Microsoft.Extensions.Options;
 
 namespace Bus.Scheduler.Consumers;
 
@@ -14,7 +14,7 @@ namespace Bus.Scheduler.Consumers;
 /// </summary>
 public sealed class ServiceUnavailableConsumer(
     ServiceAvailability availability,
-    IOptionsMonitor<PlacementOptions> options,
+    LastKnownGood<PlacementOptions> options,
     ILogger<ServiceUnavailableConsumer> logger) : IConsumer<ServiceUnavailable>
 {
     const int MaxLength = 256;

@@ -1,6 +1,7 @@
 using Bus.Infrastructure.Capacity;
 using Bus.Infrastructure.Catalogue;
 using Bus.Infrastructure.Data;
+using Bus.Infrastructure.Hosting;
 using Bus.Infrastructure.Messaging;
 using Bus.Infrastructure.Observability;
 using Bus.Infrastructure.Redis;
@@ -54,7 +55,7 @@ public static class SchedulerExtensions
         builder.Services.AddSingleton(sp => new PlacementEngine(
             sp.GetRequiredService<IPlacementSnapshots>(), sp.GetRequiredService<AffinityMap>(), sp.GetRequiredService<CapacityReservations>(),
             sp.GetRequiredService<AllocationStore>(), sp.GetRequiredService<AllocationObservers>(),
-            sp.GetRequiredService<IOptionsMonitor<PlacementOptions>>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<LastKnownGood<PlacementOptions>>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<PlacementEngine>>()));
         builder.Services.AddSingleton<IPlacementEngine>(sp => sp.GetRequiredService<PlacementEngine>());
         builder.Services.AddSingleton<IAllocationRecorder, AllocationRecorder>();
@@ -66,7 +67,6 @@ public static class SchedulerExtensions
         builder.AddBus(x =>
         {
             x.AddSagaStateMachine<JobStateMachine, JobState, JobStateDefinition>()
-                .Endpoint(e => e.ConcurrentMessageLimit = builder.Configuration.GetValue($"{SchedulerOptions.Section}:{nameof(SchedulerOptions.SagaConcurrency)}", 16))
                 .EfCoreRepository<JobState, SchedulerDbContext>();
             x.AddConsumer<CapacityChangedConsumer>();
             // Its own queue, so a storm of reports never queues ahead of the saga's messages.
@@ -79,8 +79,8 @@ public static class SchedulerExtensions
     }
 
     /// <summary>
-    /// <see cref="PlacementOptions"/> from the <c>Placement</c> section, validated at start and at every reload (an
-    /// invalid reload is refused and the previous options stay in force).
+    /// <see cref="PlacementOptions"/> from the <c>Placement</c> section, validated at start and at every reload, read
+    /// through <see cref="LastKnownGood{TOptions}"/> (an invalid reload is refused and the previous options stay in force).
     /// </summary>
     public static IServiceCollection AddPlacementOptions(this IServiceCollection services)
     {
@@ -92,7 +92,8 @@ public static class SchedulerExtensions
                 "Placement: intervals and TTLs must be positive")
             .Validate(o => o.StaleSnapshotTries >= 0, "Placement:StaleSnapshotTries must be 0 or more")
             .Validate(o => o.TenantShares.Values.All(share => share > 0 && double.IsFinite(share)), "Placement:TenantShares must be positive")
-            .ValidateOnStart();
+            .ValidateOnStart()
+            .KeepLastKnownGood();
         services.AddSingleton<IValidateOptions<PlacementOptions>, PoolsValidation<PlacementOptions>>();
         return services;
     }

@@ -35,7 +35,7 @@ public sealed class PendingJobDispatcher(
     IPlacementSnapshots snapshots,
     PendingPassCoordinator coordinator,
     IOptions<SchedulerOptions> options,
-    IOptionsMonitor<PlacementOptions> placement,
+    LastKnownGood<PlacementOptions> placement,
     TimeProvider clock,
     JobLogScopes scopes,
     ILogger<PendingJobDispatcher> logger) : BackgroundService

@@ -2,9 +2,9 @@ using System.Diagnostics;
 using Bus.Contracts;
 using Bus.Infrastructure.Capacity;
 using Bus.Infrastructure.Data;
+using Bus.Infrastructure.Hosting;
 using Bus.Infrastructure.Observability;
 using Bus.Infrastructure.Redis;
-using Microsoft.Extensions.Options;
 
 namespace Bus.Scheduler.Placement;
 
@@ -24,7 +24,7 @@ public sealed class PlacementEngine : IPlacementEngine
     readonly CapacityReservations _reservations;
     readonly AllocationStore _allocations;
     readonly AllocationObservers _observers;
-    readonly IOptionsMonitor<PlacementOptions> _options;
+    readonly LastKnownGood<PlacementOptions> _options;
     readonly TimeProvider _clock;
     readonly ILogger _logger;
 
@@ -34,7 +34,7 @@ public sealed class PlacementEngine : IPlacementEngine
         CapacityReservations reservations,
         AllocationStore allocations,
         AllocationObservers observers,
-        IOptionsMonitor<PlacementOptions> options,
+        LastKnownGood<PlacementOptions> options,
         TimeProvider clock,
         ILogger<PlacementEngine> logger)
     {
@@ -48,7 +48,7 @@ public sealed class PlacementEngine : IPlacementEngine
     /// </summary>
     public PlacementEngine(WorkerRegistry registry, CapacityReservations reservations, AllocationStore allocations, AllocationObservers observers,
         TimeProvider clock, ILogger<PlacementEngine> logger)
-        : this(new FreshSnapshots(registry, clock), null, reservations, allocations, observers, new FixedOptions(new PlacementOptions()), clock, logger)
+        : this(new FreshSnapshots(registry, clock), null, reservations, allocations, observers, LastKnownGood<PlacementOptions>.Of(new PlacementOptions()), clock, logger)
     {
     }
 
@@ -129,12 +129,5 @@ public sealed class PlacementEngine : IPlacementEngine
         {
             return null; // placed as if the key were new
         }
-    }
-
-    sealed class FixedOptions(PlacementOptions value) : IOptionsMonitor<PlacementOptions>
-    {
-        public PlacementOptions CurrentValue => value;
-        public PlacementOptions Get(string? name) => value;
-        public IDisposable? OnChange(Action<PlacementOptions, string?> listener) => null;
     }
 }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Bus.Infrastructure.Data;
+using Bus.Infrastructure.Hosting;
 using Bus.Infrastructure.Redis;
-using Microsoft.Extensions.Options;
 
 namespace Bus.Scheduler.Placement;
 
@@ -19,8 +19,9 @@ public interface IPlacementSnapshots
 /// Rebuilds the <see cref="PlacementSnapshot"/> every <see cref="PlacementOptions.SnapshotInterval"/> and publishes it
 /// by swapping one volatile reference: placement reads it with no lock and never waits for Redis to learn what
 /// workers exist. A build reads the live-worker index and each worker's two hashes, the unavailable-service index and
-/// the capacity hold, and takes the pools from <see cref="IOptionsMonitor{T}"/>, so a reloaded configuration applies
-/// at the next build. While Redis is down it is built from PostgreSQL instead: live workers from their heartbeats in
+/// the capacity hold, and takes the pools from the reloadable options (<see cref="LastKnownGood{TOptions}"/>), so a
+/// reloaded configuration applies at the next build, and one that fails validation leaves the last valid pools in
+/// force. While Redis is down it is built from PostgreSQL instead: live workers from their heartbeats in
 /// <c>workers</c>, what they hold from the unreleased allocation rows, no service reports and no hold. Builds are one at a time; a caller that needs a fresh one (the pending-job pass, after an event
 /// said capacity changed) waits for the next build instead of starting its own.
 /// </summary>
@@ -30,15 +31,13 @@ public sealed class PlacementSnapshots(
     RedisOutage outage,
     ServiceAvailability availability,
     PendingPassCoordinator coordinator,
-    IOptionsMonitor<PlacementOptions> options,
+    LastKnownGood<PlacementOptions> options,
     TimeProvider clock,
     ILogger<PlacementSnapshots> logger) : BackgroundService, IPlacementSnapshots
 {
     readonly SemaphoreSlim _building = new(1, 1);
     volatile PlacementSnapshot? _current;
     (PlacementOptions Options, PoolSet Pools)? _compiled;
-    PlacementOptions? _lastGood;
-    string? _invalid;
     bool _failing;
 
     /// <summary>The last snapshot built, without waiting for one: for gauges, which must never block a scrape.</summary>
@@ -89,7 +88,7 @@ public sealed class PlacementSnapshots(
             }
             try
             {
-                await Task.Delay(Settings().SnapshotInterval, clock, stoppingToken);
+                await Task.Delay(options.CurrentValue.SnapshotInterval, clock, stoppingToken);
             }
             catch (OperationCanceledException)
             {
@@ -101,7 +100,7 @@ public sealed class PlacementSnapshots(
     async Task<PlacementSnapshot> Build()
     {
         var takenAt = clock.GetUtcNow();
-        var settings = Settings();
+        var settings = options.CurrentValue;
         var policy = new PlacementPolicy(settings.Balancing, settings.AgingInterval);
         if (outage.ShouldTry)
         {
@@ -121,28 +120,6 @@ public sealed class PlacementSnapshots(
             }
         }
         return PlacementSnapshot.Create(await directory.ListLive(), Pools(settings), [], null, policy, takenAt);
-    }
-
-    /// <summary>
-    /// The current options; after a reload that fails validation, the last valid ones, so a typo in a pool rule never
-    /// stops placement (the reload is logged and ignored until it is fixed).
-    /// </summary>
-    PlacementOptions Settings()
-    {
-        try
-        {
-            _lastGood = options.CurrentValue;
-            _invalid = null;
-            return _lastGood;
-        }
-        catch (OptionsValidationException e) when (_lastGood is not null)
-        {
-            var problems = string.Join("; ", e.Failures);
-            if (problems != _invalid)
-                logger.LogWarning("Placement options are invalid, keeping the previous ones: {Problems}", problems);
-            _invalid = problems;
-            return _lastGood;
-        }
     }
 
     /// <summary>The pools of the current options, compiled once per options instance (a reload makes a new one).</summary>

@@ -52,10 +52,7 @@ public sealed class JobStateMachine : MassTransitStateMachine<JobState>
         Initially(
             When(Submit)
                 .Then(x => Accept(x.Saga, x.Message))
-                .Activity(x => x.OfInstanceType<PlaceJobActivity>())
-                .IfElse(x => x.Saga.WorkerId is not null,
-                    placed => placed.TransitionTo(Allocated),
-                    waiting => waiting.TransitionTo(Pending)));
+                .PlaceOrWait());
 
         During(Pending,
             When(Place)
@@ -81,19 +78,13 @@ public sealed class JobStateMachine : MassTransitStateMachine<JobState>
                 .Then(x => x.Saga.ResultJson = x.Message.ResultJson)
                 .Activity(x => x.OfInstanceType<ReleaseAllocationActivity>())
                 .TransitionTo(Completed),
+            // A failed attempt's retry waits out its backoff in Pending; the pending passes offer it once that is over.
             When(AttemptFailed, x => x.Message.Attempt == x.Saga.Attempt)
                 .Then(x => x.Saga.StartedAt ??= x.Message.StartedAt)
                 .Then(x => Finish(x.Saga, x.Message.ExitCode, x.Message.Output, x.Message.Error, x.Message.FinishedAt))
                 .Activity(x => x.OfInstanceType<ReleaseAllocationActivity>())
-                .Then(x => x.Saga.Failures++)
-                .IfElse(x => x.Saga.Failures < x.Saga.MaxAttempts && x.Saga.CancelRequestedAt is null && x.Message.Retryable,
-                    retry => retry
-                        .Activity(a => a.OfType<ScheduleRetryActivity>())
-                        .TransitionTo(Pending),
-                    final => final
-                        .IfElse(x => x.Saga.CancelRequestedAt is null,
-                            failed => failed.TransitionTo(Failed),
-                            cancelled => cancelled.TransitionTo(Cancelled))),
+                .RetryOrEnd(retry => retry.Activity(a => a.OfType<ScheduleRetryActivity>()).TransitionTo(Pending),
+                    retryable: x => x.Message.Retryable),
             // A lost attempt counts as a failure, but its retry needs no backoff. Should the attempt still run after
             // all (a worker too slow, not dead), StopJob ends it; its late reports are stale anyway.
             When(AttemptLost, x => x.Message.Attempt == x.Saga.Attempt)
@@ -101,18 +92,9 @@ public sealed class JobStateMachine : MassTransitStateMachine<JobState>
                 .Send(x => QueueNames.WorkerAddress(x.Message.WorkerId),
                     x => new StopJob(x.Message.JobId, x.Message.Attempt, x.Message.WorkerId, StopReason.HandedBack))
                 .Activity(x => x.OfInstanceType<ReleaseAllocationActivity>())
-                .Then(x => x.Saga.Failures++)
-                .IfElse(x => x.Saga.Failures < x.Saga.MaxAttempts && x.Saga.CancelRequestedAt is null,
-                    retry => retry
-                        .Activity(a => a.OfType<ScheduleRetryActivity>())
-                        .Activity(a => a.OfInstanceType<PlaceJobActivity>())
-                        .IfElse(x => x.Saga.WorkerId is not null,
-                            placed => placed.TransitionTo(Allocated),
-                            waiting => waiting.TransitionTo(Pending)),
-                    final => final
-                        .IfElse(x => x.Saga.CancelRequestedAt is null,
-                            failed => failed.TransitionTo(Failed),
-                            cancelled => cancelled.TransitionTo(Cancelled))),
+                .RetryOrEnd(retry => retry.Activity(a => a.OfType<ScheduleRetryActivity>()).PlaceOrWait()),
+            // Stopped: cancelled or timed out as asked, or handed back by a stopping worker and placed again at once,
+            // not counted as a failure.
             When(AttemptStopped, x => x.Message.Attempt == x.Saga.Attempt)
                 .Then(x => Finish(x.Saga, null, x.Message.Output, StopError(x.Message.Reason), x.Message.FinishedAt))
                 .Activity(x => x.OfInstanceType<ReleaseAllocationActivity>())
@@ -120,12 +102,7 @@ public sealed class JobStateMachine : MassTransitStateMachine<JobState>
                     cancelled => cancelled.TransitionTo(Cancelled),
                     other => other.IfElse(x => x.Message.Reason == StopReason.TimedOut,
                         timedOut => timedOut.TransitionTo(TimedOut),
-                        handedBack => handedBack
-                            .Activity(a => a.OfType<ScheduleRetryActivity>())
-                            .Activity(a => a.OfInstanceType<PlaceJobActivity>())
-                            .IfElse(x => x.Saga.WorkerId is not null,
-                                placed => placed.TransitionTo(Allocated),
-                                waiting => waiting.TransitionTo(Pending)))));
+                        handedBack => handedBack.Activity(a => a.OfType<ScheduleRetryActivity>()).PlaceOrWait())));
 
         ReleaseLeftovers();
         AnnounceFinish();
