@@ -188,6 +188,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
              AND CASE WHEN {Language} IS NULL THEN {Service} = ANY($6) ELSE {Service} || chr(31) || {Language} = ANY($7) END)
             """;
         var condition = filter is null ? "" : admitted ? $"AND {admits}" : $"AND NOT {admits}";
+        // Ranked per tenant here as well as by the caller, so the limit keeps the head of each tenant's queue.
         await using var command = dataSource.CreateCommand($"""
             SELECT {JobId}, {Tenant}, {Service}, {Cpus}, {MemoryMb}, {Gpus}, {Language}, {Pool}, {ExcludeWorker}, {AffinityKey}, {Priority}, {SubmittedAt},
                    {PendingReason}, {PendingReasonCode}
