@@ -180,7 +180,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
     /// backoff is ahead. With a <paramref name="filter"/>, only the jobs it admits when <paramref name="admitted"/>,
     /// else only those it leaves out; filtered before the limit, so jobs left out never hide the ones behind them.
     /// </summary>
-    public async Task<List<PendingJobRecord>> Pending(PendingFilter? filter, bool admitted, int perTenant, double agingSeconds,
+    public async Task<List<PendingJob>> Pending(PendingFilter? filter, bool admitted, int perTenant, double agingSeconds,
         CancellationToken cancellationToken)
     {
         const string admits = $"""
@@ -211,14 +211,18 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
             command.Parameters.AddWithValue(filter.Services);
             command.Parameters.AddWithValue(filter.Pairs);
         }
-        var jobs = new List<PendingJobRecord>();
+        var jobs = new List<PendingJob>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
-            jobs.Add(new PendingJobRecord(
+            jobs.Add(new PendingJob(
                 reader.GetGuid(0), reader.GetString(1), reader.GetString(2),
                 new ResourceVector(reader.GetInt32(3), reader.GetInt32(4), reader.GetInt32(5)),
                 new PlacementConstraints(Text(reader, 6), Text(reader, 7), Text(reader, 8), Text(reader, 9)),
-                reader.GetInt32(10), reader.GetFieldValue<DateTimeOffset>(11), Text(reader, 12), Code(Text(reader, 13))));
+                reader.GetInt32(10), reader.GetFieldValue<DateTimeOffset>(11))
+            {
+                PendingReason = Text(reader, 12),
+                PendingReasonCode = Code(Text(reader, 13)),
+            });
         return jobs;
     }
 

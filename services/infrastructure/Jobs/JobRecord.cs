@@ -31,17 +31,22 @@ public sealed record JobRecord(
     string[]? GpuDevices,
     string? ResultJson);
 
-/// <summary>A pending job as the scheduler's pending pass reads it (<see cref="JobQueries.Pending"/>).</summary>
-public sealed record PendingJobRecord(
+/// <summary>A pending job as the scheduler's pending pass reads it from its saga row (<see cref="JobQueries.Pending"/>).</summary>
+public sealed record PendingJob(
     Guid JobId,
     string Tenant,
     string Service,
     ResourceVector Resources,
     PlacementConstraints Constraints,
     int Priority,
-    DateTimeOffset SubmittedAt,
-    string? PendingReason,
-    PendingReasonCode? PendingReasonCode);
+    DateTimeOffset SubmittedAt)
+{
+    /// <summary>Why the job waits, as its last placement wrote it; null before its first.</summary>
+    public string? PendingReason { get; init; }
+
+    /// <summary>The code of <see cref="PendingReason"/>; null before its first placement, or when written before codes existed.</summary>
+    public PendingReasonCode? PendingReasonCode { get; init; }
+}
 
 /// <summary>
 /// What the pending pass keeps before it limits (<see cref="JobQueries.Pending"/>): jobs no bigger than the resources

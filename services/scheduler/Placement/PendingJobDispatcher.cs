@@ -214,14 +214,8 @@ public sealed class PendingJobDispatcher(
     async Task<PendingRead> ReadPending(PendingEligibility? filter, bool eligible, string pass, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var jobs = (await queries.Pending(filter?.Filter, admitted: eligible, options.Value.PendingBatchSize,
-                placement.CurrentValue.AgingInterval.TotalSeconds, cancellationToken))
-            .Select(j => new PendingJob(j.JobId, j.Tenant, j.Service, j.Resources, j.Constraints, j.Priority, j.SubmittedAt)
-            {
-                PendingReason = j.PendingReason,
-                PendingReasonCode = j.PendingReasonCode,
-            })
-            .ToList();
+        var jobs = await queries.Pending(filter?.Filter, admitted: eligible, options.Value.PendingBatchSize,
+            placement.CurrentValue.AgingInterval.TotalSeconds, cancellationToken);
         // Use matters only between tenants: one tenant waiting has nobody to share with.
         var usage = eligible && jobs.Select(j => j.Tenant).Distinct().Skip(1).Any()
             ? await queries.CpusOnWorkersByTenant(cancellationToken)
