@@ -8,75 +8,58 @@ namespace Bus.IntegrationTests;
 /// waits (not listening) until the scheduler has applied them, then comes up by itself, so the services still start in
 /// any order.
 /// </summary>
-public sealed class SchemaOwnershipTests : IAsyncLifetime
+public sealed class SchemaOwnershipTests
 {
-    TestDatabase _database = null!;
-    TestVirtualHost _vhost = null!;
-    readonly List<ServiceProcess> _services = [];
-    readonly string _stateRoot = Path.Combine(Path.GetTempPath(), $"bus-schema-{Guid.NewGuid():N}");
-    readonly string _keyPrefix = $"schema-{Guid.NewGuid():N}:";
-
-    public async Task InitializeAsync()
-    {
-        _database = await TestDatabase.CreateEmpty();
-        _vhost = await TestVirtualHost.Create();
-    }
-
     [Fact]
     public async Task A_gateway_started_before_the_scheduler_waits_for_it_to_apply_the_schema()
     {
-        var address = new Uri($"http://127.0.0.1:{RunningSystem.FreePort()}");
-        var gateway = Start("gateway", "gateway", "Bus.Gateway", ("ASPNETCORE_URLS", address.ToString()));
-        await Eventually.Get(() => Task.FromResult(gateway.Output), output => output.Contains("waiting for the scheduler to apply it") || gateway.HasExited,
-            TimeSpan.FromSeconds(60), "the gateway waiting for the schema");
-        Assert.False(gateway.HasExited, gateway.Output);
-
-        // Waiting, not applying: the database is still empty, and the API does not answer yet.
-        Assert.False(await new SchemaMigrator(_database.DataSource).IsApplied());
-        await using (var table = _database.DataSource.CreateCommand("SELECT to_regclass('schema_migrations') IS NULL AND to_regclass('jobs') IS NULL"))
-            Assert.True((bool)(await table.ExecuteScalarAsync())!);
-        using var api = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(10) };
-        await Assert.ThrowsAsync<HttpRequestException>(() => api.GetAsync("/health/live"));
-
-        Start("scheduler", "scheduler", "Bus.Scheduler", ("Management__Port", RunningSystem.FreePort().ToString()));
-        await Eventually.Get(async () =>
-        {
-            if (gateway.HasExited)
-                throw new InvalidOperationException($"the gateway exited:\n{gateway.Output}");
-            try { return (await api.GetAsync("/health/ready")).IsSuccessStatusCode; }
-            catch (HttpRequestException) { return false; }
-        }, ready => ready, TimeSpan.FromSeconds(90), "the gateway ready once the scheduler applied the schema");
-        Assert.True(await new SchemaMigrator(_database.DataSource).IsApplied());
-    }
-
-    ServiceProcess Start(string name, string service, string assembly, params (string Key, string Value)[] settings)
-    {
+        await using var database = await TestDatabase.CreateEmpty();
+        await using var vhost = await TestVirtualHost.Create();
+        var catalogueCache = Path.Combine(Path.GetTempPath(), $"bus-schema-catalogue-{Guid.NewGuid():N}.json");
         var environment = new Dictionary<string, string>
         {
-            ["ConnectionStrings__Postgres"] = _database.ConnectionString,
+            ["ConnectionStrings__Postgres"] = database.ConnectionString,
             ["ConnectionStrings__Redis"] = TestEnvironment.Redis,
-            ["Redis__KeyPrefix"] = _keyPrefix,
+            ["Redis__KeyPrefix"] = $"schema-{Guid.NewGuid():N}:",
             ["RabbitMq__Host"] = TestEnvironment.RabbitHost,
             ["RabbitMq__Port"] = TestEnvironment.RabbitPort.ToString(),
-            ["RabbitMq__VirtualHost"] = _vhost.Name,
+            ["RabbitMq__VirtualHost"] = vhost.Name,
             ["RabbitMq__Username"] = TestEnvironment.RabbitUser,
             ["RabbitMq__Password"] = TestEnvironment.RabbitPassword,
-            ["Catalogue__CacheFile"] = Path.Combine(_stateRoot, "catalogue-cache.json"),
+            ["Catalogue__CacheFile"] = catalogueCache,
         };
-        foreach (var (key, value) in settings)
-            environment[key] = value;
-        var process = ServiceProcess.Start(name, service, assembly, environment);
-        _services.Add(process);
-        return process;
-    }
+        try
+        {
+            var address = new Uri($"http://127.0.0.1:{RunningSystem.FreePort()}");
+            await using var gateway = ServiceProcess.Start("gateway", "gateway", "Bus.Gateway",
+                new Dictionary<string, string>(environment) { ["ASPNETCORE_URLS"] = address.ToString() });
+            await Eventually.Get(() => Task.FromResult(gateway.Output),
+                output => output.Contains("waiting for the scheduler to apply it") || gateway.HasExited,
+                TimeSpan.FromSeconds(60), "the gateway waiting for the schema");
+            Assert.False(gateway.HasExited, gateway.Output);
 
-    public async Task DisposeAsync()
-    {
-        foreach (var service in _services)
-            await service.DisposeAsync();
-        await _vhost.DisposeAsync();
-        await _database.DisposeAsync();
-        if (Directory.Exists(_stateRoot))
-            Directory.Delete(_stateRoot, recursive: true);
+            // Waiting, not applying: the database is still empty, and the API does not answer yet.
+            Assert.False(await new SchemaMigrator(database.DataSource).IsApplied());
+            await using (var tables = database.DataSource.CreateCommand(
+                "SELECT to_regclass('schema_migrations') IS NULL AND to_regclass('jobs') IS NULL"))
+                Assert.True((bool)(await tables.ExecuteScalarAsync())!);
+            using var api = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(10) };
+            await Assert.ThrowsAsync<HttpRequestException>(() => api.GetAsync("/health/live"));
+
+            await using var scheduler = ServiceProcess.Start("scheduler", "scheduler", "Bus.Scheduler",
+                new Dictionary<string, string>(environment) { ["Management__Port"] = RunningSystem.FreePort().ToString() });
+            await Eventually.Get(async () =>
+            {
+                if (gateway.HasExited || scheduler.HasExited)
+                    throw new InvalidOperationException($"a service exited:\n{gateway.Output}\n{scheduler.Output}");
+                try { return (await api.GetAsync("/health/ready")).IsSuccessStatusCode; }
+                catch (HttpRequestException) { return false; }
+            }, ready => ready, TimeSpan.FromSeconds(90), "the gateway ready once the scheduler applied the schema");
+            Assert.True(await new SchemaMigrator(database.DataSource).IsApplied());
+        }
+        finally
+        {
+            File.Delete(catalogueCache);
+        }
     }
 }
