@@ -61,7 +61,7 @@ try
     Console.Write(result.Output);
     Console.Error.WriteLine($"job {result.JobId} {result.State} after {result.Attempt} attempt(s)" +
         (result.Error is null ? "" : $": {result.Error}"));
-    return result.State == "Completed" ? result.ExitCode ?? 0 : result.ExitCode ?? 1;
+    return result.State == JobStates.Completed ? result.ExitCode ?? 0 : result.ExitCode ?? 1;
 }
 catch (TimeoutException)
 {

@@ -1,3 +1,4 @@
+using Bus.Infrastructure.Jobs;
 using Bus.IntegrationTests.Support;
 using Bus.Reconciler;
 using Bus.Reconciler.Archive;
@@ -38,7 +39,7 @@ public sealed class JobRetentionTests : IAsyncLifetime
         Assert.Equal(0, await Retention(batchSize: 2).Run(CancellationToken.None)); // nothing more the second time
     }
 
-    JobRetention Retention(int batchSize) => new(_database.DataSource,
+    JobRetention Retention(int batchSize) => new(new JobQueries(_database.DataSource),
         Options.Create(new ReconcilerOptions { JobRetention = TimeSpan.FromDays(90), ArchiveBatchSize = batchSize }),
         new FakeTimeProvider(Now), NullLogger<JobRetention>.Instance); // the rows' "days ago" are exact, whenever the test runs
 

@@ -1,5 +1,6 @@
 using Bus.Contracts;
 using Bus.Infrastructure.Data;
+using Bus.Infrastructure.Jobs;
 using Bus.Infrastructure.Redis;
 using Bus.IntegrationTests.Support;
 using Bus.Reconciler.Sweeps;
@@ -40,7 +41,7 @@ public sealed class WorkerLostTests(RedisTargets redis) : IClassFixture<RedisTar
     {
         // "gone" registered an hour ago and is not in Redis any more, but a job is still Allocated on it.
         var registry = new WorkerRegistry(redis.Connection(RedisTargets.Standalone), RedisTargets.FreshKeys(), TimeProvider.System);
-        var sweep = new LostWorkerSweep(_database.DataSource, registry, new WorkerDirectory(_database.DataSource), _harness.Bus, TimeProvider.System, NullLogger<LostWorkerSweep>.Instance);
+        var sweep = new LostWorkerSweep(_database.DataSource, new JobQueries(_database.DataSource), registry, new WorkerDirectory(_database.DataSource), _harness.Bus, TimeProvider.System, NullLogger<LostWorkerSweep>.Instance);
         await Execute("""
             INSERT INTO workers (worker_id, cpus, memory_mb, gpus, max_jobs, services, languages, first_registered_at, last_registered_at)
             VALUES ('gone', 4, 0, 0, 4, '{shell}', '{}', now() - interval '1 hour', now() - interval '1 hour')

@@ -54,7 +54,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         builder.ConfigureLogging(logging => logging.AddFilter("MassTransit", LogLevel.None));
         builder.ConfigureTestServices(services =>
         {
-            var migration = services.Single(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType?.Name == "MigrateOnStart");
+            var migration = services.Single(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType?.Name == "SchemaAtStart");
             services.Remove(migration);
         });
     }

@@ -1,4 +1,5 @@
 using Bus.Contracts;
+using Bus.Infrastructure.Jobs;
 using Bus.Scheduler.Placement;
 using static Bus.Scheduler.Tests.PlacementData;
 

@@ -1,4 +1,5 @@
 using Bus.Contracts;
+using Bus.Infrastructure.Jobs;
 using Bus.Infrastructure.Placement;
 using Bus.Infrastructure.Redis;
 using Bus.Scheduler.Placement;

@@ -19,11 +19,18 @@ public sealed class TestDatabase : IAsyncDisposable
 
     public static async Task<TestDatabase> Create()
     {
+        var database = await CreateEmpty();
+        await new SchemaMigrator(database.DataSource).Migrate();
+        return database;
+    }
+
+    /// <summary>A fresh database with no schema at all, as a new installation's is before its first scheduler starts.</summary>
+    public static async Task<TestDatabase> CreateEmpty()
+    {
         var database = new TestDatabase();
         await using (var admin = NpgsqlDataSource.Create(TestEnvironment.Postgres))
         await using (var create = admin.CreateCommand($"CREATE DATABASE {database._name}"))
             await create.ExecuteNonQueryAsync();
-        await new SchemaMigrator(database.DataSource).Migrate();
         return database;
     }
 

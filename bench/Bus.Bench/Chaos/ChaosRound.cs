@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Bus.Contracts;
 using Npgsql;
 
 namespace Bus.Bench.Chaos;
@@ -57,7 +58,7 @@ public sealed class ChaosRound(ChaosOptions options, SystemControl system, Syste
         var log = ExecutionLog.Read(executionsFile);
         var allocations = await Retry(() => probe.Allocations(start, end));
         var terminal = jobs.Values.Where(j => SystemProbe.IsTerminal(j.State)).ToList();
-        var completedIds = stream.Accepted.Where(a => jobs.TryGetValue(a.Value, out var j) && j.State == "Completed").Select(a => a.Key);
+        var completedIds = stream.Accepted.Where(a => jobs.TryGetValue(a.Value, out var j) && j.State == JobStates.Completed).Select(a => a.Key);
         var lastEnded = terminal.Count == ids.Length && terminal.Count > 0 ? terminal.Max(j => j.Finished ?? end) : (DateTimeOffset?)null;
         var deadLetteredAfter = await probe.ErrorQueueMessages();
         for (var attempt = 0; deadLetteredAfter is null && attempt < 30; attempt++)
@@ -69,8 +70,8 @@ public sealed class ChaosRound(ChaosOptions options, SystemControl system, Syste
         return new RoundResult(
             name,
             Submitted: ids.Length,
-            Completed: terminal.Count(j => j.State == "Completed"),
-            Failed: terminal.Count(j => j.State != "Completed"),
+            Completed: terminal.Count(j => j.State == JobStates.Completed),
+            Failed: terminal.Count(j => j.State != JobStates.Completed),
             Lost: ids.Length - terminal.Count,
             ExecutedTwice: log.EndedTwice,
             StartedTwice: log.StartedTwice,

@@ -2,6 +2,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using Bus.Contracts;
+using Bus.Infrastructure.Jobs;
 using Npgsql;
 
 namespace Bus.Bench.Chaos;
@@ -12,7 +14,6 @@ namespace Bus.Bench.Chaos;
 /// </summary>
 public sealed class SystemProbe(HttpClient api, NpgsqlDataSource database) : IDisposable
 {
-    static readonly string[] Terminal = ["Completed", "Failed", "Cancelled", "TimedOut"];
     readonly HttpClient _management = BenchEnvironment.RabbitManagement();
 
     public async Task<bool> Ready()
@@ -49,16 +50,11 @@ public sealed class SystemProbe(HttpClient api, NpgsqlDataSource database) : IDi
     /// <summary>Each job's state and, once terminal, when it finished.</summary>
     public async Task<IReadOnlyDictionary<Guid, (string State, DateTimeOffset? Finished)>> Jobs(IReadOnlyCollection<Guid> ids)
     {
-        await using var command = database.CreateCommand("SELECT job_id, current_state, finished_at FROM jobs WHERE job_id = ANY($1)");
-        command.Parameters.AddWithValue(ids.ToArray());
-        var jobs = new Dictionary<Guid, (string, DateTimeOffset?)>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-            jobs[reader.GetGuid(0)] = (reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2));
-        return jobs;
+        var jobs = await new JobQueries(database).Progress(ids.ToArray());
+        return jobs.ToDictionary(j => j.JobId, j => (j.State, j.FinishedAt));
     }
 
-    public static bool IsTerminal(string state) => Terminal.Contains(state);
+    public static bool IsTerminal(string state) => JobStates.IsFinal(state);
 
     /// <summary>Every allocation row, live or archived, that held cpus at some time between the two instants.</summary>
     public async Task<IReadOnlyList<AllocationSpan>> Allocations(DateTimeOffset from, DateTimeOffset to)

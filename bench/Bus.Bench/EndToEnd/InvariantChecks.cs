@@ -1,5 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Bus.Contracts;
+using Bus.Infrastructure.Jobs;
 using Npgsql;
 
 namespace Bus.Bench.EndToEnd;
@@ -38,16 +40,16 @@ public sealed class InvariantChecks(HttpClient api, NpgsqlDataSource database)
     {
         if (jobs.Count != submitted)
             _violations.Add($"{submitted} jobs submitted, {jobs.Count} in the database");
-        var notCompleted = jobs.Count(j => j.State != "Completed");
+        var notCompleted = jobs.Count(j => j.State != JobStates.Completed);
         if (notCompleted > 0)
             _violations.Add($"{notCompleted} jobs did not end Completed");
         var retried = jobs.Count(j => j.Attempt != 1);
         if (retried > 0)
             _violations.Add($"{retried} jobs needed more than one attempt");
 
-        await using var allocations = database.CreateCommand("""
+        await using var allocations = database.CreateCommand($"""
             SELECT count(*), count(*) FILTER (WHERE NOT a.released)
-            FROM resource_allocations a JOIN jobs j ON j.job_id = a.job_id WHERE j.request_id LIKE $1
+            FROM resource_allocations a JOIN {JobColumns.Table} j ON j.{JobColumns.JobId} = a.job_id WHERE j.{JobColumns.RequestId} LIKE $1
             """);
         allocations.Parameters.AddWithValue(run + "-%");
         await using (var reader = await allocations.ExecuteReaderAsync())

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Bus.Infrastructure.Jobs;
 using Npgsql;
 
 namespace Bus.Bench.EndToEnd;
@@ -21,6 +22,7 @@ public sealed record JobTimes(
 public sealed class JobDriver(EndToEndOptions options, NpgsqlDataSource database) : IDisposable
 {
     readonly HttpClient _http = CreateClient(options);
+    readonly JobQueries _jobs = new(database);
     readonly ConcurrentDictionary<string, ConcurrentBag<Guid>> _accepted = new();
 
     /// <summary>Submits <paramref name="count"/> jobs whose request ids start with <paramref name="run"/>; returns the refusals.</summary>
@@ -75,32 +77,19 @@ public sealed class JobDriver(EndToEndOptions options, NpgsqlDataSource database
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
-            await using var command = database.CreateCommand(
-                "SELECT count(*) FROM jobs WHERE job_id = ANY($1) AND current_state IN ('Completed', 'Failed', 'Cancelled', 'TimedOut')");
-            command.Parameters.AddWithValue(Accepted(run));
-            if ((long)(await command.ExecuteScalarAsync())! >= count)
+            if (await _jobs.CountFinished(Accepted(run)) >= count)
                 return true;
             await Task.Delay(250);
         }
         return false;
     }
 
-    public async Task<IReadOnlyList<JobTimes>> Times(string run)
-    {
-        await using var command = database.CreateCommand(
-            "SELECT job_id, current_state, attempt, submitted_at, allocated_at, started_at, finished_at FROM jobs WHERE job_id = ANY($1)");
-        command.Parameters.AddWithValue(Accepted(run));
-        var times = new List<JobTimes>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-            times.Add(new JobTimes(reader.GetGuid(0), reader.GetString(1), reader.GetInt32(2), reader.GetFieldValue<DateTimeOffset>(3),
-                Optional(reader, 4), Optional(reader, 5), Optional(reader, 6)));
-        return times;
-    }
+    public async Task<IReadOnlyList<JobTimes>> Times(string run) =>
+        (await _jobs.Progress(Accepted(run)))
+            .Select(j => new JobTimes(j.JobId, j.State, j.Attempt, j.SubmittedAt, j.AllocatedAt, j.StartedAt, j.FinishedAt))
+            .ToList();
 
     public HttpClient Http => _http;
-
-    static DateTimeOffset? Optional(NpgsqlDataReader reader, int i) => reader.IsDBNull(i) ? null : reader.GetFieldValue<DateTimeOffset>(i);
 
     static HttpClient CreateClient(EndToEndOptions options)
     {

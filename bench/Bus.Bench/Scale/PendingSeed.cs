@@ -1,4 +1,7 @@
+using Bus.Contracts;
+using Bus.Infrastructure.Jobs;
 using Npgsql;
+using static Bus.Infrastructure.Jobs.JobColumns;
 
 namespace Bus.Bench.Scale;
 
@@ -20,10 +23,11 @@ public sealed class PendingSeed(NpgsqlDataSource database)
     {
         if (total <= _count)
             return;
-        await using (var insert = database.CreateCommand("""
-            INSERT INTO jobs (job_id, current_state, version, tenant, request_id, service, command, cpus, memory_mb, gpus,
-                              priority, timeout_seconds, max_attempts, attempt, submitted_at, updated_at)
-            SELECT gen_random_uuid(), 'Pending', 1, $1, 'seed-' || n, 'noop', '{}', $2, 0, 0,
+        await using (var insert = database.CreateCommand($$"""
+            INSERT INTO {{Table}} ({{JobId}}, {{CurrentState}}, {{JobColumns.Version}}, {{JobColumns.Tenant}}, {{RequestId}}, {{Service}}, {{Command}},
+                              {{JobColumns.Cpus}}, {{MemoryMb}}, {{Gpus}}, {{Priority}}, {{TimeoutSeconds}}, {{MaxAttempts}}, {{Attempt}},
+                              {{SubmittedAt}}, {{UpdatedAt}})
+            SELECT gen_random_uuid(), '{{JobStates.Pending}}', 1, $1, 'seed-' || n, 'noop', '{}', $2, 0, 0,
                    50, 3600, 1, 1, now() - interval '1 hour' + n * interval '1 ms', now()
             FROM generate_series($3, $4) AS n
             """))
@@ -36,20 +40,20 @@ public sealed class PendingSeed(NpgsqlDataSource database)
             await insert.ExecuteNonQueryAsync();
         }
         _count = total;
-        await Execute("ANALYZE jobs");
+        await Execute($"ANALYZE {Table}");
     }
 
     /// <summary>Removes them all, and vacuums, so the next round starts from a table as small as the first.</summary>
     public async Task Clear()
     {
-        await using (var delete = database.CreateCommand("DELETE FROM jobs WHERE tenant = $1"))
+        await using (var delete = database.CreateCommand($"DELETE FROM {Table} WHERE {JobColumns.Tenant} = $1"))
         {
             delete.CommandTimeout = 300;
             delete.Parameters.AddWithValue(Tenant);
             await delete.ExecuteNonQueryAsync();
         }
         _count = 0;
-        await Execute("VACUUM ANALYZE jobs");
+        await Execute($"VACUUM ANALYZE {Table}");
     }
 
     async Task Execute(string sql)

@@ -18,8 +18,6 @@ namespace Bus.Gateway.Apis;
 /// <summary>The <c>/api/v1/jobs</c> endpoints of API.md.</summary>
 public static class JobsApi
 {
-    static readonly string[] States = ["Pending", "Allocated", "Running", "Completed", "Failed", "Cancelled", "TimedOut"];
-
     public static RouteGroupBuilder MapJobsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/jobs").RequireAuthorization();
@@ -68,7 +66,7 @@ public static class JobsApi
         if (state is null)
             await SubmitRelay.TrySend(send, claim.Command, logger, cancellationToken);
 
-        var accepted = new JobAccepted(claim.JobId, state ?? "Pending");
+        var accepted = new JobAccepted(claim.JobId, state ?? JobStates.Pending);
         return claim.Created
             ? TypedResults.Accepted($"/api/v1/jobs/{claim.JobId}", accepted)
             : TypedResults.Ok(accepted);
@@ -80,8 +78,6 @@ public static class JobsApi
             ? TypedResults.Ok(job with { Attempts = await attempts.Of(job, cancellationToken) })
             : TypedResults.NotFound();
 
-    static readonly string[] FinishedStates = ["Completed", "Failed", "Cancelled", "TimedOut"];
-
     /// <summary>
     /// 202 and the saga takes it from there: a pending job is Cancelled at once; one on a worker is killed first,
     /// then becomes Cancelled. A finished job cannot be cancelled (409).
@@ -91,7 +87,7 @@ public static class JobsApi
     {
         if (await jobs.Find(user.Tenant(), jobId, cancellationToken) is not { } job)
             return TypedResults.NotFound();
-        if (FinishedStates.Contains(job.State))
+        if (JobStates.IsFinal(job.State))
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status409Conflict,
                 title: "job already finished",
@@ -108,8 +104,8 @@ public static class JobsApi
         string? state = null, string? service = null, string? limit = null, string? cursor = null, string? pendingReasonCode = null)
     {
         var errors = new Dictionary<string, string[]>();
-        if (state is not null && !States.Contains(state))
-            errors["state"] = [$"state must be one of {string.Join(", ", States)}."];
+        if (state is not null && !JobStates.All.Contains(state))
+            errors["state"] = [$"state must be one of {string.Join(", ", JobStates.All)}."];
         if (service is not null && !SubmitJobValidator.IsService(service))
             errors["service"] = [SubmitJobValidator.ServiceMessage];
         var pageSize = 50;

@@ -1,3 +1,4 @@
+using Bus.Contracts;
 using System.Security.Claims;
 using Bus.Gateway.Auth;
 using Bus.Gateway.Limits;
@@ -37,14 +38,14 @@ public static class StatsApi
         var snapshot = await snapshots.Current().WaitAsync(cancellationToken);
         var tenant = user.Tenant();
         var own = StatsSnapshots.CountsOf(snapshot, tenant);
-        var usage = new TenantUsage(tenant, own.JobsByState["Pending"] + own.JobsByState["Allocated"] + own.JobsByState["Running"],
+        var usage = new TenantUsage(tenant, JobStates.Active.Sum(s => own.JobsByState[s]),
             limits.CurrentValue.MaxActiveJobsOf(tenant));
         return TypedResults.Ok(user.IsAdmin()
             ? snapshot with { Usage = usage }
             : snapshot with
             {
                 JobsByState = own.JobsByState,
-                PendingCount = own.JobsByState["Pending"],
+                PendingCount = own.JobsByState[JobStates.Pending],
                 CompletedLastMinute = own.CompletedLastMinute,
                 Usage = usage,
             });

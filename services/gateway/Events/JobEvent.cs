@@ -24,10 +24,8 @@ public sealed record JobEvent(
     DateTimeOffset At,
     System.Text.Json.JsonElement? Result = null)
 {
-    public static readonly string[] FinalStates = ["Completed", "Failed", "Cancelled", "TimedOut"];
-
     [System.Text.Json.Serialization.JsonIgnore]
-    public bool IsFinal => FinalStates.Contains(State);
+    public bool IsFinal => Bus.Contracts.JobStates.IsFinal(State);
 }
 
 /// <summary>A stored event with its place in the stream, and the tenant it belongs to.</summary>

@@ -1,3 +1,4 @@
+using Bus.Contracts;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using Bus.Gateway.Jobs;
@@ -60,7 +61,7 @@ public static class JobEventStream
         }
 
         // A resumed stream of a job that had already ended before the client's cursor: nothing is left but the end.
-        if (job is not null && JobEvent.FinalStates.Contains(job.State))
+        if (job is not null && JobStates.IsFinal(job.State))
         {
             yield return End(new JobEvent(job.JobId, job.State, null, "Snapshot", job.Attempt, job.WorkerId, null, job.ExitCode,
                 job.Error, DateTimeOffset.UtcNow, job.Result), cursor);
@@ -88,7 +89,7 @@ public static class JobEventStream
     /// once the transition is readable the result is too; a final state is final, so the row's result is this one's.
     /// </summary>
     static async Task<JobEvent> WithResult(JobEvent final, string tenant, JobStore? jobs, CancellationToken cancellationToken) =>
-        final.State == "Completed" && jobs is not null && await jobs.Result(tenant, final.JobId, cancellationToken) is { } result
+        final.State == JobStates.Completed && jobs is not null && await jobs.Result(tenant, final.JobId, cancellationToken) is { } result
             ? final with { Result = result }
             : final;
 

@@ -1,3 +1,4 @@
+using Bus.Contracts;
 using Npgsql;
 
 namespace Bus.Gateway.Jobs;
@@ -18,9 +19,6 @@ public sealed record JobAttempt(
 /// </summary>
 public sealed class JobAttempts(NpgsqlDataSource dataSource)
 {
-    static readonly string[] OnWorker = ["Allocated", "Running"];
-    static readonly string[] Final = ["Completed", "Failed", "Cancelled", "TimedOut"];
-
     public async Task<IReadOnlyList<JobAttempt>> Of(JobDetails job, CancellationToken cancellationToken)
     {
         var attempts = new SortedDictionary<int, JobAttempt>();
@@ -50,13 +48,13 @@ public sealed class JobAttempts(NpgsqlDataSource dataSource)
                 var (from, to, attempt, at) = (reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetFieldValue<DateTimeOffset>(5));
                 int? exitCode = reader.IsDBNull(3) ? null : reader.GetInt32(3);
                 var error = reader.IsDBNull(4) ? null : reader.GetString(4);
-                if (to == "Running" && attempts.TryGetValue(attempt, out var started))
+                if (to == JobStates.Running && attempts.TryGetValue(attempt, out var started))
                     attempts[attempt] = started with { StartedAt = at };
                 // A move from a worker back to Pending is recorded after the retry took the next attempt number, so
                 // the result it carries is the previous attempt's.
-                else if (OnWorker.Contains(from) && to == "Pending" && attempts.TryGetValue(attempt - 1, out var retried))
+                else if (JobStates.OnWorker.Contains(from) && to == JobStates.Pending && attempts.TryGetValue(attempt - 1, out var retried))
                     attempts[attempt - 1] = retried with { FinishedAt = at, ExitCode = exitCode, Error = error };
-                else if (Final.Contains(to) && attempts.TryGetValue(attempt, out var ended))
+                else if (JobStates.IsFinal(to) && attempts.TryGetValue(attempt, out var ended))
                     attempts[attempt] = ended with { FinishedAt = at, ExitCode = exitCode, Error = error };
             }
         }
@@ -67,8 +65,8 @@ public sealed class JobAttempts(NpgsqlDataSource dataSource)
                 AllocatedAt = job.AllocatedAt ?? current.AllocatedAt,
                 StartedAt = job.StartedAt ?? current.StartedAt,
                 FinishedAt = job.FinishedAt ?? current.FinishedAt,
-                ExitCode = Final.Contains(job.State) ? job.ExitCode : current.ExitCode,
-                Error = Final.Contains(job.State) ? job.Error : current.Error,
+                ExitCode = JobStates.IsFinal(job.State) ? job.ExitCode : current.ExitCode,
+                Error = JobStates.IsFinal(job.State) ? job.Error : current.Error,
             };
         return attempts.Values.ToList();
     }

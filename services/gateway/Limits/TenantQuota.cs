@@ -1,5 +1,5 @@
 using Bus.Infrastructure.Hosting;
-using Npgsql;
+using Bus.Infrastructure.Jobs;
 
 namespace Bus.Gateway.Limits;
 
@@ -12,7 +12,7 @@ namespace Bus.Gateway.Limits;
 /// number in flight, and a job accepted but not yet written by the scheduler is not counted yet. It bounds a runaway
 /// client, not an exact budget. A requestId the tenant already used is never refused: its retry must answer the same job.
 /// </remarks>
-public sealed class TenantQuota(NpgsqlDataSource dataSource, LastKnownGood<LimitOptions> limits)
+public sealed class TenantQuota(JobQueries jobs, LastKnownGood<LimitOptions> limits)
 {
     /// <summary>The result of a check: over it when <see cref="Active"/> has reached <see cref="Max"/>.</summary>
     public sealed record Usage(long Active, int Max)
@@ -22,17 +22,9 @@ public sealed class TenantQuota(NpgsqlDataSource dataSource, LastKnownGood<Limit
 
     public async Task<Usage?> ExceededBy(string tenant, string requestId, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
-            SELECT EXISTS (SELECT 1 FROM job_requests WHERE tenant = $1 AND request_id = $2),
-                   (SELECT count(*) FROM jobs WHERE tenant = $1 AND current_state IN ('Pending', 'Allocated', 'Running'))
-            """);
-        command.Parameters.AddWithValue(tenant);
-        command.Parameters.AddWithValue(requestId);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        if (reader.GetBoolean(0))
+        if (await jobs.ActiveUnlessRequested(tenant, requestId, cancellationToken) is not { } active)
             return null;
-        var usage = new Usage(reader.GetInt64(1), limits.CurrentValue.MaxActiveJobsOf(tenant));
+        var usage = new Usage(active, limits.CurrentValue.MaxActiveJobsOf(tenant));
         return usage.Exceeded ? usage : null;
     }
 }

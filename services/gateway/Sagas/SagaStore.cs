@@ -1,3 +1,4 @@
+using Bus.Infrastructure.Jobs;
 using Npgsql;
 
 namespace Bus.Gateway.Sagas;
@@ -6,23 +7,13 @@ namespace Bus.Gateway.Sagas;
 /// Reads saga rows for inspection by an operator: every tenant's, and every column as stored, so the view keeps
 /// up with schema changes without code changes here.
 /// </summary>
-public sealed class SagaStore(NpgsqlDataSource dataSource)
+public sealed class SagaStore(NpgsqlDataSource dataSource, JobQueries jobs)
 {
     /// <summary>The saga row of <paramref name="jobId"/>, or null when the scheduler has no row for it.</summary>
-    public async Task<SagaView?> Find(Guid jobId, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("SELECT * FROM jobs WHERE job_id = $1");
-        command.Parameters.AddWithValue(jobId);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
-            return null;
-
-        var columns = new Dictionary<string, object?>();
-        for (var i = 0; i < reader.FieldCount; i++)
-            columns[reader.GetName(i)] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-        await reader.CloseAsync();
-        return new SagaView(jobId, columns, await History(jobId, cancellationToken));
-    }
+    public async Task<SagaView?> Find(Guid jobId, CancellationToken cancellationToken) =>
+        await jobs.RowOf(jobId, cancellationToken) is { } columns
+            ? new SagaView(jobId, columns, await History(jobId, cancellationToken))
+            : null;
 
     /// <summary>Every committed transition of one job, in the order the saga made them (0009_job_transitions.sql).</summary>
     async Task<List<SagaTransition>> History(Guid jobId, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using Bus.Contracts;
 namespace Bus.Gateway.Stats;
 
 /// <summary>
@@ -42,11 +43,11 @@ public sealed class StatsHistory
             if (i > 0)
             {
                 var seconds = (samples[i].GeneratedAt - samples[i - 1].GeneratedAt).TotalSeconds;
-                var completed = counts["Completed"] - CountsOf(samples[i - 1], tenant)["Completed"];
+                var completed = counts[JobStates.Completed] - CountsOf(samples[i - 1], tenant)[JobStates.Completed];
                 // A count that went down (jobs archived away) says nothing about throughput.
                 perSecond = seconds > 0 ? Math.Max(0, completed) / seconds : null;
             }
-            result.Add(new StatsSample(samples[i].GeneratedAt, samples[i].Utilization, counts["Pending"], counts["Running"], perSecond));
+            result.Add(new StatsSample(samples[i].GeneratedAt, samples[i].Utilization, counts[JobStates.Pending], counts[JobStates.Running], perSecond));
         }
         return result;
     }

@@ -1,7 +1,7 @@
 using Bus.Contracts;
 using Bus.Infrastructure.Capacity;
+using Bus.Infrastructure.Jobs;
 using Bus.Infrastructure.Redis;
-using Npgsql;
 
 namespace Bus.Gateway.Stats;
 
@@ -10,11 +10,8 @@ namespace Bus.Gateway.Stats;
 /// it, so the cost of a snapshot does not grow with the number of clients polling. Until the first build has
 /// finished, every caller (requests and the refresher alike) awaits one shared build: a cold start computes it once.
 /// </summary>
-public sealed class StatsSnapshots(LiveWorkers liveWorkers, NpgsqlDataSource dataSource, TimeProvider clock)
+public sealed class StatsSnapshots(LiveWorkers liveWorkers, JobQueries jobs, TimeProvider clock)
 {
-    /// <summary>Every state of API.md, in lifecycle order, so a state with no jobs still shows as 0.</summary>
-    static readonly string[] States = ["Pending", "Allocated", "Running", "Completed", "Failed", "Cancelled", "TimedOut"];
-
     readonly Lock _gate = new();
     Task<StatsSnapshot>? _firstBuild;
     volatile StatsSnapshot? _latest;
@@ -59,37 +56,20 @@ public sealed class StatsSnapshots(LiveWorkers liveWorkers, NpgsqlDataSource dat
         DateTimeOffset? oldestPending = null;
         var byTenant = new Dictionary<string, Dictionary<string, long>>();
         Dictionary<string, long> Of(string tenant) =>
-            byTenant.TryGetValue(tenant, out var counts) ? counts : byTenant[tenant] = States.ToDictionary(s => s, _ => 0L);
-        await using (var command = dataSource.CreateCommand("SELECT tenant, current_state, count(*), min(submitted_at) FROM jobs GROUP BY 1, 2"))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                Of(reader.GetString(0))[reader.GetString(1)] = reader.GetInt64(2);
-                if (reader.GetString(1) == "Pending" && reader.GetFieldValue<DateTimeOffset>(3) is var submitted
-                    && (oldestPending is null || submitted < oldestPending))
-                    oldestPending = submitted;
-            }
-
-        // No index covers finished_at, so this is a scan too; an index on (finished_at) WHERE current_state =
-        // 'Completed' would make it a short range read if the table grows large.
-        var completedByTenant = new Dictionary<string, long>();
-        await using (var recent = dataSource.CreateCommand(
-            "SELECT tenant, count(*) FROM jobs WHERE finished_at > now() - interval '1 minute' AND current_state = 'Completed' GROUP BY 1"))
-        await using (var reader = await recent.ExecuteReaderAsync(cancellationToken))
-            while (await reader.ReadAsync(cancellationToken))
-                completedByTenant[reader.GetString(0)] = reader.GetInt64(1);
-
-        // Pending jobs only, read through the partial index on them. A row written before codes existed has none
-        // until its next placement try; it is left out rather than counted under a code it may not have.
+            byTenant.TryGetValue(tenant, out var counts) ? counts : byTenant[tenant] = JobStates.All.ToDictionary(s => s, _ => 0L);
+        foreach (var group in await jobs.CountByTenantAndState(cancellationToken))
+        {
+            Of(group.Tenant)[group.State] = group.Count;
+            if (group.State == JobStates.Pending && (oldestPending is null || group.OldestSubmittedAt < oldestPending))
+                oldestPending = group.OldestSubmittedAt;
+        }
+        var completedByTenant = await jobs.CompletedInLastMinuteByTenant(cancellationToken);
+        // Pending jobs only, read through the partial index on them; a code with no job counts 0.
         var byReasonCode = Enum.GetValues<PendingReasonCode>().ToDictionary(c => c, _ => 0L);
-        await using (var pending = dataSource.CreateCommand(
-            "SELECT pending_reason_code, count(*) FROM jobs WHERE current_state = 'Pending' AND pending_reason_code IS NOT NULL GROUP BY 1"))
-        await using (var reader = await pending.ExecuteReaderAsync(cancellationToken))
-            while (await reader.ReadAsync(cancellationToken))
-                if (Enum.TryParse<PendingReasonCode>(reader.GetString(0), out var code))
-                    byReasonCode[code] = reader.GetInt64(1);
+        foreach (var (code, count) in await jobs.PendingByReasonCode(cancellationToken))
+            byReasonCode[code] = count;
 
-        var jobsByState = States.ToDictionary(s => s, s => byTenant.Values.Sum(c => c[s]));
+        var jobsByState = JobStates.All.ToDictionary(s => s, s => byTenant.Values.Sum(c => c[s]));
         var completedLastMinute = completedByTenant.Values.Sum();
         var tenants = byTenant.ToDictionary(
             t => t.Key, t => new TenantCounts(t.Value, completedByTenant.GetValueOrDefault(t.Key)));
@@ -99,13 +79,13 @@ public sealed class StatsSnapshots(LiveWorkers liveWorkers, NpgsqlDataSource dat
         var allocated = Sum(workers.Select(w => w.Used));
         var utilization = capacity.Cpus == 0 ? 0 : (double)allocated.Cpus / capacity.Cpus;
         return new StatsSnapshot(
-            workers.Count, capacity, allocated, utilization, jobsByState, jobsByState["Pending"], completedLastMinute,
+            workers.Count, capacity, allocated, utilization, jobsByState, jobsByState[JobStates.Pending], completedLastMinute,
             oldestPending, clock.GetUtcNow(), Usage: null, tenants, byReasonCode);
     }
 
     /// <summary>The counts of one tenant, every state present; zeros for a tenant with no jobs.</summary>
     public static TenantCounts CountsOf(StatsSnapshot snapshot, string tenant) =>
-        snapshot.Tenants.TryGetValue(tenant, out var counts) ? counts : new TenantCounts(States.ToDictionary(s => s, _ => 0L), 0);
+        snapshot.Tenants.TryGetValue(tenant, out var counts) ? counts : new TenantCounts(JobStates.All.ToDictionary(s => s, _ => 0L), 0);
 
     static ResourceVector Sum(IEnumerable<ResourceVector> vectors) =>
         vectors.Aggregate(new ResourceVector(0, 0, 0), (a, b) => new ResourceVector(a.Cpus + b.Cpus, a.MemoryMb + b.MemoryMb, a.Gpus + b.Gpus));

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Bus.Infrastructure.Jobs;
 using Bus.Infrastructure.Resilience;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -11,8 +12,10 @@ namespace Bus.Infrastructure.Data;
 public static class DatabaseExtensions
 {
     /// <summary>
-    /// Adds the PostgreSQL data source (from <c>ConnectionStrings:Postgres</c>), the allocation store, the workers table, the database ledger, and a
-    /// start-up step that applies the schema before anything else touches the database.
+    /// Adds the PostgreSQL data source (from <c>ConnectionStrings:Postgres</c>), the allocation store, the workers table,
+    /// the database ledger, the queries over the jobs table, and a start-up step that holds back every other hosted
+    /// service until the schema is there: it waits for the schema's owner to apply it, or applies it in the owner
+    /// (<see cref="AppliesSchemaMigrations"/>).
     /// </summary>
     public static IHostApplicationBuilder AddDatabase(this IHostApplicationBuilder builder)
     {
@@ -24,16 +27,51 @@ public static class DatabaseExtensions
         builder.Services.AddSingleton<AllocationStore>();
         builder.Services.AddSingleton<WorkerDirectory>();
         builder.Services.AddSingleton<DatabaseLedger>();
+        builder.Services.AddSingleton<JobQueries>();
+        builder.Services.TryAddSingleton(SchemaRole.Awaits);
         // Registered first among hosted services that need it, so the schema exists before they start.
-        builder.Services.AddHostedService<MigrateOnStart>();
+        builder.Services.AddHostedService<SchemaAtStart>();
         return builder;
     }
 
-    /// <summary>Waits for PostgreSQL if it is down at start, so a service started before the database comes up by itself.</summary>
-    sealed class MigrateOnStart(SchemaMigrator migrator, TimeProvider clock, ILogger<SchemaMigrator> logger) : IHostedService
+    /// <summary>
+    /// Makes this service the one that applies the schema migrations at start. One owner, the scheduler (whose saga
+    /// owns the jobs table), so a migration never runs from a service that does not own what it changes; every other
+    /// service waits until the schema its build expects is applied, so the services still start in any order.
+    /// </summary>
+    public static IHostApplicationBuilder AppliesSchemaMigrations(this IHostApplicationBuilder builder)
     {
-        public Task StartAsync(CancellationToken cancellationToken) =>
-            UntilReachable.Run("Applying the schema", migrator.Migrate, logger, clock, cancellationToken);
+        builder.Services.Replace(ServiceDescriptor.Singleton(SchemaRole.Applies));
+        return builder;
+    }
+
+    /// <summary>Whether this service applies the schema at start or waits for it.</summary>
+    sealed record SchemaRole(bool AppliesMigrations)
+    {
+        public static SchemaRole Applies { get; } = new(true);
+        public static SchemaRole Awaits { get; } = new(false);
+    }
+
+    /// <summary>Waits for PostgreSQL if it is down at start, so a service started before the database comes up by itself.</summary>
+    sealed class SchemaAtStart(SchemaMigrator migrator, SchemaRole role, TimeProvider clock, ILogger<SchemaMigrator> logger) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => role.AppliesMigrations
+            ? UntilReachable.Run("Applying the schema", migrator.Migrate, logger, clock, cancellationToken)
+            : UntilReachable.Run("Waiting for the schema", WaitForOwner, logger, clock, cancellationToken);
+
+        async Task WaitForOwner(CancellationToken cancellationToken)
+        {
+            for (var waited = false; !await migrator.IsApplied(cancellationToken); waited = true)
+            {
+                if (!waited)
+                    logger.LogWarning("The schema this build expects is not applied yet; waiting for the scheduler to apply it");
+                await Task.Delay(SchemaPollInterval, clock, cancellationToken);
+            }
+        }
+
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
+
+    // Only a first start on an empty database, or an upgrade, waits: short enough not to slow it down noticeably.
+    static readonly TimeSpan SchemaPollInterval = TimeSpan.FromMilliseconds(500);
 }

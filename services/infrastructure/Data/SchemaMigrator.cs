@@ -5,8 +5,9 @@ namespace Bus.Infrastructure.Data;
 
 /// <summary>
 /// Applies the SQL files in <c>Data/Migrations</c> in name order, each once, recorded in <c>schema_migrations</c>.
-/// Plain SQL keeps the schema reviewable in one read. Every service runs this at start; an advisory lock
-/// makes concurrent starts take turns.
+/// Plain SQL keeps the schema reviewable in one read. The scheduler applies them at start and every other service waits
+/// for them (<see cref="DatabaseExtensions.AppliesSchemaMigrations"/>); tests and benchmarks that set up a database call
+/// <see cref="Migrate"/> themselves. An advisory lock makes concurrent runs take turns.
 /// </summary>
 public sealed class SchemaMigrator(NpgsqlDataSource dataSource)
 {
@@ -38,6 +39,22 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource)
             await record.ExecuteNonQueryAsync(cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Whether every migration this build carries is applied; false while the database has no schema at all.</summary>
+    public async Task<bool> IsApplied(CancellationToken cancellationToken = default)
+    {
+        var names = Scripts().Select(s => s.Name).ToArray();
+        await using var command = dataSource.CreateCommand("SELECT count(*) FROM schema_migrations WHERE name = ANY($1)");
+        command.Parameters.AddWithValue(names);
+        try
+        {
+            return (long)(await command.ExecuteScalarAsync(cancellationToken))! == names.Length;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            return false;
+        }
     }
 
     static IEnumerable<(string Name, string Sql)> Scripts()

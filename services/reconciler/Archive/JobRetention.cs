@@ -1,6 +1,6 @@
+using Bus.Infrastructure.Jobs;
 using Bus.Reconciler.Jobs;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Quartz;
 
 namespace Bus.Reconciler.Archive;
@@ -13,7 +13,7 @@ namespace Bus.Reconciler.Archive;
 /// concurrent runs skip each other's rows.
 /// </summary>
 public sealed class JobRetention(
-    NpgsqlDataSource dataSource,
+    JobQueries jobs,
     IOptions<ReconcilerOptions> options,
     TimeProvider clock,
     ILogger<JobRetention> logger) : IReconcilerTask
@@ -31,33 +31,11 @@ public sealed class JobRetention(
         int batch;
         do
         {
-            batch = await DeleteBatch(finishedBefore, settings.ArchiveBatchSize, cancellationToken);
+            batch = await jobs.DeleteFinishedBefore(finishedBefore, settings.ArchiveBatchSize, cancellationToken);
             deleted += batch;
         } while (batch > 0);
         if (deleted > 0)
             logger.LogInformation("Deleted {Count} jobs that finished before {FinishedBefore:u}", deleted, finishedBefore);
         return deleted;
-    }
-
-    async Task<int> DeleteBatch(DateTimeOffset finishedBefore, int batchSize, CancellationToken cancellationToken)
-    {
-        // A job cancelled before it ran may have no finished_at of its own; its submission time stands in.
-        await using var command = dataSource.CreateCommand("""
-            WITH gone AS (
-                DELETE FROM jobs
-                WHERE job_id IN (
-                    SELECT job_id FROM jobs
-                    WHERE current_state IN ('Completed', 'Failed', 'Cancelled', 'TimedOut')
-                      AND coalesce(finished_at, submitted_at) < $1
-                    LIMIT $2
-                    FOR UPDATE SKIP LOCKED)
-                RETURNING job_id),
-            transitions AS (DELETE FROM job_transitions WHERE job_id IN (SELECT job_id FROM gone)),
-            requests AS (DELETE FROM job_requests WHERE job_id IN (SELECT job_id FROM gone))
-            SELECT count(*)::int FROM gone
-            """);
-        command.Parameters.AddWithValue(finishedBefore);
-        command.Parameters.AddWithValue(batchSize);
-        return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 }

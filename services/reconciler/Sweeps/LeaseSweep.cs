@@ -1,11 +1,10 @@
-using System.Text.Json;
 using Bus.Contracts;
 using Bus.Infrastructure.Hosting;
+using Bus.Infrastructure.Jobs;
 using Bus.Infrastructure.Messaging;
 using Bus.Reconciler.Jobs;
 using MassTransit;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Quartz;
 
 namespace Bus.Reconciler.Sweeps;
@@ -22,7 +21,7 @@ namespace Bus.Reconciler.Sweeps;
 /// then loses the attempt (<see cref="JobAttemptLost"/>), which is placed again elsewhere; should that worker still
 /// take the old RunJob, it finds the allocation released and does not run it.
 /// </summary>
-public sealed class LeaseSweep(NpgsqlDataSource dataSource, IBus bus, IOptions<ReconcilerOptions> options, TimeProvider clock,
+public sealed class LeaseSweep(JobQueries jobs, IBus bus, IOptions<ReconcilerOptions> options, TimeProvider clock,
     JobLogScopes scopes, ILogger<LeaseSweep> logger) : IReconcilerTask
 {
     public static JobKey Key { get; } = new("lease-sweep", "reconciler");
@@ -38,25 +37,7 @@ public sealed class LeaseSweep(NpgsqlDataSource dataSource, IBus bus, IOptions<R
     {
         var lease = options.Value.StartLease;
         var now = clock.GetUtcNow();
-        await using var command = dataSource.CreateCommand("""
-            SELECT j.job_id, j.attempt, j.worker_id, j.service, j.command, j.payload_json::text, j.cpus, j.memory_mb, j.gpus, j.timeout_seconds,
-                   j.environment_json::text, j.language
-            FROM jobs j
-            LEFT JOIN resource_allocations a ON a.job_id = j.job_id AND a.attempt = j.attempt
-            LEFT JOIN workers w ON w.worker_id = j.worker_id
-            WHERE j.current_state = 'Allocated' AND j.allocated_at < $1 AND a.process_id IS NULL
-              AND NOT coalesce((j.job_id::text || ':' || j.attempt) = ANY (w.running_attempts), false)
-            """);
-        command.Parameters.AddWithValue(now - lease);
-        var overdue = new List<RunJob>();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-            while (await reader.ReadAsync(cancellationToken))
-                overdue.Add(new RunJob(reader.GetGuid(0), reader.GetInt32(1), reader.GetString(2), reader.GetString(3),
-                    reader.GetFieldValue<string[]>(4), reader.IsDBNull(5) ? null : reader.GetString(5),
-                    new ResourceVector(reader.GetInt32(6), reader.GetInt32(7), reader.GetInt32(8)), reader.GetInt32(9),
-                    // The same RunJob as the first, so the same environment: the job's own variables.
-                    reader.IsDBNull(10) ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(10)),
-                    reader.IsDBNull(11) ? null : reader.GetString(11)));
+        var overdue = await jobs.AllocatedBefore(now - lease, cancellationToken);
 
         var sent = new Dictionary<(Guid, int), (DateTimeOffset At, int Tries)>();
         var resent = 0;

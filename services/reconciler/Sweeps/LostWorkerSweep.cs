@@ -2,6 +2,7 @@ using Bus.Reconciler.Jobs;
 using Quartz;
 using Bus.Contracts;
 using Bus.Infrastructure.Data;
+using Bus.Infrastructure.Jobs;
 using Bus.Infrastructure.Redis;
 using MassTransit;
 using Npgsql;
@@ -19,13 +20,13 @@ namespace Bus.Reconciler.Sweeps;
 /// table. A worker that dies holding no job is not noticed here.
 /// One instance is kept per process, so it remembers the previous sweep's suspects.
 /// </summary>
-public sealed class LostWorkerSweep(NpgsqlDataSource dataSource, WorkerRegistry registry, WorkerDirectory directory, IBus bus, TimeProvider clock, ILogger<LostWorkerSweep> logger) : IReconcilerTask
+public sealed class LostWorkerSweep(NpgsqlDataSource dataSource, JobQueries jobs, WorkerRegistry registry, WorkerDirectory directory, IBus bus, TimeProvider clock, ILogger<LostWorkerSweep> logger) : IReconcilerTask
 {
     public static JobKey Key { get; } = new("lost-worker-sweep", "reconciler");
 
     Task IReconcilerTask.Run(CancellationToken cancellationToken) => Run(cancellationToken);
 
-    HashSet<(Guid JobId, int Attempt, string WorkerId)> _suspects = [];
+    HashSet<JobAttemptOnWorker> _suspects = [];
 
     // The last heartbeat seen of each live or suspected worker: a lost worker's registration is gone from Redis,
     // so this is the only place its last heartbeat is still known. Kept to those workers, so it never grows.
@@ -44,13 +45,7 @@ public sealed class LostWorkerSweep(NpgsqlDataSource dataSource, WorkerRegistry 
             logger.LogWarning("Redis is unreachable; judging workers by their heartbeats in PostgreSQL alone");
         }
         var live = liveWorkers.Select(w => w.WorkerId).ToHashSet();
-        var orphans = new HashSet<(Guid JobId, int Attempt, string WorkerId)>();
-        await using (var command = dataSource.CreateCommand(
-            "SELECT job_id, attempt, worker_id FROM jobs WHERE current_state IN ('Allocated', 'Running') AND worker_id IS NOT NULL"))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-            while (await reader.ReadAsync(cancellationToken))
-                if (!live.Contains(reader.GetString(2)))
-                    orphans.Add((reader.GetGuid(0), reader.GetInt32(1), reader.GetString(2)));
+        var orphans = (await jobs.OnAnyWorker(cancellationToken)).Where(a => !live.Contains(a.WorkerId)).ToHashSet();
 
         var lost = orphans.Where(_suspects.Contains).ToList();
         _suspects = orphans.Except(lost).ToHashSet();

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Bus.Contracts;
+using Bus.Infrastructure.Jobs;
 using Bus.Infrastructure.Messaging;
 using Bus.Reconciler.Jobs;
 using MassTransit;
@@ -28,9 +29,10 @@ public sealed class OutboxRelay(NpgsqlDataSource dataSource, IBus send, IOptions
     public async Task<int> Run(CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        await using var command = dataSource.CreateCommand("""
+        await using var command = dataSource.CreateCommand($"""
             SELECT r.submit_command::text FROM job_requests r
-            WHERE r.created_at > $1 AND r.created_at < $2 AND NOT EXISTS (SELECT FROM jobs j WHERE j.job_id = r.job_id)
+            WHERE r.created_at > $1 AND r.created_at < $2
+              AND NOT EXISTS (SELECT FROM {JobColumns.Table} j WHERE j.{JobColumns.JobId} = r.job_id)
             ORDER BY r.created_at
             LIMIT $3
             """);

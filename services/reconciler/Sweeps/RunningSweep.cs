@@ -1,10 +1,10 @@
 using Bus.Contracts;
 using Bus.Infrastructure.Hosting;
+using Bus.Infrastructure.Jobs;
 using Bus.Infrastructure.Messaging;
 using Bus.Reconciler.Jobs;
 using MassTransit;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Quartz;
 
 namespace Bus.Reconciler.Sweeps;
@@ -21,7 +21,7 @@ namespace Bus.Reconciler.Sweeps;
 /// sweep never declares such an attempt lost itself, so a report that is only late always wins.</item>
 /// </list>
 /// </summary>
-public sealed class RunningSweep(NpgsqlDataSource dataSource, IBus bus, IOptions<ReconcilerOptions> options, TimeProvider clock,
+public sealed class RunningSweep(JobQueries jobs, IBus bus, IOptions<ReconcilerOptions> options, TimeProvider clock,
     JobLogScopes scopes, ILogger<RunningSweep> logger) : IReconcilerTask
 {
     public static JobKey Key { get; } = new("running-sweep", "reconciler");
@@ -37,20 +37,8 @@ public sealed class RunningSweep(NpgsqlDataSource dataSource, IBus bus, IOptions
         var grace = options.Value.RunningGrace;
         var now = clock.GetUtcNow();
 
-        var timedOut = new List<(Guid JobId, int Attempt, string WorkerId, int Timeout)>();
-        await using (var command = dataSource.CreateCommand("""
-            SELECT job_id, attempt, worker_id, timeout_seconds FROM jobs
-            WHERE current_state = 'Running' AND worker_id IS NOT NULL AND started_at IS NOT NULL
-              AND started_at + make_interval(secs => timeout_seconds) + $1 < $2
-            """))
-        {
-            command.Parameters.AddWithValue(grace);
-            command.Parameters.AddWithValue(now);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-                timedOut.Add((reader.GetGuid(0), reader.GetInt32(1), reader.GetString(2), reader.GetInt32(3)));
-        }
-        foreach (var (jobId, attempt, workerId, timeout) in timedOut)
+        var timedOut = await jobs.RunningPastTimeout(grace, now, cancellationToken);
+        foreach (var ((jobId, attempt, workerId), timeout) in timedOut)
         {
             using var scope = scopes.Begin(jobId, attempt, workerId);
             var worker = await bus.GetSendEndpoint(QueueNames.WorkerAddress(workerId));
@@ -61,16 +49,7 @@ public sealed class RunningSweep(NpgsqlDataSource dataSource, IBus bus, IOptions
             logger.LogWarning("Job {JobId} attempt {Attempt} on {WorkerId} ran past its timeout of {Timeout} s; ended TimedOut", jobId, attempt, workerId, timeout);
         }
 
-        // Only beats taken after the attempt started count: an older list cannot know of it.
-        var unlisted = new List<(Guid JobId, int Attempt, string WorkerId)>();
-        await using (var command = dataSource.CreateCommand("""
-            SELECT j.job_id, j.attempt, j.worker_id FROM jobs j JOIN workers w ON w.worker_id = j.worker_id
-            WHERE j.current_state = 'Running' AND w.expires_at > now() AND w.running_reported_at > j.started_at
-              AND NOT (j.job_id::text || ':' || j.attempt) = ANY (w.running_attempts)
-            """))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-            while (await reader.ReadAsync(cancellationToken))
-                unlisted.Add((reader.GetGuid(0), reader.GetInt32(1), reader.GetString(2)));
+        var unlisted = await jobs.RunningUnlisted(cancellationToken);
 
         var since = new Dictionary<(Guid, int), DateTimeOffset>();
         var asked = 0;

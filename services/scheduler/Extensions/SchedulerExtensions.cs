@@ -34,6 +34,7 @@ public static class SchedulerExtensions
         builder.Services.AddPlacementOptions();
 
         builder.AddCapacity();
+        builder.AppliesSchemaMigrations(); // the saga owns the jobs table, so the scheduler owns the schema
         builder.Services.AddPooledDbContextFactory<SchedulerDbContext>((sp, options) =>
             options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
 

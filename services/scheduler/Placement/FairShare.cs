@@ -1,3 +1,5 @@
+using Bus.Infrastructure.Jobs;
+
 namespace Bus.Scheduler.Placement;
 
 /// <summary>

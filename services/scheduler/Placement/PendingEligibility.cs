@@ -1,3 +1,5 @@
+using Bus.Infrastructure.Jobs;
+
 namespace Bus.Scheduler.Placement;
 
 /// <summary>
@@ -11,7 +13,10 @@ namespace Bus.Scheduler.Placement;
 public sealed record PendingEligibility(int Cpus, int MemoryMb, int Gpus, string[] Services, string[] Pairs)
 {
     /// <summary>Joins service and language in <see cref="Pairs"/>; a character neither can contain (both are validated).</summary>
-    public const char Separator = '\u001f';
+    public const char Separator = PendingFilter.Separator;
+
+    /// <summary>The same bounds, as the pending read filters on them.</summary>
+    public PendingFilter Filter => new(Cpus, MemoryMb, Gpus, Services, Pairs);
 
     /// <summary>
     /// From the ready workers of the snapshot: by their capacity (could ever hold the job), or with

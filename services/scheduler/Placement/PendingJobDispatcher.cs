@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using Bus.Contracts;
 using Bus.Infrastructure.Hosting;
+using Bus.Infrastructure.Jobs;
 using Bus.Infrastructure.Messaging;
 using MassTransit;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace Bus.Scheduler.Placement;
 
@@ -30,7 +30,7 @@ namespace Bus.Scheduler.Placement;
 /// placement. Retry backoff is honoured: a job whose <c>not_before</c> is ahead is not read at all.
 /// </summary>
 public sealed class PendingJobDispatcher(
-    NpgsqlDataSource dataSource,
+    JobQueries queries,
     IBus bus,
     IPlacementSnapshots snapshots,
     PendingPassCoordinator coordinator,
@@ -214,63 +214,12 @@ public sealed class PendingJobDispatcher(
     async Task<PendingRead> ReadPending(PendingEligibility? filter, bool eligible, string pass, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        const string admitted = """
-            (cpus <= $3 AND memory_mb <= $4 AND gpus <= $5
-             AND CASE WHEN language IS NULL THEN service = ANY($6) ELSE service || chr(31) || language = ANY($7) END)
-            """;
-        var condition = filter is null ? "" : eligible ? $"AND {admitted}" : $"AND NOT {admitted}";
-        // Ranked per tenant here as well as in PendingQueue.Order, so the limit keeps the head of each tenant's queue.
-        await using var command = dataSource.CreateCommand($"""
-            SELECT job_id, tenant, service, cpus, memory_mb, gpus, language, pool, exclude_worker, affinity_key, priority, submitted_at,
-                   pending_reason, pending_reason_code
-            FROM (
-                SELECT *, row_number() OVER (
-                    PARTITION BY tenant
-                    ORDER BY priority + EXTRACT(EPOCH FROM now() - submitted_at)::float8 / $2 DESC, submitted_at, job_id) AS place
-                FROM jobs
-                WHERE current_state = 'Pending' AND (not_before IS NULL OR not_before <= now()) {condition}
-            ) ranked
-            WHERE place <= $1
-            """);
-        command.Parameters.AddWithValue(options.Value.PendingBatchSize);
-        command.Parameters.AddWithValue(placement.CurrentValue.AgingInterval.TotalSeconds);
-        if (filter is not null)
-        {
-            command.Parameters.AddWithValue(filter.Cpus);
-            command.Parameters.AddWithValue(filter.MemoryMb);
-            command.Parameters.AddWithValue(filter.Gpus);
-            command.Parameters.AddWithValue(filter.Services);
-            command.Parameters.AddWithValue(filter.Pairs);
-        }
-
-        var jobs = new List<PendingJob>();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
-                jobs.Add(new PendingJob(
-                    reader.GetGuid(0), reader.GetString(1), reader.GetString(2),
-                    new ResourceVector(reader.GetInt32(3), reader.GetInt32(4), reader.GetInt32(5)),
-                    new PlacementConstraints(Text(6), Text(7), Text(8), Text(9)),
-                    reader.GetInt32(10), reader.GetFieldValue<DateTimeOffset>(11))
-                {
-                    PendingReason = Text(12),
-                    PendingReasonCode = Enum.TryParse<PendingReasonCode>(Text(13), out var code) ? code : null,
-                });
-            }
-        }
-
+        var jobs = await queries.Pending(filter?.Filter, admitted: eligible, options.Value.PendingBatchSize,
+            placement.CurrentValue.AgingInterval.TotalSeconds, cancellationToken);
         // Use matters only between tenants: one tenant waiting has nobody to share with.
-        var usage = new Dictionary<string, long>();
-        if (eligible && jobs.Select(j => j.Tenant).Distinct().Skip(1).Any())
-        {
-            await using var used = dataSource.CreateCommand(
-                "SELECT tenant, sum(cpus)::bigint FROM jobs WHERE current_state IN ('Allocated', 'Running') GROUP BY tenant");
-            await using var reader = await used.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-                usage[reader.GetString(0)] = reader.GetInt64(1);
-        }
+        var usage = eligible && jobs.Select(j => j.Tenant).Distinct().Skip(1).Any()
+            ? await queries.CpusOnWorkersByTenant(cancellationToken)
+            : [];
         // What the pending queue costs each pass as it grows: the scale benchmark reads these lines.
         logger.LogDebug("Pending read ({Pass} pass): {Count} jobs in {Milliseconds:F3} ms",
             pass, jobs.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);

@@ -1,24 +1,15 @@
-using Bus.Contracts;
+using Bus.Infrastructure.Jobs;
 
 namespace Bus.Scheduler.Placement;
 
-/// <summary>A pending job as the pending queue reads it from its saga row.</summary>
-public sealed record PendingJob(
-    Guid JobId,
-    string Tenant,
-    string Service,
-    ResourceVector Resources,
-    PlacementConstraints Constraints,
-    int Priority,
-    DateTimeOffset SubmittedAt)
+/// <summary>What placement is asked for a pending job (<see cref="PendingJob"/> is the row <see cref="JobQueries"/> reads).</summary>
+public static class PendingJobRequests
 {
-    public PlacementRequest Request => new(JobId, 0, Service, Resources, Constraints, Tenant, Priority, SubmittedAt);
-
-    /// <summary>Why the job waits, as its last placement wrote it; null before its first.</summary>
-    public string? PendingReason { get; init; }
-
-    /// <summary>The code of <see cref="PendingReason"/>; null before its first placement, or when written before codes existed.</summary>
-    public PendingReasonCode? PendingReasonCode { get; init; }
+    extension(PendingJob job)
+    {
+        public PlacementRequest Request =>
+            new(job.JobId, 0, job.Service, job.Resources, job.Constraints, job.Tenant, job.Priority, job.SubmittedAt);
+    }
 }
 
 /// <summary>

@@ -1,10 +1,10 @@
 using Bus.Contracts;
 using Bus.Infrastructure.Capacity;
+using Bus.Infrastructure.Jobs;
 using Bus.Infrastructure.Redis;
 using Bus.Infrastructure.Resilience;
 using Bus.Worker.Journal;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace Bus.Worker.Recovery;
 
@@ -21,7 +21,7 @@ namespace Bus.Worker.Recovery;
 /// Waits for PostgreSQL if it is down at start.
 /// </summary>
 public sealed class StartupRecovery(
-    NpgsqlDataSource dataSource,
+    JobQueries jobs,
     CapacityLedger ledger,
     LedgerRebuilder rebuilder,
     IEnumerable<IRecoveryStrategy> strategies,
@@ -91,29 +91,10 @@ public sealed class StartupRecovery(
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    async Task<List<OrphanedAttempt>> ReadOrphans(string workerId, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("""
-            SELECT j.job_id, j.attempt, j.current_state, a.process_id, coalesce(a.allocated_at, j.allocated_at, j.submitted_at),
-                   j.started_at, j.timeout_seconds
-            FROM jobs j LEFT JOIN resource_allocations a ON a.job_id = j.job_id AND a.attempt = j.attempt
-            WHERE j.worker_id = $1 AND j.current_state IN ('Allocated', 'Running')
-            """);
-        command.Parameters.AddWithValue(workerId);
-        var orphans = new List<OrphanedAttempt>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var (jobId, attempt) = (reader.GetGuid(0), reader.GetInt32(1));
+    async Task<List<OrphanedAttempt>> ReadOrphans(string workerId, CancellationToken cancellationToken) =>
+        (await jobs.OnWorker(workerId, cancellationToken))
             // Allocated and never begun here: its RunJob is still queued, and runs once the worker is up.
-            if (reader.GetString(2) == "Allocated" && journal.Find(jobId, attempt) is null)
-                continue;
-            orphans.Add(new OrphanedAttempt(jobId, attempt,
-                reader.IsDBNull(3) ? null : reader.GetInt32(3),
-                reader.GetFieldValue<DateTimeOffset>(4),
-                reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
-                reader.GetInt32(6)));
-        }
-        return orphans;
-    }
+            .Where(a => a.State != JobStates.Allocated || journal.Find(a.JobId, a.Attempt) is not null)
+            .Select(a => new OrphanedAttempt(a.JobId, a.Attempt, a.ProcessId, a.AllocatedAt, a.StartedAt, a.TimeoutSeconds))
+            .ToList();
 }
