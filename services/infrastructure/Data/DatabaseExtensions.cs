@@ -1,8 +1,8 @@
+using Bus.Infrastructure.Resilience;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
-using Bus.Infrastructure.Resilience;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -11,7 +11,7 @@ namespace Bus.Infrastructure.Data;
 public static class DatabaseExtensions
 {
     /// <summary>
-    /// Adds the PostgreSQL data source (from <c>ConnectionStrings:Postgres</c>), the allocation store, the workers table, the database ledger, and a
+    /// Adds the PostgreSQL data source (from <c>ConnectionStrings:Postgres</c>), the allocation store, the workers table, and a
     /// start-up step that applies the schema before anything else touches the database.
     /// </summary>
     public static IHostApplicationBuilder AddDatabase(this IHostApplicationBuilder builder)
@@ -23,7 +23,6 @@ public static class DatabaseExtensions
         builder.Services.AddSingleton<SchemaMigrator>();
         builder.Services.AddSingleton<AllocationStore>();
         builder.Services.AddSingleton<WorkerDirectory>();
-        builder.Services.AddSingleton<DatabaseLedger>();
         // Registered first among hosted services that need it, so the schema exists before they start.
         builder.Services.AddHostedService<MigrateOnStart>();
         return builder;
