@@ -1,5 +1,6 @@
 using Bus.Contracts;
 using Bus.Infrastructure.Data;
+using Bus.Infrastructure.Ledger;
 using Bus.IntegrationTests.Support;
 using Bus.Reconciler;
 using Bus.Reconciler.Archive;
@@ -15,11 +16,13 @@ public sealed class AllocationArchiverTests : IAsyncLifetime
 
     TestDatabase _database = null!;
     AllocationStore _allocations = null!;
+    DatabaseLedger _ledger = null!;
 
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.Create();
         _allocations = new AllocationStore(_database.DataSource);
+        _ledger = new DatabaseLedger(_database.DataSource);
     }
 
     public async Task DisposeAsync() => await _database.DisposeAsync();
@@ -99,9 +102,9 @@ public sealed class AllocationArchiverTests : IAsyncLifetime
         for (var i = 0; i < count; i++)
         {
             var job = Guid.NewGuid();
-            await _allocations.Record(job, 1, $"w{i % 3}", new ResourceVector(1 + i % 4, 256, 0), Now.AddDays(-allocatedDaysAgo), redisEpoch: null);
+            await _ledger.Record(job, 1, $"w{i % 3}", new ResourceVector(1 + i % 4, 256, 0), Now.AddDays(-allocatedDaysAgo), redisEpoch: null);
             if (releasedDaysAgo is { } days)
-                await _allocations.Release(job, 1, Now.AddDays(-days));
+                await _ledger.Release(job, 1, Now.AddDays(-days));
             jobs.Add(job);
         }
         return jobs;

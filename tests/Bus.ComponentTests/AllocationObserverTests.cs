@@ -1,5 +1,6 @@
 using Bus.Contracts;
 using Bus.Infrastructure.Data;
+using Bus.Infrastructure.Ledger;
 using Bus.Infrastructure.Observability;
 using Bus.Infrastructure.Redis;
 using Bus.IntegrationTests.Support;
@@ -25,8 +26,8 @@ public sealed class AllocationObserverTests(RedisTargets redis) : IClassFixture<
         var keys = RedisTargets.FreshKeys();
         var connection = redis.Connection(RedisTargets.Standalone);
         var parts = new CapacityParts(connection, keys, _database.DataSource);
-        var engine = new PlacementEngine(parts.Registry, parts.Reservations, parts.Allocations, observers, TimeProvider.System, NullLogger<PlacementEngine>.Instance);
-        var recorder = new AllocationRecorder(parts.Ledger, parts.Outage, parts.Allocations, observers, TimeProvider.System);
+        var engine = new PlacementEngine(parts.Registry, parts.Ledger, parts.Allocations, observers, TimeProvider.System, NullLogger<PlacementEngine>.Instance);
+        var recorder = parts.Create<AllocationRecorder>(observers);
         await parts.Registry.Register(new WorkerRegistration("w1", new ResourceVector(4, 0, 0), 4, ["shell"], [], WorkerStatus.Ready), TimeSpan.FromMinutes(1));
 
         var fits = Request(cpus: 3);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Bus.Contracts;
 using Bus.Infrastructure.Data;
+using Bus.Infrastructure.Ledger;
 using Bus.Infrastructure.Redis;
 using Bus.IntegrationTests.Support;
 using Bus.Reconciler.Sync;
@@ -37,10 +38,9 @@ public sealed class AllocationSyncMetricsTests(RedisTargets redis) : IClassFixtu
 
         var keys = RedisTargets.FreshKeys();
         var connection = redis.Connection(RedisTargets.Standalone);
-        var registry = new WorkerRegistry(connection, keys, TimeProvider.System);
-        var ledger = new CapacityLedger(connection, keys);
-        var allocations = new AllocationStore(_database.DataSource);
-        var sync = new AllocationSync(allocations, ledger, registry, NullLogger<AllocationSync>.Instance, new SyncMetrics(meters));
+        var parts = new CapacityParts(connection, keys, _database.DataSource);
+        var (registry, ledger, allocations) = (parts.Registry, parts.Counters, parts.Database);
+        var sync = parts.Create<AllocationSync>(new SyncMetrics(meters));
         await registry.Register(new WorkerRegistration("w1", new ResourceVector(8, 0, 0), 8, ["shell"], [], WorkerStatus.Ready), TimeSpan.FromMinutes(1));
 
         // PostgreSQL holds one allocation Redis lost; Redis holds one stray PostgreSQL never had.

@@ -1,9 +1,8 @@
 using Bus.Contracts;
-using Bus.Infrastructure.Data;
+using Bus.Infrastructure.Ledger;
 using Bus.Infrastructure.Redis;
 using Bus.IntegrationTests.Support;
 using Bus.Reconciler.Sync;
-using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
 
 namespace Bus.IntegrationTests;
@@ -81,14 +80,12 @@ public sealed class AllocationSyncTests(RedisTargets redis) : IClassFixture<Redi
     }
 
     /// <summary>A sync over a fresh key prefix and this test's database, with one registered 8-cpu worker, w1.</summary>
-    async Task<(RedisKeys, WorkerRegistry, CapacityLedger, AllocationStore, AllocationSync)> WithOneWorker(string target)
+    /// <remarks>The ledger's two halves are returned alone, so a test can make Redis and PostgreSQL disagree.</remarks>
+    async Task<(RedisKeys, WorkerRegistry, RedisCounters, DatabaseLedger, AllocationSync)> WithOneWorker(string target)
     {
         var keys = RedisTargets.FreshKeys();
-        var connection = redis.Connection(target);
-        var registry = new WorkerRegistry(connection, keys, TimeProvider.System);
-        var ledger = new CapacityLedger(connection, keys);
-        var allocations = new AllocationStore(_database.DataSource);
-        await registry.Register(new WorkerRegistration("w1", new ResourceVector(8, 0, 0), 8, ["shell"], [], WorkerStatus.Ready), TimeSpan.FromMinutes(1));
-        return (keys, registry, ledger, allocations, new AllocationSync(allocations, ledger, registry, NullLogger<AllocationSync>.Instance));
+        var parts = new CapacityParts(redis.Connection(target), keys, _database.DataSource);
+        await parts.Registry.Register(new WorkerRegistration("w1", new ResourceVector(8, 0, 0), 8, ["shell"], [], WorkerStatus.Ready), TimeSpan.FromMinutes(1));
+        return (keys, parts.Registry, parts.Counters, parts.Database, parts.Create<AllocationSync>());
     }
 }

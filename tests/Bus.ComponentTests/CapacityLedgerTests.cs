@@ -1,4 +1,5 @@
 using Bus.Contracts;
+using Bus.Infrastructure.Ledger;
 using Bus.Infrastructure.Redis;
 using Bus.IntegrationTests.Support;
 using StackExchange.Redis;
@@ -46,8 +47,8 @@ public sealed class CapacityLedgerTests(RedisTargets redis) : IClassFixture<Redi
         Assert.Equal(ReservationResult.AlreadyHeld, await ledger.Reserve("w1", job, 1, new ResourceVector(2, 0, 0)));
         Assert.Equal(2, (await registry.Read("w1"))!.Used.Cpus);
 
-        Assert.True(await ledger.Release("w1", job, 1));
-        Assert.False(await ledger.Release("w1", job, 1));
+        Assert.Equal(ReleaseResult.Released, await ledger.Release("w1", job, 1));
+        Assert.Equal(ReleaseResult.NothingHeld, await ledger.Release("w1", job, 1));
         var worker = await registry.Read("w1");
         Assert.Equal((0, 0), (worker!.Used.Cpus, worker.RunningJobs));
     }
@@ -60,7 +61,7 @@ public sealed class CapacityLedgerTests(RedisTargets redis) : IClassFixture<Redi
         var job = Guid.NewGuid();
         await ledger.Reserve("w1", job, 2, OneCpu);
 
-        Assert.False(await ledger.Release("w1", job, 1));
+        Assert.Equal(ReleaseResult.HeldByOtherAttempt, await ledger.Release("w1", job, 1));
         Assert.Equal(ReservationResult.HeldByOtherAttempt, await ledger.Reserve("w1", job, 1, OneCpu));
         Assert.Equal(1, (await registry.Read("w1"))!.Used.Cpus);
     }
@@ -177,11 +178,11 @@ public sealed class CapacityLedgerTests(RedisTargets redis) : IClassFixture<Redi
         Assert.Equal((2, 2), ((await registry.Read("g1"))!.Used.Gpus, (await ledger.Reservations("g1")).Count));
     }
 
-    (WorkerRegistry, CapacityLedger) Open(string target, RedisKeys? keys = null)
+    (WorkerRegistry, RedisCounters) Open(string target, RedisKeys? keys = null)
     {
         keys ??= RedisTargets.FreshKeys();
         var connection = redis.Connection(target);
-        return (new WorkerRegistry(connection, keys, TimeProvider.System), new CapacityLedger(connection, keys));
+        return (new WorkerRegistry(connection, keys, TimeProvider.System), new RedisCounters(connection, keys));
     }
 
     static WorkerRegistration Worker(string id, int cpus, int slots, string status = WorkerStatus.Ready) =>

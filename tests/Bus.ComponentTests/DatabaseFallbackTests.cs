@@ -1,6 +1,7 @@
 using Bus.Contracts;
 using Bus.Infrastructure.Capacity;
 using Bus.Infrastructure.Data;
+using Bus.Infrastructure.Ledger;
 using Bus.Infrastructure.Redis;
 using Bus.IntegrationTests.Support;
 using Npgsql;
@@ -69,8 +70,8 @@ public sealed class DatabaseFallbackTests(RedisTargets redis, ITestOutputHelper 
         var active = (await parts.Allocations.Active()).ToLookup(a => a.WorkerId, a => new Reservation(a.JobId, a.Attempt, a.Resources));
         foreach (var id in workers)
         {
-            await parts.Rebuilder.Rebuild(id);
-            Assert.True((await parts.Ledger.Reservations(id)).ToHashSet().SetEquals(active[id]), $"{id}: Redis and PostgreSQL disagree after a rebuild");
+            await parts.Ledger.Rebuild(id);
+            Assert.True((await parts.Counters.Reservations(id)).ToHashSet().SetEquals(active[id]), $"{id}: Redis and PostgreSQL disagree after a rebuild");
             var used = (await parts.Registry.Read(id))!;
             Assert.Equal((active[id].Sum(r => r.Resources.Cpus), active[id].Count()), (used.Used.Cpus, used.RunningJobs));
         }
@@ -85,7 +86,7 @@ public sealed class DatabaseFallbackTests(RedisTargets redis, ITestOutputHelper 
         for (var i = 0; i < 3; i++)
         {
             var job = Guid.NewGuid();
-            Assert.Equal("w1", (await parts.Reservations.Take("w1", job, 1, new ResourceVector(2, 0, 0), DateTimeOffset.UtcNow)).Holder);
+            Assert.Equal("w1", (await parts.Ledger.Take("w1", job, 1, new ResourceVector(2, 0, 0), DateTimeOffset.UtcNow)).Holder);
             held.Add(job);
         }
 
@@ -94,16 +95,16 @@ public sealed class DatabaseFallbackTests(RedisTargets redis, ITestOutputHelper 
         await db.KeyDeleteAsync([keys.WorkerInfo("w1"), keys.WorkerUsed("w1"), keys.WorkerJobs("w1")]);
 
         Assert.False(await parts.Registry.Register(Worker("w1"), TimeSpan.FromMinutes(1), requireRebuiltCounters: true));
-        Assert.Equal(ReservationResult.WorkerGone, await parts.Ledger.Reserve("w1", Guid.NewGuid(), 1, new ResourceVector(1, 0, 0)));
+        Assert.Equal(ReservationResult.WorkerGone, await parts.Counters.Reserve("w1", Guid.NewGuid(), 1, new ResourceVector(1, 0, 0)));
 
         await parts.Presence.Beat(Worker("w1"), TimeSpan.FromMinutes(1));
 
-        Assert.Equal(held.Order(), (await parts.Ledger.Reservations("w1")).Select(r => r.JobId).Order());
+        Assert.Equal(held.Order(), (await parts.Counters.Reservations("w1")).Select(r => r.JobId).Order());
         var worker = (await parts.Registry.Read("w1"))!;
         Assert.Equal((6, 3), (worker.Used.Cpus, worker.RunningJobs));
         // Full by slots now (3 + 1 of 4), as it really is, not empty as Redis had it after the restart.
-        Assert.NotNull((await parts.Reservations.Take("w1", Guid.NewGuid(), 1, new ResourceVector(1, 0, 0), DateTimeOffset.UtcNow)).Holder);
-        Assert.Null((await parts.Reservations.Take("w1", Guid.NewGuid(), 1, new ResourceVector(1, 0, 0), DateTimeOffset.UtcNow)).Holder);
+        Assert.NotNull((await parts.Ledger.Take("w1", Guid.NewGuid(), 1, new ResourceVector(1, 0, 0), DateTimeOffset.UtcNow)).Holder);
+        Assert.Null((await parts.Ledger.Take("w1", Guid.NewGuid(), 1, new ResourceVector(1, 0, 0), DateTimeOffset.UtcNow)).Holder);
     }
 
     [Theory, MemberData(nameof(RedisTargets.Both), MemberType = typeof(RedisTargets))]
@@ -116,8 +117,8 @@ public sealed class DatabaseFallbackTests(RedisTargets redis, ITestOutputHelper 
         Assert.Equal(0, (await parts.Registry.Read("w1"))!.Used.Cpus); // Redis never heard of it
 
         // Redis alone would let 4 more cpus in; the truth has room for 2.
-        var tooBig = await parts.Reservations.Take("w1", Guid.NewGuid(), 1, new ResourceVector(4, 0, 0), DateTimeOffset.UtcNow);
-        var fits = await parts.Reservations.Take("w1", Guid.NewGuid(), 1, new ResourceVector(2, 0, 0), DateTimeOffset.UtcNow);
+        var tooBig = await parts.Ledger.Take("w1", Guid.NewGuid(), 1, new ResourceVector(4, 0, 0), DateTimeOffset.UtcNow);
+        var fits = await parts.Ledger.Take("w1", Guid.NewGuid(), 1, new ResourceVector(2, 0, 0), DateTimeOffset.UtcNow);
 
         Assert.Equal((ReservationResult.NoCapacity, null, false), (tooBig.Result, tooBig.Holder, tooBig.OnDatabase));
         Assert.Equal(("w1", false), (fits.Holder, fits.OnDatabase));
@@ -137,7 +138,7 @@ public sealed class DatabaseFallbackTests(RedisTargets redis, ITestOutputHelper 
 
         var taken = new List<CapacityTaken>();
         for (var i = 0; i < 5; i++)
-            taken.Add(await parts.Reservations.Take("w1", Guid.NewGuid(), 1, new ResourceVector(1, 0, 0), DateTimeOffset.UtcNow));
+            taken.Add(await parts.Ledger.Take("w1", Guid.NewGuid(), 1, new ResourceVector(1, 0, 0), DateTimeOffset.UtcNow));
 
         Assert.True(parts.Outage.IsDown);
         Assert.All(taken, t => Assert.True(t.OnDatabase));
@@ -163,8 +164,8 @@ public sealed class DatabaseFallbackTests(RedisTargets redis, ITestOutputHelper 
                 // Both stores, whichever path reserved it; the row first, so the rows never hold more than the
                 // counters and the sampled truth below is exact (the system releases Redis first, freeing the worker
                 // sooner, and checks what really runs instead: RedisOutageTests).
-                await parts.Allocations.Release(job, 1, DateTimeOffset.UtcNow);
-                await parts.Ledger.Release(worker, job, 1);
+                await parts.Database.Release(job, 1, DateTimeOffset.UtcNow);
+                await parts.Counters.Release(worker, job, 1);
                 continue;
             }
             var target = workers[random.Next(workers.Length)];
@@ -172,7 +173,7 @@ public sealed class DatabaseFallbackTests(RedisTargets redis, ITestOutputHelper 
             var resources = new ResourceVector(random.Next(1, 5), 512 * random.Next(1, 5), 0);
             var holder = onDatabase
                 ? (await parts.Database.Reserve(target, jobId, 1, resources, DateTimeOffset.UtcNow)).Holder
-                : (await parts.Reservations.Take(target, jobId, 1, resources, DateTimeOffset.UtcNow)).Holder;
+                : (await parts.Ledger.Take(target, jobId, 1, resources, DateTimeOffset.UtcNow)).Holder;
             if (holder is null)
             {
                 refused++;

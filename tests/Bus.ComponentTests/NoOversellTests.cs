@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Bus.Contracts;
 using Bus.Infrastructure.Data;
+using Bus.Infrastructure.Ledger;
 using Bus.Infrastructure.Redis;
 using Bus.IntegrationTests.Support;
 using Xunit.Abstractions;
@@ -32,8 +33,8 @@ public sealed class NoOversellTests(RedisTargets redis, ITestOutputHelper output
         var keys = RedisTargets.FreshKeys();
         var connection = redis.Connection(target);
         var registry = new WorkerRegistry(connection, keys, TimeProvider.System);
-        var ledger = new CapacityLedger(connection, keys);
-        var allocations = new AllocationStore(_database.DataSource);
+        var ledger = new RedisCounters(connection, keys);
+        var allocations = new DatabaseLedger(_database.DataSource);
         var workers = Enumerable.Range(0, Workers).Select(i => $"w{i:00}").ToArray();
         foreach (var id in workers)
             await registry.Register(new WorkerRegistration(id, Capacity, Slots, ["shell"], [], WorkerStatus.Ready), TimeSpan.FromMinutes(5));
@@ -63,7 +64,7 @@ public sealed class NoOversellTests(RedisTargets redis, ITestOutputHelper output
         Assert.Empty(violations);
 
         // Redis and PostgreSQL agree exactly, per worker, and both agree with what the reservers think they hold.
-        var active = (await allocations.Active()).ToLookup(a => a.WorkerId, a => new Reservation(a.JobId, a.Attempt, a.Resources));
+        var active = (await new AllocationStore(_database.DataSource).Active()).ToLookup(a => a.WorkerId, a => new Reservation(a.JobId, a.Attempt, a.Resources));
         Assert.Equal(tallies.SelectMany(t => t.Held).Order(), active.SelectMany(g => g).Select(r => r.JobId).Order());
         Assert.NotEmpty(active);
         foreach (var id in workers)
@@ -81,7 +82,7 @@ public sealed class NoOversellTests(RedisTargets redis, ITestOutputHelper output
     sealed record Tally(int Operations, int Reserved, int Refused, int Released, int Replays, List<Guid> Held);
 
     /// <summary>One scheduler-like client: random reserves and releases, each in Redis first and then in PostgreSQL.</summary>
-    static async Task<Tally> Reserver(int seed, string[] workers, CapacityLedger ledger, AllocationStore allocations)
+    static async Task<Tally> Reserver(int seed, string[] workers, RedisCounters ledger, DatabaseLedger allocations)
     {
         var random = new Random(seed);
         var held = new List<(string Worker, Guid Job)>();
@@ -95,13 +96,13 @@ public sealed class NoOversellTests(RedisTargets redis, ITestOutputHelper output
                 var (worker, job) = held[index];
                 held[index] = held[^1];
                 held.RemoveAt(held.Count - 1);
-                Assert.True(await ledger.Release(worker, job, 1));
+                Assert.Equal(ReleaseResult.Released, await ledger.Release(worker, job, 1));
                 await allocations.Release(job, 1, DateTimeOffset.UtcNow);
                 released++;
                 if (random.Next(20) == 0)
                 {
                     // A redelivered release message: nothing left to give back, in either store.
-                    Assert.False(await ledger.Release(worker, job, 1));
+                    Assert.Equal(ReleaseResult.NothingHeld, await ledger.Release(worker, job, 1));
                     await allocations.Release(job, 1, DateTimeOffset.UtcNow);
                     replays++;
                 }

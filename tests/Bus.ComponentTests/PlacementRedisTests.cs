@@ -81,7 +81,7 @@ public sealed class PlacementRedisTests(RedisTargets redis) : IClassFixture<Redi
     [Theory, MemberData(nameof(RedisTargets.Both), MemberType = typeof(RedisTargets))]
     public async Task Affinity_remembers_the_last_worker_per_tenant_and_key(string target)
     {
-        var affinity = new AffinityMap(redis.Connection(target), RedisTargets.FreshKeys());
+        var affinity = Parts(redis.Connection(target), RedisTargets.FreshKeys()).Create<AffinityMap>();
         var longKey = new string('k', 500);
 
         affinity.Remember("dev", "session-1", "w1", Window);
@@ -101,7 +101,8 @@ public sealed class PlacementRedisTests(RedisTargets redis) : IClassFixture<Redi
     public async Task One_instance_leads_each_periodic_pass_and_the_hold_it_writes_is_read_back(string target)
     {
         var keys = RedisTargets.FreshKeys();
-        var instances = Enumerable.Range(0, 3).Select(_ => new PendingPassCoordinator(redis.Connection(target), keys)).ToArray();
+        // Each instance stands for another scheduler process, so each has its own parts.
+        var instances = Enumerable.Range(0, 3).Select(_ => Parts(redis.Connection(target), keys).Create<PendingPassCoordinator>()).ToArray();
 
         var leads = await Task.WhenAll(instances.Select(i => i.TryLead(TimeSpan.FromMilliseconds(500))));
         Assert.Single(leads, led => led);
@@ -123,7 +124,7 @@ public sealed class PlacementRedisTests(RedisTargets redis) : IClassFixture<Redi
         var connection = redis.Connection(target);
         var registry = new WorkerRegistry(connection, keys, TimeProvider.System);
         var availability = new ServiceAvailability(connection, keys, TimeProvider.System);
-        var coordinator = new PendingPassCoordinator(connection, keys);
+        var coordinator = Parts(connection, keys).Create<PendingPassCoordinator>();
         await registry.Register(new WorkerRegistration("gpu-1", new ResourceVector(8, 0, 1), 8, ["asr"], ["zh"], WorkerStatus.Ready), Window);
         await registry.Register(new WorkerRegistration("cpu-1", new ResourceVector(8, 0, 0), 8, ["asr"], ["zh"], WorkerStatus.Ready), Window);
         await availability.MarkUnavailable("cpu-1", "asr", "model failed to load", Window);
@@ -181,4 +182,11 @@ public sealed class PlacementRedisTests(RedisTargets redis) : IClassFixture<Redi
             return true;
         }
     }
+
+    /// <summary>
+    /// The production parts over a connection and key prefix. The database is read only if Redis fails, which it does
+    /// not in these tests, and is never connected to.
+    /// </summary>
+    static CapacityParts Parts(StackExchange.Redis.IConnectionMultiplexer connection, RedisKeys keys) =>
+        new(connection, keys, Npgsql.NpgsqlDataSource.Create(TestEnvironment.Postgres));
 }

@@ -40,8 +40,8 @@ public sealed class WorkerLostTests(RedisTargets redis) : IClassFixture<RedisTar
     public async Task A_dead_worker_holding_a_job_is_published_lost_once_and_marked_in_the_workers_table()
     {
         // "gone" registered an hour ago and is not in Redis any more, but a job is still Allocated on it.
-        var registry = new WorkerRegistry(redis.Connection(RedisTargets.Standalone), RedisTargets.FreshKeys(), TimeProvider.System);
-        var sweep = new LostWorkerSweep(_database.DataSource, new JobQueries(_database.DataSource), registry, new WorkerDirectory(_database.DataSource), _harness.Bus, TimeProvider.System, NullLogger<LostWorkerSweep>.Instance);
+        var parts = new CapacityParts(redis.Connection(RedisTargets.Standalone), RedisTargets.FreshKeys(), _database.DataSource);
+        var sweep = parts.Create<LostWorkerSweep>(_harness.Bus, new JobQueries(_database.DataSource));
         await Execute("""
             INSERT INTO workers (worker_id, cpus, memory_mb, gpus, max_jobs, services, languages, first_registered_at, last_registered_at)
             VALUES ('gone', 4, 0, 0, 4, '{shell}', '{}', now() - interval '1 hour', now() - interval '1 hour')

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Bus.Contracts;
 using Bus.Infrastructure.Data;
+using Bus.Infrastructure.Ledger;
 using Bus.Infrastructure.Redis;
 using Bus.IntegrationTests.Support;
 using StackExchange.Redis;
@@ -121,7 +122,7 @@ public sealed class DurabilityTests(RunningSystem system) : IClassFixture<Runnin
         var first = await StartWorker("fenced", "fenced");
         first.KillHard(); // its registration lives on in Redis for a few seconds, so it can still be placed on
         using var redis = await ConnectionMultiplexer.ConnectAsync(TestEnvironment.Redis);
-        var ledger = new CapacityLedger(redis, new RedisKeys(system.KeyPrefix));
+        var ledger = new RedisCounters(redis, new RedisKeys(system.KeyPrefix));
         var jobId = Guid.NewGuid();
         var reserved = await ledger.ReserveWithEpoch("fenced", jobId, 1, new ResourceVector(1, 0, 0));
         Assert.True(reserved.Holds);
@@ -131,7 +132,7 @@ public sealed class DurabilityTests(RunningSystem system) : IClassFixture<Runnin
         var second = system.StartWorkerProcess("fenced", ("Worker__Cpus", "2"), ("Worker__Languages__0", "fenced"));
         await Eventually.Get(() => Task.FromResult(second.Output), o => o.Contains("Worker fenced registered"), TimeSpan.FromSeconds(60),
             "the restarted worker registered");
-        var recorded = await new AllocationStore(system.Database.DataSource)
+        var recorded = await new DatabaseLedger(system.Database.DataSource)
             .Record(jobId, 1, "fenced", new ResourceVector(1, 0, 0), DateTimeOffset.UtcNow, reserved.Epoch);
 
         // Recovery dropped the reservation, so the row that would have claimed it is refused (and placement retries),

@@ -1,4 +1,5 @@
 using System.Net;
+using Bus.Infrastructure.Ledger;
 using Bus.Infrastructure.Redis;
 using Bus.IntegrationTests.Support;
 using StackExchange.Redis;
@@ -88,7 +89,7 @@ public sealed class RedisOutageTests(OwnRedisSystem fixture, ITestOutputHelper o
         await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
         var keys = new RedisKeys(_system.KeyPrefix);
         var registry = new WorkerRegistry(redis, keys, TimeProvider.System);
-        var ledger = new CapacityLedger(redis, keys);
+        var ledger = new RedisCounters(redis, keys);
         foreach (var worker in Cpus.Keys)
         {
             Assert.True(await redis.GetDatabase().HashExistsAsync(keys.WorkerUsed(worker), "epoch"), $"{worker}'s counters were not rebuilt");

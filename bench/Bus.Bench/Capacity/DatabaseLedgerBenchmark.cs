@@ -1,5 +1,6 @@
 using Bus.Contracts;
 using Bus.Infrastructure.Data;
+using Bus.Infrastructure.Ledger;
 using Bus.Infrastructure.Redis;
 using Npgsql;
 
@@ -19,7 +20,6 @@ public sealed class DatabaseLedgerBenchmark(NpgsqlDataSource dataSource, BenchOp
     {
         var directory = new WorkerDirectory(dataSource);
         var ledger = new DatabaseLedger(dataSource);
-        var allocations = new AllocationStore(dataSource);
         var workers = Enumerable.Range(1, options.Workers).Select(i => $"db-bench-worker-{i:D3}").ToArray();
         foreach (var id in workers)
             await directory.Join(new WorkerRegistration(id, new ResourceVector(64, 262_144, 0), 64, ["shell"], [], WorkerStatus.Ready),
@@ -29,7 +29,7 @@ public sealed class DatabaseLedgerBenchmark(NpgsqlDataSource dataSource, BenchOp
             (await ledger.Reserve(worker, job, 1, OneJob, DateTimeOffset.UtcNow)).Result == ReservationResult.Reserved;
         async Task<bool> Release(string worker, Guid job)
         {
-            await allocations.Release(job, 1, DateTimeOffset.UtcNow);
+            await ledger.Release(job, 1, DateTimeOffset.UtcNow);
             return true;
         }
 

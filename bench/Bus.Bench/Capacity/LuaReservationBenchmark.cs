@@ -1,4 +1,5 @@
 using Bus.Contracts;
+using Bus.Infrastructure.Ledger;
 using Bus.Infrastructure.Redis;
 using StackExchange.Redis;
 
@@ -11,7 +12,7 @@ public sealed record PairRun(int Tasks, LatencySummary Reserve, LatencySummary R
 public sealed record LuaResults(string Target, string ServerVersion, PairRun Loaded, PairRun Single, LatencySummary ListLive);
 
 /// <summary>
-/// Reserve and release through the project's own classes and Lua scripts (<see cref="CapacityLedger"/>,
+/// Reserve and release through the project's own classes and Lua scripts (<see cref="RedisCounters"/>,
 /// <see cref="WorkerRegistry"/>, <see cref="RedisKeys"/>), and the cluster-wide "how much is allocated" answer
 /// as the services compute it: <see cref="WorkerRegistry.ListLive"/> summing <c>Used</c>.
 /// </summary>
@@ -28,7 +29,7 @@ public sealed class LuaReservationBenchmark(string target, string connectionStri
         // A prefix of our own per run: we read nothing the services or tests wrote, and delete only our keys.
         var keys = new RedisKeys($"bench-{Guid.NewGuid():N}:");
         var registry = new WorkerRegistry(redis, keys, TimeProvider.System);
-        var ledger = new CapacityLedger(redis, keys);
+        var ledger = new RedisCounters(redis, keys);
         var workers = Enumerable.Range(1, options.Workers).Select(i => $"bench-worker-{i:D3}").ToArray();
         try
         {
@@ -56,16 +57,16 @@ public sealed class LuaReservationBenchmark(string target, string connectionStri
         }
     }
 
-    static Task<PairRun> RunPairs(CapacityLedger ledger, string[] workers, int tasks, int ops) =>
+    static Task<PairRun> RunPairs(RedisCounters ledger, string[] workers, int tasks, int ops) =>
         PairRuns.Measure(workers, tasks, ops,
             async (worker, job) => await ledger.Reserve(worker, job, 1, OneJob) == ReservationResult.Reserved,
-            (worker, job) => ledger.Release(worker, job, 1));
+            async (worker, job) => await ledger.Release(worker, job, 1) == ReleaseResult.Released);
 
     /// <summary>
     /// Times the cluster-wide total while every worker holds a 2-CPU reservation, so the answer is not trivially
     /// zero and can be checked.
     /// </summary>
-    async Task<LatencySummary> TimeListLive(WorkerRegistry registry, CapacityLedger ledger, string[] workers)
+    async Task<LatencySummary> TimeListLive(WorkerRegistry registry, RedisCounters ledger, string[] workers)
     {
         var held = workers.Select(w => (Worker: w, Job: Guid.NewGuid())).ToArray();
         foreach (var (worker, job) in held)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Bus.Contracts;
+using Bus.Infrastructure.Ledger;
 using Bus.Infrastructure.Redis;
 using StackExchange.Redis;
 
@@ -49,7 +50,7 @@ public static class ReportStormBenchmark
         await using var redis = await ConnectionMultiplexer.ConnectAsync(BenchEnvironment.Redis);
         var keys = new RedisKeys($"bench-{Guid.NewGuid():N}:");
         var registry = new WorkerRegistry(redis, keys, TimeProvider.System);
-        var ledger = new CapacityLedger(redis, keys);
+        var ledger = new RedisCounters(redis, keys);
         var workers = Enumerable.Range(1, 50).Select(i => $"storm-worker-{i:D2}").ToArray();
         // Every worker offers every service, and any of those pairs may be reported: 200 pairs.
         var pairs = workers.SelectMany(w => Services.Select(s => (Worker: w, Service: s))).ToArray();
@@ -118,7 +119,7 @@ public static class ReportStormBenchmark
     /// Times placements while <paramref name="reporters"/> tasks send reports round the pairs, each as fast as it can
     /// or, with a <paramref name="rate"/>, paced so that together they send that many a second.
     /// </summary>
-    static async Task<(long[] Ticks, long Reports, double Seconds)> DuringStorm(CapacityLedger ledger, string[] workers,
+    static async Task<(long[] Ticks, long Reports, double Seconds)> DuringStorm(RedisCounters ledger, string[] workers,
         (string Worker, string Service)[] pairs, int reporters, double? rate, Func<(string Worker, string Service), ValueTask> report)
     {
         using var stop = new CancellationTokenSource();
@@ -149,7 +150,7 @@ public static class ReportStormBenchmark
     }
 
     /// <summary>Times the reserve of each of <see cref="SamplesPerRound"/> reserve+release pairs, one at a time.</summary>
-    static async Task<long[]> Placements(CapacityLedger ledger, string[] workers)
+    static async Task<long[]> Placements(RedisCounters ledger, string[] workers)
     {
         var ticks = new long[SamplesPerRound];
         for (var i = 0; i < SamplesPerRound; i++)

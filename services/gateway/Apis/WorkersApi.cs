@@ -40,10 +40,10 @@ public static class WorkersApi
 
     /// <summary>The worker takes no new jobs and unregisters once its running jobs have ended; its process stays up.</summary>
     static async Task<Results<Accepted<WorkerView>, NotFound>> DrainWorker(
-        string workerId, WorkerRegistry registry, ConfiguredPools pools, ISendEndpointProvider send, TimeProvider clock,
+        string workerId, LiveWorkers liveWorkers, ConfiguredPools pools, ISendEndpointProvider send, TimeProvider clock,
         CancellationToken cancellationToken)
     {
-        if (await registry.Read(workerId) is not { } worker)
+        if (await liveWorkers.Find(workerId, cancellationToken) is not { } worker)
             return TypedResults.NotFound();
         var endpoint = await send.GetSendEndpoint(QueueNames.WorkerAddress(workerId));
         await endpoint.Send(new DrainWorker(workerId, clock.GetUtcNow()), cancellationToken);

@@ -1,4 +1,5 @@
 using Bus.Infrastructure.Data;
+using Bus.Infrastructure.Ledger;
 using Bus.Infrastructure.Redis;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -8,16 +9,15 @@ namespace Bus.Infrastructure.Capacity;
 public static class CapacityExtensions
 {
     /// <summary>
-    /// PostgreSQL and Redis, and what keeps capacity across both: reservations that fall back to the database when
-    /// Redis is down, the rebuild of a worker's counters, a worker's presence in both registries, and the live workers read from
-    /// either.
+    /// PostgreSQL and Redis, and what keeps capacity across both: the ledger (reservations that fall back to the
+    /// database when Redis is down, the rebuild and repair of a worker's counters), a worker's presence in both
+    /// registries, and the live workers read from either.
     /// </summary>
     public static IHostApplicationBuilder AddCapacity(this IHostApplicationBuilder builder)
     {
         builder.AddDatabase();
         builder.AddRedis();
-        builder.Services.AddSingleton<LedgerRebuilder>();
-        builder.Services.AddSingleton<CapacityReservations>();
+        builder.Services.AddLedger();
         builder.Services.AddSingleton<WorkerPresence>();
         builder.Services.AddSingleton<LiveWorkers>();
         return builder;

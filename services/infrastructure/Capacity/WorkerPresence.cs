@@ -1,4 +1,5 @@
 using Bus.Infrastructure.Data;
+using Bus.Infrastructure.Ledger;
 using Bus.Infrastructure.Redis;
 using Microsoft.Extensions.Logging;
 
@@ -13,7 +14,8 @@ namespace Bus.Infrastructure.Capacity;
 public sealed class WorkerPresence(
     WorkerRegistry registry,
     WorkerDirectory directory,
-    LedgerRebuilder rebuilder,
+    ICapacityLedger ledger,
+    RedisOutagePolicy outage,
     ILogger<WorkerPresence> logger)
 {
     /// <summary>The worker starts: recorded in the history, then registered. Throws only if neither store took it.</summary>
@@ -39,28 +41,35 @@ public sealed class WorkerPresence(
     {
         if (await registry.Register(worker, ttl, requireRebuiltCounters: true))
             return;
-        if (!await rebuilder.Rebuild(worker.WorkerId))
+        if (!await ledger.Rebuild(worker.WorkerId))
             throw new InvalidOperationException($"worker {worker.WorkerId} has no row in workers to rebuild its counters from");
         await registry.Register(worker, ttl, requireRebuiltCounters: true);
     }
 
     async Task Both(string workerId, Func<Task> database, Func<Task> redis)
     {
-        var failures = new List<Exception>();
         // The database first: a Redis rebuild needs the worker's row.
-        foreach (var (store, write) in new[] { ("PostgreSQL", database), ("Redis", redis) })
+        var databaseFailure = await Failure(workerId, "PostgreSQL", database);
+        // Redis under the outage policy: while it is down the write is skipped and the outage reported once, not at
+        // every beat; the first beat after the policy's back-off tries again.
+        var redisSkipped = false;
+        var redisFailure = await Failure(workerId, "Redis", async () => redisSkipped = !await outage.Run(redis));
+        if (databaseFailure is not null && (redisFailure is not null || redisSkipped))
+            throw new AggregateException($"worker {workerId} could reach neither PostgreSQL nor Redis",
+                redisFailure is null ? [databaseFailure] : [databaseFailure, redisFailure]);
+    }
+
+    async Task<Exception?> Failure(string workerId, string store, Func<Task> write)
+    {
+        try
         {
-            try
-            {
-                await write();
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning("Worker {WorkerId}: writing its presence to {Store} failed: {Error}", workerId, store, e.Message);
-                failures.Add(e);
-            }
+            await write();
+            return null;
         }
-        if (failures.Count == 2)
-            throw new AggregateException($"worker {workerId} could reach neither PostgreSQL nor Redis", failures);
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning("Worker {WorkerId}: writing its presence to {Store} failed: {Error}", workerId, store, e.Message);
+            return e;
+        }
     }
 }

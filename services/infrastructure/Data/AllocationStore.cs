@@ -7,58 +7,12 @@ namespace Bus.Infrastructure.Data;
 public sealed record ActiveAllocation(Guid JobId, int Attempt, string WorkerId, ResourceVector Resources, DateTimeOffset AllocatedAt);
 
 /// <summary>
-/// The truth about allocations: one row per reserved job attempt in <c>resource_allocations</c>.
-/// Every write is idempotent, so a retried message can repeat it safely.
+/// Reads of <c>resource_allocations</c>, the truth about allocations (one row per reserved job attempt), and the writes
+/// that move no capacity: a started attempt's process id, the archiving of released rows. Rows are inserted and released
+/// only by the ledger (<see cref="Ledger.DatabaseLedger"/>). Every write is idempotent, so a retried message can repeat it safely.
 /// </summary>
 public sealed class AllocationStore(NpgsqlDataSource dataSource)
 {
-    /// <summary>
-    /// Records that an attempt was placed on a worker. The first record of an attempt wins: the worker
-    /// returned is the one the attempt really holds, which differs from <paramref name="workerId"/> only
-    /// when an earlier try of the same message already placed it elsewhere.
-    /// <para>
-    /// <paramref name="redisEpoch"/> is the epoch of the Redis counters the reservation was checked against. The row
-    /// is written only while that is still the worker's <c>redis_epoch</c> (a worker with no row in <c>workers</c> has
-    /// only Redis counters, and passes); otherwise null is returned and nothing is written: since those counters were
-    /// read, a reservation was taken on the database alone or the counters were rebuilt, so they may undercount.
-    /// The worker row is share-locked until the insert commits, so a database reservation or a rebuild, which lock it
-    /// for update, sees this row or runs wholly before it. MATERIALIZED keeps the lock ahead of the epoch check: an
-    /// inlined CTE would let the planner filter on the snapshot's epoch first and skip the lock when it matched.
-    /// </para>
-    /// </summary>
-    public async Task<string?> Record(Guid jobId, int attempt, string workerId, ResourceVector resources, DateTimeOffset at, long? redisEpoch)
-    {
-        await using var command = dataSource.CreateCommand("""
-            WITH worker AS MATERIALIZED (
-                SELECT redis_epoch FROM workers WHERE worker_id = $3 FOR KEY SHARE),
-            inserted AS (
-                INSERT INTO resource_allocations (job_id, attempt, worker_id, cpus, memory_mb, gpus, allocated_at)
-                SELECT $1, $2, $3, $4, $5, $6, $7
-                WHERE NOT EXISTS (SELECT FROM worker WHERE redis_epoch IS DISTINCT FROM $8)
-                ON CONFLICT (job_id, attempt) DO NOTHING
-                RETURNING worker_id)
-            SELECT worker_id FROM inserted
-            UNION ALL
-            SELECT worker_id FROM resource_allocations WHERE job_id = $1 AND attempt = $2
-            LIMIT 1
-            """);
-        AddRow(command, jobId, attempt, workerId, resources, at);
-        command.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = redisEpoch, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
-        return (string?)await command.ExecuteScalarAsync();
-    }
-
-    /// <summary>Parameters $1 to $7 of an allocation row's insert: job, attempt, worker, cpus, memory, gpus, allocated_at.</summary>
-    internal static void AddRow(NpgsqlCommand command, Guid jobId, int attempt, string workerId, ResourceVector resources, DateTimeOffset at)
-    {
-        command.Parameters.AddWithValue(jobId);
-        command.Parameters.AddWithValue(attempt);
-        command.Parameters.AddWithValue(workerId);
-        command.Parameters.AddWithValue(resources.Cpus);
-        command.Parameters.AddWithValue(resources.MemoryMb);
-        command.Parameters.AddWithValue(resources.Gpus);
-        command.Parameters.AddWithValue(at);
-    }
-
     /// <summary>The worker an attempt was recorded on, or null when it has no allocation row.</summary>
     public async Task<string?> RecordedWorker(Guid jobId, int attempt)
     {
@@ -94,36 +48,6 @@ public sealed class AllocationStore(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue(attempt);
         command.Parameters.AddWithValue(processId);
         await command.ExecuteNonQueryAsync();
-    }
-
-    /// <summary>Marks an attempt's allocation released. Releasing twice changes nothing the second time.</summary>
-    public async Task Release(Guid jobId, int attempt, DateTimeOffset at)
-    {
-        await using var command = dataSource.CreateCommand("""
-            UPDATE resource_allocations SET released = true, released_at = $3
-            WHERE job_id = $1 AND attempt = $2 AND NOT released
-            """);
-        command.Parameters.AddWithValue(jobId);
-        command.Parameters.AddWithValue(attempt);
-        command.Parameters.AddWithValue(at);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    /// <summary>Marks every unreleased allocation of the job released; returns the attempts it released, with their workers.</summary>
-    public async Task<IReadOnlyList<(int Attempt, string WorkerId)>> ReleaseAll(Guid jobId, DateTimeOffset at)
-    {
-        await using var command = dataSource.CreateCommand("""
-            UPDATE resource_allocations SET released = true, released_at = $2
-            WHERE job_id = $1 AND NOT released
-            RETURNING attempt, worker_id
-            """);
-        command.Parameters.AddWithValue(jobId);
-        command.Parameters.AddWithValue(at);
-        var released = new List<(int, string)>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-            released.Add((reader.GetInt32(0), reader.GetString(1)));
-        return released;
     }
 
     /// <summary>Every allocation not yet released, read through the partial index.</summary>

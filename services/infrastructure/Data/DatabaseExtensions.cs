@@ -1,3 +1,4 @@
+using Bus.Infrastructure.Resilience;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -13,7 +14,7 @@ public static class DatabaseExtensions
 {
     /// <summary>
     /// Adds the PostgreSQL data source (from <c>ConnectionStrings:Postgres</c>), the allocation store, the workers table,
-    /// the database ledger, the queries over the jobs table, and a start-up step that holds back every other hosted
+    /// the queries over the jobs table, and a start-up step that holds back every other hosted
     /// service until the schema is there: it waits for the schema's owner to apply it, or applies it in the owner
     /// (<see cref="AppliesSchemaMigrations"/>).
     /// </summary>
@@ -26,7 +27,6 @@ public static class DatabaseExtensions
         builder.Services.AddSingleton<SchemaMigrator>();
         builder.Services.AddSingleton<AllocationStore>();
         builder.Services.AddSingleton<WorkerDirectory>();
-        builder.Services.AddSingleton<DatabaseLedger>();
         builder.Services.AddSingleton<JobQueries>();
         builder.Services.TryAddSingleton(SchemaRole.Awaits);
         // Registered first among hosted services that need it, so the schema exists before they start.

@@ -1,3 +1,4 @@
+using Bus.Infrastructure.Capacity;
 using Bus.Infrastructure.Redis;
 
 namespace Bus.Infrastructure.Observability;
@@ -12,17 +13,20 @@ public interface IUtilizationSource
     Task<double?> Cluster();
 }
 
-/// <summary>Reads utilization from the Redis worker registry: one worker's two hashes, or every live worker.</summary>
-public sealed class RegistryUtilizationSource(WorkerRegistry registry) : IUtilizationSource
+/// <summary>
+/// Reads utilization from the live workers: one worker's two hashes, or every live worker, in Redis; from their rows in
+/// PostgreSQL while Redis is down (<see cref="LiveWorkers"/>), so the alert keeps watching through an outage.
+/// </summary>
+public sealed class RegistryUtilizationSource(LiveWorkers live) : IUtilizationSource
 {
     public async Task<double?> Worker(string workerId) =>
-        await registry.Read(workerId) is { Registration.Capacity.Cpus: > 0 } worker
+        await live.Find(workerId) is { Registration.Capacity.Cpus: > 0 } worker
             ? (double)worker.Used.Cpus / worker.Registration.Capacity.Cpus
             : null;
 
     public async Task<double?> Cluster()
     {
-        var workers = await registry.ListLive();
+        var workers = await live.List();
         var offered = workers.Sum(w => (long)w.Registration.Capacity.Cpus);
         return offered > 0 ? (double)workers.Sum(w => (long)w.Used.Cpus) / offered : null;
     }

@@ -8,7 +8,7 @@ namespace Bus.Infrastructure.Redis;
 
 public static class RedisExtensions
 {
-    /// <summary>Adds the one shared Redis connection, the key names, the worker registry and the capacity ledger.</summary>
+    /// <summary>Adds the one shared Redis connection, the key names, the worker registry and the outage policy.</summary>
     public static IHostApplicationBuilder AddRedis(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<RedisOptions>()
@@ -31,8 +31,7 @@ public static class RedisExtensions
         builder.Services.AddSingleton(sp => new RedisKeys(sp.GetRequiredService<IOptions<RedisOptions>>().Value.KeyPrefix));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<WorkerRegistry>();
-        builder.Services.AddSingleton<CapacityLedger>();
-        builder.Services.AddSingleton<RedisOutage>();
+        builder.Services.AddSingleton<RedisOutagePolicy>();
         return builder;
     }
 }

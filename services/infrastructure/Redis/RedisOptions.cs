@@ -15,9 +15,10 @@ public sealed class RedisOptions
     public string KeyPrefix { get; set; } = "bus:";
 
     /// <summary>
-    /// After Redis fails to answer (connection lost, timeout), how long placement reserves on PostgreSQL alone before
-    /// it tries Redis again. Short, because Redis is the fast path; each try that fails costs little, since commands
-    /// fail at once while the connection is down. Default 2 s.
+    /// After Redis fails to answer (connection lost, timeout), how long every caller in the process goes straight to
+    /// what it does without Redis (<see cref="RedisOutagePolicy"/>: placement reserves on PostgreSQL alone, a release
+    /// in Redis is skipped, ...) before it tries Redis again. Short, because Redis is the fast path; each try that
+    /// fails costs little, since commands fail at once while the connection is down. Default 2 s.
     /// </summary>
     public TimeSpan OutageRetryInterval { get; set; } = TimeSpan.FromSeconds(2);
 }

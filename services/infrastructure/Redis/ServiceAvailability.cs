@@ -28,18 +28,6 @@ public enum ReportOutcome
 /// </summary>
 public sealed class ServiceAvailability(IConnectionMultiplexer redis, RedisKeys keys, TimeProvider clock)
 {
-    /// <summary>
-    /// SET NX PX, answering how long the window has left when the key already exists (one round trip, one key, so
-    /// it runs on a Redis Cluster). KEYS: the pair's key. ARGV: reason, ttl in ms. Returns -1 when set now, else the
-    /// remaining ms (0 for a key with no expiry, which this class never writes).
-    /// </summary>
-    const string MarkScript = """
-        if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', tonumber(ARGV[2])) then return -1 end
-        local left = redis.call('PTTL', KEYS[1])
-        if left < 0 then return 0 end
-        return left
-        """;
-
     const char Separator = '\n';
     const int MaxKnownWindows = 10_000;
 
@@ -73,10 +61,13 @@ public sealed class ServiceAvailability(IConnectionMultiplexer redis, RedisKeys 
     public async Task<(bool Recorded, DateTimeOffset Until)> MarkUnavailable(string workerId, string service, string reason, TimeSpan ttl)
     {
         var now = clock.GetUtcNow();
-        var left = (long)await _db.ScriptEvaluateAsync(MarkScript, [keys.ServiceUnavailable(workerId, service)],
-            [reason, (long)ttl.TotalMilliseconds]);
-        if (left >= 0)
-            return (false, now + TimeSpan.FromMilliseconds(left));
+        // mark_unavailable.lua answers { 1 } when this report opened the window, else { 0, ms the window has left }.
+        var reply = (RedisResult[])(await LuaScripts.MarkUnavailable.EvaluateAsync(_db, new
+        {
+            key = keys.ServiceUnavailable(workerId, service), reason, ttlMs = (long)ttl.TotalMilliseconds,
+        }))!;
+        if ((int)reply[0] == 0)
+            return (false, now + TimeSpan.FromMilliseconds((long)reply[1]));
 
         var until = now + ttl;
         // The index is another key (another slot), so a second command: scored by the lapse, so readers ignore

@@ -21,22 +21,23 @@ public sealed class WorkerRegistry(IConnectionMultiplexer redis, RedisKeys keys,
     public async Task<bool> Register(WorkerRegistration worker, TimeSpan ttl, bool requireRebuiltCounters = false)
     {
         var now = clock.GetUtcNow();
-        RedisValue[] args =
-        [
-            (long)ttl.TotalMilliseconds,
-            requireRebuiltCounters ? 1 : 0,
-            "cpus", worker.Capacity.Cpus,
-            "memoryMb", worker.Capacity.MemoryMb,
-            "gpus", worker.Capacity.Gpus,
-            "maxJobs", worker.MaxConcurrentJobs,
-            "services", string.Join(',', worker.Services),
-            "languages", string.Join(',', worker.Languages),
-            "status", worker.Status,
-            "gpuDevices", string.Join(',', worker.GpuDevices ?? []),
-            "enforcement", worker.Enforcement ?? "",
-            "heartbeatAt", now.ToUnixTimeMilliseconds(),
-        ];
-        if ((int)await _db.ScriptEvaluateAsync(LuaScripts.Register, [keys.WorkerInfo(worker.WorkerId), keys.WorkerUsed(worker.WorkerId)], args) == 0)
+        var written = (int)await LuaScripts.Register.EvaluateAsync(_db, new
+        {
+            info = keys.WorkerInfo(worker.WorkerId), used = keys.WorkerUsed(worker.WorkerId),
+            ttlMs = (long)ttl.TotalMilliseconds,
+            requireRebuilt = requireRebuiltCounters ? 1 : 0,
+            cpus = worker.Capacity.Cpus,
+            memoryMb = worker.Capacity.MemoryMb,
+            gpus = worker.Capacity.Gpus,
+            maxJobs = worker.MaxConcurrentJobs,
+            services = string.Join(',', worker.Services),
+            languages = string.Join(',', worker.Languages),
+            status = worker.Status,
+            gpuDevices = string.Join(',', worker.GpuDevices ?? []),
+            enforcement = worker.Enforcement ?? "",
+            heartbeatAt = now.ToUnixTimeMilliseconds(),
+        });
+        if (written == 0) // register.lua's reply: 0 refused (counters not rebuilt), 1 written
             return false;
         // The index lives in another slot, so it is a second command. Its score is the expiry; readers
         // treat a stale score as gone, so the order of these two writes does not matter.

@@ -13,7 +13,7 @@ public static class OutageExceptions
         // 57P01 admin shutdown, 57P03 cannot connect now (starting up or shutting down).
         PostgresException { SqlState: "57P01" or "57P02" or "57P03" } => true,
         SocketException or TimeoutException => true,
-        _ when RedisOutage.IsOutage(e) => true,
+        _ when RedisOutagePolicy.IsOutage(e) => true,
         _ when e.GetType().Namespace?.StartsWith("RabbitMQ.Client", StringComparison.Ordinal) == true => true,
         AggregateException aggregate => aggregate.InnerExceptions.Any(IsOutage),
         _ => e.InnerException is { } inner && IsOutage(inner),

@@ -1,4 +1,5 @@
 using Bus.Infrastructure.Data;
+using Bus.Infrastructure.Ledger;
 using Bus.Infrastructure.Messaging;
 using Bus.Infrastructure.Redis;
 using Bus.Reconciler.Archive;
@@ -29,6 +30,7 @@ public static class ReconcilerExtensions
             .ValidateOnStart();
         builder.AddDatabase();
         builder.AddRedis();
+        builder.Services.AddLedger(); // the allocation sync repairs through it
         builder.AddBus(); // sends and publishes only: RunJob again, SubmitJob again, ReconcileAttempt, JobStopped, JobAttemptLost, WorkerLost
         builder.Services.AddSingleton<JobLock>();
         builder.Services.AddMetrics();

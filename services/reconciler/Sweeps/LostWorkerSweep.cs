@@ -1,11 +1,11 @@
-using Bus.Reconciler.Jobs;
-using Quartz;
 using Bus.Contracts;
 using Bus.Infrastructure.Data;
 using Bus.Infrastructure.Jobs;
 using Bus.Infrastructure.Redis;
+using Bus.Reconciler.Jobs;
 using MassTransit;
 using Npgsql;
+using Quartz;
 
 namespace Bus.Reconciler.Sweeps;
 
@@ -20,7 +20,7 @@ namespace Bus.Reconciler.Sweeps;
 /// table. A worker that dies holding no job is not noticed here.
 /// One instance is kept per process, so it remembers the previous sweep's suspects.
 /// </summary>
-public sealed class LostWorkerSweep(NpgsqlDataSource dataSource, JobQueries jobs, WorkerRegistry registry, WorkerDirectory directory, IBus bus, TimeProvider clock, ILogger<LostWorkerSweep> logger) : IReconcilerTask
+public sealed class LostWorkerSweep(NpgsqlDataSource dataSource, JobQueries jobs, WorkerRegistry registry, WorkerDirectory directory, RedisOutagePolicy outage, IBus bus, TimeProvider clock, ILogger<LostWorkerSweep> logger) : IReconcilerTask
 {
     public static JobKey Key { get; } = new("lost-worker-sweep", "reconciler");
 
@@ -36,14 +36,8 @@ public sealed class LostWorkerSweep(NpgsqlDataSource dataSource, JobQueries jobs
     public async Task<int> Run(CancellationToken cancellationToken)
     {
         var liveWorkers = (await directory.ListLive(cancellationToken)).ToList();
-        try
-        {
-            liveWorkers.AddRange(await registry.ListLive());
-        }
-        catch (Exception e) when (RedisOutage.IsOutage(e))
-        {
-            logger.LogWarning("Redis is unreachable; judging workers by their heartbeats in PostgreSQL alone");
-        }
+        // While Redis is down, workers are judged by their heartbeats in PostgreSQL alone.
+        liveWorkers.AddRange(await outage.Run(registry.ListLive, onOutage: []));
         var live = liveWorkers.Select(w => w.WorkerId).ToHashSet();
         var orphans = (await jobs.OnAnyWorker(cancellationToken)).Where(a => !live.Contains(a.WorkerId)).ToHashSet();
 

@@ -1,8 +1,9 @@
-using Bus.Reconciler.Jobs;
-using Quartz;
 using System.Diagnostics.Metrics;
 using Bus.Infrastructure.Data;
+using Bus.Infrastructure.Ledger;
 using Bus.Infrastructure.Redis;
+using Bus.Reconciler.Jobs;
+using Quartz;
 
 namespace Bus.Reconciler.Sync;
 
@@ -11,7 +12,8 @@ namespace Bus.Reconciler.Sync;
 /// <param name="Restored">Reservations PostgreSQL has and Redis had lost, put back.</param>
 /// <param name="Removed">Reservations Redis held with no allocation in PostgreSQL, removed.</param>
 /// <param name="CountersCorrected">Counters that disagreed with the reservations they sum.</param>
-public sealed record SyncReport(int Workers, int Suspected, int Restored, int Removed, int CountersCorrected)
+/// <param name="Skipped">Redis was down, so nothing was compared or repaired this run.</param>
+public sealed record SyncReport(int Workers, int Suspected, int Restored, int Removed, int CountersCorrected, bool Skipped = false)
 {
     public int Drift => Restored + Removed + CountersCorrected;
 }
@@ -53,8 +55,9 @@ public sealed class SyncMetrics
 /// <param name="metrics">Where drift is counted; the service always has it, tests that only check repairs may pass none.</param>
 public sealed class AllocationSync(
     AllocationStore allocations,
-    CapacityLedger ledger,
+    ICapacityLedger ledger,
     WorkerRegistry registry,
+    RedisOutagePolicy outage,
     ILogger<AllocationSync> logger,
     SyncMetrics? metrics = null) : IReconcilerTask
 {
@@ -64,7 +67,11 @@ public sealed class AllocationSync(
 
     HashSet<(string Worker, Reservation Reservation, bool InRedisOnly)> _suspects = [];
 
-    public async Task<SyncReport> Run(CancellationToken cancellationToken)
+    /// <summary>One run; while Redis is down there is nothing to repair, so the run is skipped.</summary>
+    public Task<SyncReport> Run(CancellationToken cancellationToken) =>
+        outage.Run(() => Repair(cancellationToken), onOutage: new SyncReport(0, 0, 0, 0, 0, Skipped: true));
+
+    async Task<SyncReport> Repair(CancellationToken cancellationToken)
     {
         var truth = (await allocations.Active(cancellationToken))
             .ToLookup(a => a.WorkerId, a => new Reservation(a.JobId, a.Attempt, a.Resources));
@@ -78,7 +85,7 @@ public sealed class AllocationSync(
         {
             cancellationToken.ThrowIfCancellationRequested();
             var inDb = truth[worker].ToHashSet();
-            var inRedis = (await ledger.Reservations(worker)).ToHashSet();
+            var inRedis = (await ledger.HeldInRedis(worker)).ToHashSet();
             var differences = inRedis.Except(inDb).Select(r => (worker, r, true))
                 .Concat(inDb.Except(inRedis).Select(r => (worker, r, false)))
                 .ToList();

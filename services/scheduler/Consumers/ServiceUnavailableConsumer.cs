@@ -14,6 +14,7 @@ namespace Bus.Scheduler.Consumers;
 /// </summary>
 public sealed class ServiceUnavailableConsumer(
     ServiceAvailability availability,
+    RedisOutagePolicy outage,
     LastKnownGood<PlacementOptions> options,
     ILogger<ServiceUnavailableConsumer> logger) : IConsumer<ServiceUnavailable>
 {
@@ -28,19 +29,16 @@ public sealed class ServiceUnavailableConsumer(
 
         var reason = report.Reason.Length > MaxLength ? report.Reason[..MaxLength] : report.Reason;
         // The in-memory debounce lives in ServiceAvailability (a singleton), so the report-storm benchmark drives it too.
-        ReportOutcome outcome;
-        DateTimeOffset windowEnds;
-        try
+        // Reports live only in Redis, and are advisory: while it is down they are dropped, not retried. The worker
+        // still hands the job back, so it is placed again (possibly on the same worker, which reports again).
+        var reported = await outage.Run(async () => ((ReportOutcome, DateTimeOffset)?)
+            await availability.Report(report.WorkerId, report.Service, reason, options.CurrentValue.UnavailableTtl), onOutage: ((ReportOutcome, DateTimeOffset)?)null);
+        if (reported is null)
         {
-            (outcome, windowEnds) = await availability.Report(report.WorkerId, report.Service, reason, options.CurrentValue.UnavailableTtl);
-        }
-        catch (Exception e) when (RedisOutage.IsOutage(e))
-        {
-            // Reports live only in Redis, and are advisory: while it is down they are dropped, not retried. The worker
-            // still hands the job back, so it is placed again (possibly on the same worker, which reports again).
-            logger.LogWarning("Service-unavailable report of {WorkerId} for {Service} dropped: Redis is unreachable", report.WorkerId, report.Service);
+            logger.LogDebug("Service-unavailable report of {WorkerId} for {Service} dropped: Redis is down", report.WorkerId, report.Service);
             return;
         }
+        var (outcome, windowEnds) = reported.Value;
         if (outcome == ReportOutcome.Recorded)
             logger.LogInformation("Worker {WorkerId} reported service {Service} unavailable ({Reason}); skipping it for that service until {Until:HH:mm:ss} UTC",
                 report.WorkerId, report.Service, reason, windowEnds);

@@ -2,6 +2,7 @@ using Bus.Infrastructure.Capacity;
 using Bus.Infrastructure.Catalogue;
 using Bus.Infrastructure.Data;
 using Bus.Infrastructure.Hosting;
+using Bus.Infrastructure.Ledger;
 using Bus.Infrastructure.Messaging;
 using Bus.Infrastructure.Observability;
 using Bus.Infrastructure.Redis;
@@ -54,7 +55,7 @@ public static class SchedulerExtensions
         builder.Services.AddSingleton<IPlacementSnapshots>(sp => sp.GetRequiredService<PlacementSnapshots>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PlacementSnapshots>());
         builder.Services.AddSingleton(sp => new PlacementEngine(
-            sp.GetRequiredService<IPlacementSnapshots>(), sp.GetRequiredService<AffinityMap>(), sp.GetRequiredService<CapacityReservations>(),
+            sp.GetRequiredService<IPlacementSnapshots>(), sp.GetRequiredService<AffinityMap>(), sp.GetRequiredService<ICapacityLedger>(),
             sp.GetRequiredService<AllocationStore>(), sp.GetRequiredService<AllocationObservers>(),
             sp.GetRequiredService<LastKnownGood<PlacementOptions>>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<PlacementEngine>>()));

@@ -10,35 +10,23 @@ namespace Bus.Scheduler.Placement;
 /// is down every instance leads (offers are idempotent, so that costs reads, not double placements) and no capacity
 /// is held.
 /// </summary>
-public sealed class PendingPassCoordinator(IConnectionMultiplexer redis, RedisKeys keys)
+public sealed class PendingPassCoordinator(IConnectionMultiplexer redis, RedisKeys keys, RedisOutagePolicy outage)
 {
     readonly IDatabase _db = redis.GetDatabase();
     readonly string _instance = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
 
     /// <summary>True when this instance runs the periodic pass for the next <paramref name="period"/> (SET NX PX).</summary>
-    public async Task<bool> TryLead(TimeSpan period)
-    {
-        try
-        {
-            return await _db.StringSetAsync(keys.PendingPassLease, _instance, period, When.NotExists);
-        }
-        catch (Exception e) when (RedisOutage.IsOutage(e))
-        {
-            return true;
-        }
-    }
+    /// <remarks>
+    /// Unlike every other reader of Redis, an outage answers yes rather than "nothing": with no lease to share, a pass
+    /// no instance runs would leave jobs waiting for an event, while a pass every instance runs only costs reads.
+    /// </remarks>
+    public Task<bool> TryLead(TimeSpan period) =>
+        outage.Run(() => _db.StringSetAsync(keys.PendingPassLease, _instance, period, When.NotExists), onOutage: true);
 
+    /// <summary>The hold every snapshot reads; none while Redis is down.</summary>
     public async Task<CapacityHold?> ReadHold()
     {
-        RedisValue value;
-        try
-        {
-            value = await _db.StringGetAsync(keys.CapacityHold);
-        }
-        catch (Exception e) when (RedisOutage.IsOutage(e))
-        {
-            return null;
-        }
+        var value = await outage.Run(() => _db.StringGetAsync(keys.CapacityHold), onOutage: RedisValue.Null);
         if (!value.HasValue)
             return null;
         try
@@ -52,20 +40,9 @@ public sealed class PendingPassCoordinator(IConnectionMultiplexer redis, RedisKe
     }
 
     /// <summary>Sets the hold for <paramref name="ttl"/>; the pass renews it while the job still waits, so a hold outlives no leader.</summary>
+    /// <remarks>No hold while Redis is down: skipped, and the next periodic pass after it returns decides again.</remarks>
     public Task WriteHold(CapacityHold hold, TimeSpan ttl) =>
-        IgnoringOutage(() => _db.StringSetAsync(keys.CapacityHold, JsonSerializer.Serialize(hold), ttl));
+        outage.Run(() => _db.StringSetAsync(keys.CapacityHold, JsonSerializer.Serialize(hold), ttl));
 
-    public Task ClearHold() => IgnoringOutage(() => _db.KeyDeleteAsync(keys.CapacityHold));
-
-    static async Task IgnoringOutage(Func<Task> write)
-    {
-        try
-        {
-            await write();
-        }
-        catch (Exception e) when (RedisOutage.IsOutage(e))
-        {
-            // No hold while Redis is down; the next periodic pass after it returns decides again.
-        }
-    }
+    public Task ClearHold() => outage.Run(() => _db.KeyDeleteAsync(keys.CapacityHold));
 }

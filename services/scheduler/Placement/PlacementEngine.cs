@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Bus.Contracts;
-using Bus.Infrastructure.Capacity;
 using Bus.Infrastructure.Data;
 using Bus.Infrastructure.Hosting;
+using Bus.Infrastructure.Ledger;
 using Bus.Infrastructure.Observability;
 using Bus.Infrastructure.Redis;
 
@@ -10,7 +10,7 @@ namespace Bus.Scheduler.Placement;
 
 /// <summary>
 /// Places one job attempt: picks workers from the current snapshot, takes capacity with the atomic Lua reservation,
-/// and records the allocation row in PostgreSQL (<see cref="CapacityReservations"/>; on PostgreSQL alone while Redis
+/// and records the allocation row in PostgreSQL (<see cref="ICapacityLedger"/>; on PostgreSQL alone while Redis
 /// is down). The snapshot is read without a lock and may be a few hundred ms old; the reservation is the only
 /// synchronisation, so a stale view costs at most a refused reservation and the next candidate is tried, and several
 /// scheduler instances can place at once without overselling. Observers hear of each placement once it is
@@ -21,7 +21,7 @@ public sealed class PlacementEngine : IPlacementEngine
 {
     readonly IPlacementSnapshots _snapshots;
     readonly AffinityMap? _affinity;
-    readonly CapacityReservations _reservations;
+    readonly ICapacityLedger _ledger;
     readonly AllocationStore _allocations;
     readonly AllocationObservers _observers;
     readonly LastKnownGood<PlacementOptions> _options;
@@ -31,24 +31,24 @@ public sealed class PlacementEngine : IPlacementEngine
     public PlacementEngine(
         IPlacementSnapshots snapshots,
         AffinityMap? affinity,
-        CapacityReservations reservations,
+        ICapacityLedger ledger,
         AllocationStore allocations,
         AllocationObservers observers,
         LastKnownGood<PlacementOptions> options,
         TimeProvider clock,
         ILogger<PlacementEngine> logger)
     {
-        (_snapshots, _affinity, _reservations, _allocations, _observers, _options, _clock, _logger) =
-            (snapshots, affinity, reservations, allocations, observers, options, clock, logger);
+        (_snapshots, _affinity, _ledger, _allocations, _observers, _options, _clock, _logger) =
+            (snapshots, affinity, ledger, allocations, observers, options, clock, logger);
     }
 
     /// <summary>
     /// An engine that reads a fresh snapshot of the registry for every placement, without pools, reports, holds or
     /// affinity: for tools and tests that drive placement directly.
     /// </summary>
-    public PlacementEngine(WorkerRegistry registry, CapacityReservations reservations, AllocationStore allocations, AllocationObservers observers,
+    public PlacementEngine(WorkerRegistry registry, ICapacityLedger ledger, AllocationStore allocations, AllocationObservers observers,
         TimeProvider clock, ILogger<PlacementEngine> logger)
-        : this(new FreshSnapshots(registry, clock), null, reservations, allocations, observers, LastKnownGood<PlacementOptions>.Of(new PlacementOptions()), clock, logger)
+        : this(new FreshSnapshots(registry, clock), null, ledger, allocations, observers, LastKnownGood<PlacementOptions>.Of(new PlacementOptions()), clock, logger)
     {
     }
 
@@ -78,7 +78,7 @@ public sealed class PlacementEngine : IPlacementEngine
         foreach (var worker in selection.Candidates.Concat(selection.LookedFull.Take(options.StaleSnapshotTries)))
         {
             var at = _clock.GetUtcNow();
-            var taken = await _reservations.Take(worker.WorkerId, request.JobId, request.Attempt, request.Resources, at);
+            var taken = await _ledger.Take(worker.WorkerId, request.JobId, request.Attempt, request.Resources, at);
             if (taken.Holder is not { } holder)
             {
                 // The snapshot was stale (another placement got there first): try the next worker.
@@ -121,13 +121,6 @@ public sealed class PlacementEngine : IPlacementEngine
     {
         if (_affinity is null)
             return null;
-        try
-        {
-            return await _affinity.Lookup(tenant, affinityKey);
-        }
-        catch (Exception e) when (RedisOutage.IsOutage(e))
-        {
-            return null; // placed as if the key were new
-        }
+        return await _affinity.Lookup(tenant, affinityKey);
     }
 }

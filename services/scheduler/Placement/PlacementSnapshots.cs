@@ -28,7 +28,7 @@ public interface IPlacementSnapshots
 public sealed class PlacementSnapshots(
     WorkerRegistry registry,
     WorkerDirectory directory,
-    RedisOutage outage,
+    RedisOutagePolicy outage,
     ServiceAvailability availability,
     PendingPassCoordinator coordinator,
     LastKnownGood<PlacementOptions> options,
@@ -102,24 +102,15 @@ public sealed class PlacementSnapshots(
         var takenAt = clock.GetUtcNow();
         var settings = options.CurrentValue;
         var policy = new PlacementPolicy(settings.Balancing, settings.AgingInterval);
-        if (outage.ShouldTry)
-        {
-            try
+        return await outage.Run(async () =>
             {
                 var workers = registry.ListLive();
                 var unavailable = availability.ListUnavailable();
                 var hold = coordinator.ReadHold();
                 await Task.WhenAll(workers, unavailable, hold);
-                outage.Succeeded();
-                return PlacementSnapshot.Create(
-                    await workers, Pools(settings), await unavailable, await hold, policy, takenAt);
-            }
-            catch (Exception e) when (RedisOutage.IsOutage(e))
-            {
-                outage.Failed(e);
-            }
-        }
-        return PlacementSnapshot.Create(await directory.ListLive(), Pools(settings), [], null, policy, takenAt);
+                return PlacementSnapshot.Create(await workers, Pools(settings), await unavailable, await hold, policy, takenAt);
+            },
+            fallback: async () => PlacementSnapshot.Create(await directory.ListLive(), Pools(settings), [], null, policy, takenAt));
     }
 
     /// <summary>The pools of the current options, compiled once per options instance (a reload makes a new one).</summary>

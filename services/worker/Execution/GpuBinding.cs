@@ -1,5 +1,5 @@
 using Bus.Contracts;
-using Bus.Infrastructure.Redis;
+using Bus.Infrastructure.Ledger;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -12,7 +12,7 @@ namespace Bus.Worker.Execution;
 /// running attempts do not hold. Either way the attempt's ids are held here until it ends. They are also written to
 /// the attempt's allocation row, where the job's detail shows them.
 /// </summary>
-public sealed class GpuBinding(CapacityLedger ledger, NpgsqlDataSource dataSource, IOptions<WorkerOptions> options, ILogger<GpuBinding> logger)
+public sealed class GpuBinding(ICapacityLedger ledger, NpgsqlDataSource dataSource, IOptions<WorkerOptions> options, ILogger<GpuBinding> logger)
 {
     readonly Dictionary<(Guid, int), string[]> _held = [];
     readonly Lock _lock = new();
@@ -21,15 +21,8 @@ public sealed class GpuBinding(CapacityLedger ledger, NpgsqlDataSource dataSourc
     {
         if (job.Resources.Gpus == 0)
             return [];
-        string[]? bound = null;
-        try
-        {
-            bound = await ledger.BoundGpus(job.WorkerId, job.JobId, job.Attempt);
-        }
-        catch (Exception e) when (RedisOutage.IsOutage(e))
-        {
-            logger.LogWarning("Redis is unreachable; choosing GPUs for job {JobId} here", job.JobId);
-        }
+        // Null too while Redis is down: then they are chosen here.
+        var bound = await ledger.BoundGpus(job.WorkerId, job.JobId, job.Attempt);
         lock (_lock)
         {
             var taken = _held.Values.SelectMany(ids => ids).ToHashSet();

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Bus.Contracts;
-using Bus.Infrastructure.Redis;
+using Bus.Infrastructure.Ledger;
 using Bus.Worker.Journal;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -16,7 +16,7 @@ namespace Bus.Worker.Execution;
 /// </summary>
 public sealed class JobRunner(
     IEnumerable<IJobExecutor> executors,
-    CapacityLedger ledger,
+    ICapacityLedger ledger,
     IBus bus,
     ReportSender reports,
     IOptions<WorkerOptions> options,
@@ -193,7 +193,7 @@ public sealed class JobRunner(
     {
         try
         {
-            await ledger.Release(job.WorkerId, job.JobId, job.Attempt);
+            await ledger.GiveBack(job.WorkerId, job.JobId, job.Attempt);
         }
         catch (Exception e)
         {

@@ -1,6 +1,6 @@
 using Bus.Contracts;
-using Bus.Infrastructure.Capacity;
 using Bus.Infrastructure.Jobs;
+using Bus.Infrastructure.Ledger;
 using Bus.Infrastructure.Redis;
 using Bus.Infrastructure.Resilience;
 using Bus.Worker.Journal;
@@ -22,8 +22,8 @@ namespace Bus.Worker.Recovery;
 /// </summary>
 public sealed class StartupRecovery(
     JobQueries jobs,
-    CapacityLedger ledger,
-    LedgerRebuilder rebuilder,
+    ICapacityLedger ledger,
+    RedisOutagePolicy outage,
     IEnumerable<IRecoveryStrategy> strategies,
     AttemptJournal journal,
     ReportSender reports,
@@ -44,7 +44,7 @@ public sealed class StartupRecovery(
             if (journal.Report(orphan.JobId, orphan.Attempt) is { } stored)
             {
                 // It ended before the previous process stopped; the scheduler may only have missed the report.
-                await ReleaseInRedis(workerId, orphan.JobId, orphan.Attempt);
+                await ledger.GiveBack(workerId, orphan.JobId, orphan.Attempt);
                 await reports.Resend(orphan.JobId, orphan.Attempt, stored, cancellationToken);
                 logger.LogWarning("Recovered job {JobId} attempt {Attempt}: sent its final report again", orphan.JobId, orphan.Attempt);
                 continue;
@@ -55,7 +55,7 @@ public sealed class StartupRecovery(
                     break;
             verdict ??= new RecoveryVerdict.Failed("the worker restarted while the attempt ran");
 
-            await ReleaseInRedis(workerId, orphan.JobId, orphan.Attempt); // the row is released by the saga on the report
+            await ledger.GiveBack(workerId, orphan.JobId, orphan.Attempt); // the row is released by the saga on the report
             var now = clock.GetUtcNow();
             object report = verdict is RecoveryVerdict.TimedOut
                 ? new JobStopped(orphan.JobId, orphan.Attempt, workerId, StopReason.TimedOut, "", now)
@@ -67,26 +67,7 @@ public sealed class StartupRecovery(
 
         // Reservations nobody can be using go with the rebuild. While Redis is down there is nothing to rebuild; the
         // worker's first registration afterwards rebuilds its counters anyway.
-        try
-        {
-            await rebuilder.Rebuild(workerId, cancellationToken);
-        }
-        catch (Exception e) when (RedisOutage.IsOutage(e))
-        {
-            logger.LogWarning("Redis is unreachable; this worker's counters are rebuilt when it registers there");
-        }
-    }
-
-    async Task ReleaseInRedis(string workerId, Guid jobId, int attempt)
-    {
-        try
-        {
-            await ledger.Release(workerId, jobId, attempt);
-        }
-        catch (Exception e) when (RedisOutage.IsOutage(e))
-        {
-            // Counted until the worker's counters are rebuilt or synced: too much, never too little.
-        }
+        await outage.Run(() => ledger.Rebuild(workerId, cancellationToken));
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

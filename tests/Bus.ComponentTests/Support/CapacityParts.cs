@@ -1,39 +1,48 @@
 using Bus.Infrastructure.Capacity;
 using Bus.Infrastructure.Data;
+using Bus.Infrastructure.Ledger;
 using Bus.Infrastructure.Redis;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Npgsql;
 using StackExchange.Redis;
 
 namespace Bus.IntegrationTests.Support;
 
 /// <summary>
-/// The capacity classes of one test, wired by hand as the services' DI wires them: over one Redis connection and key
-/// prefix, and one test database.
+/// The capacity classes of one test, from the services' own registration (<see cref="CapacityExtensions.AddCapacity"/>)
+/// over one Redis connection and key prefix, and one test database. Nothing is started: no hosted service runs, so the
+/// test applies the schema itself as before.
 /// </summary>
 public sealed class CapacityParts
 {
+    readonly IServiceProvider _services;
+
     public CapacityParts(IConnectionMultiplexer redis, RedisKeys keys, NpgsqlDataSource database)
     {
-        Registry = new WorkerRegistry(redis, keys, TimeProvider.System);
-        Ledger = new CapacityLedger(redis, keys);
-        Allocations = new AllocationStore(database);
-        Directory = new WorkerDirectory(database);
-        Database = new DatabaseLedger(database);
-        Rebuilder = new LedgerRebuilder(database, Ledger, NullLogger<LedgerRebuilder>.Instance);
-        Outage = new RedisOutage(Options.Create(new RedisOptions()), TimeProvider.System, NullLogger<RedisOutage>.Instance);
-        Reservations = new CapacityReservations(Ledger, Allocations, Database, Rebuilder, Outage, NullLogger<CapacityReservations>.Instance);
-        Presence = new WorkerPresence(Registry, Directory, Rebuilder, NullLogger<WorkerPresence>.Instance);
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        // AddDatabase requires a connection string; the test's own data source below replaces the one built from it.
+        builder.Configuration.AddInMemoryCollection([new("ConnectionStrings:Postgres", TestEnvironment.Postgres)]);
+        builder.AddCapacity();
+        builder.Services.AddLogging();
+        builder.Services.AddSingleton(redis).AddSingleton(keys).AddSingleton(database);
+        _services = builder.Services.BuildServiceProvider();
     }
 
-    public WorkerRegistry Registry { get; }
-    public CapacityLedger Ledger { get; }
-    public AllocationStore Allocations { get; }
-    public WorkerDirectory Directory { get; }
-    public DatabaseLedger Database { get; }
-    public LedgerRebuilder Rebuilder { get; }
-    public RedisOutage Outage { get; }
-    public CapacityReservations Reservations { get; }
-    public WorkerPresence Presence { get; }
+    public WorkerRegistry Registry => Get<WorkerRegistry>();
+    public ICapacityLedger Ledger => Get<ICapacityLedger>();
+    /// <summary>The ledger's Redis half alone, for tests that take or inspect reservations behind the ledger's back.</summary>
+    public RedisCounters Counters => Get<RedisCounters>();
+    public AllocationStore Allocations => Get<AllocationStore>();
+    public WorkerDirectory Directory => Get<WorkerDirectory>();
+    /// <summary>The ledger's PostgreSQL half alone, for tests that reserve on the database as an outage would.</summary>
+    public DatabaseLedger Database => Get<DatabaseLedger>();
+    public RedisOutagePolicy Outage => Get<RedisOutagePolicy>();
+    public WorkerPresence Presence => Get<WorkerPresence>();
+
+    /// <summary>A class these parts can build (one of a service's own, such as a scheduler's), its dependencies resolved from them.</summary>
+    public T Create<T>(params object[] extra) => ActivatorUtilities.CreateInstance<T>(_services, extra);
+
+    T Get<T>() where T : notnull => _services.GetRequiredService<T>();
 }

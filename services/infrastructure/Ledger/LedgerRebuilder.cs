@@ -1,9 +1,8 @@
 using Bus.Contracts;
-using Bus.Infrastructure.Redis;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
-namespace Bus.Infrastructure.Capacity;
+namespace Bus.Infrastructure.Ledger;
 
 /// <summary>
 /// Rebuilds one worker's Redis counters from its unreleased allocation rows and gives them a new epoch, under the
@@ -12,7 +11,7 @@ namespace Bus.Infrastructure.Capacity;
 /// in <c>workers</c> moved on, so allocations recorded through the old counters are refused). While the lock is
 /// held no allocation of the worker can be recorded, so none slips between the read and the new epoch.
 /// </summary>
-public sealed class LedgerRebuilder(NpgsqlDataSource dataSource, CapacityLedger ledger, ILogger<LedgerRebuilder> logger)
+public sealed class LedgerRebuilder(NpgsqlDataSource dataSource, RedisCounters counters, ILogger<LedgerRebuilder> logger)
 {
     /// <summary>Rebuilds the worker's counters. False when the worker has no row in <c>workers</c> (nothing to rebuild from).</summary>
     public async Task<bool> Rebuild(string workerId, CancellationToken cancellationToken = default)
@@ -46,7 +45,7 @@ public sealed class LedgerRebuilder(NpgsqlDataSource dataSource, CapacityLedger 
 
         // Redis first: if the commit then fails, Redis carries an epoch the database never reaches, so the next record
         // is refused and the worker is rebuilt again.
-        var wrong = await ledger.Rebuild(workerId, truth, epoch);
+        var wrong = await counters.Rebuild(workerId, truth, epoch);
         await using (var stamp = new NpgsqlCommand("UPDATE workers SET redis_epoch = $2 WHERE worker_id = $1", connection, transaction))
         {
             stamp.Parameters.AddWithValue(workerId);
