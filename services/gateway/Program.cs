@@ -3,7 +3,7 @@ using Bus.Gateway.Auth;
 using Bus.Gateway.Errors;
 using Bus.Gateway.Extensions;
 using Bus.Gateway.OpenApi;
-using Bus.Infrastructure.Hosting;
+using Bus.Hosting.Management;
 
 if (NewKeyCommand.TryRun(args, Console.Out))
     return;

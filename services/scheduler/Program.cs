@@ -1,4 +1,4 @@
-using Bus.Infrastructure.Hosting;
+using Bus.Hosting.Management;
 using Bus.Scheduler.Extensions;
 using Bus.Scheduler.Inspection;
 

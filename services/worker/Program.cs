@@ -1,4 +1,4 @@
-using Bus.Infrastructure.Hosting;
+using Bus.Hosting.Management;
 using Bus.Worker;
 using Bus.Worker.Extensions;
 

@@ -1,4 +1,4 @@
-using Bus.Infrastructure.Redis;
+using Bus.Capacity.Workers;
 
 namespace Bus.Worker;
 

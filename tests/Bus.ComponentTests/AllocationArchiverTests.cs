@@ -1,13 +1,12 @@
+using Bus.Capacity.Ledger;
 using Bus.Contracts;
-using Bus.Infrastructure.Data;
-using Bus.Infrastructure.Ledger;
-using Bus.IntegrationTests.Support;
+using Bus.ComponentTests.Support;
 using Bus.Reconciler;
 using Bus.Reconciler.Archive;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
-namespace Bus.IntegrationTests;
+namespace Bus.ComponentTests;
 
 /// <summary>The reconciler's archiver on real PostgreSQL: what moves to history, in batches, and only once.</summary>
 public sealed class AllocationArchiverTests : IAsyncLifetime

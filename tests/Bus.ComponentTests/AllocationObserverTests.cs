@@ -1,13 +1,12 @@
+using Bus.Capacity.Workers;
 using Bus.Contracts;
-using Bus.Infrastructure.Data;
-using Bus.Infrastructure.Ledger;
-using Bus.Infrastructure.Observability;
-using Bus.Infrastructure.Redis;
-using Bus.IntegrationTests.Support;
+
+using Bus.Scheduler.Observability;
+using Bus.ComponentTests.Support;
 using Bus.Scheduler.Placement;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Bus.IntegrationTests;
+namespace Bus.ComponentTests;
 
 /// <summary>Placement and release tell the observers, on real PostgreSQL and Redis.</summary>
 public sealed class AllocationObserverTests(RedisTargets redis) : IClassFixture<RedisTargets>, IAsyncLifetime

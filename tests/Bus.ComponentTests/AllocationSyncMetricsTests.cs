@@ -1,15 +1,14 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using Bus.Capacity.Workers;
 using Bus.Contracts;
-using Bus.Infrastructure.Data;
-using Bus.Infrastructure.Ledger;
-using Bus.Infrastructure.Redis;
-using Bus.IntegrationTests.Support;
+
+using Bus.ComponentTests.Support;
 using Bus.Reconciler.Sync;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Bus.IntegrationTests;
+namespace Bus.ComponentTests;
 
 /// <summary>The drift the sync repairs is counted on the <c>Bus.Reconciler</c> meter, on real PostgreSQL and Redis.</summary>
 public sealed class AllocationSyncMetricsTests(RedisTargets redis) : IClassFixture<RedisTargets>, IAsyncLifetime

@@ -1,11 +1,12 @@
+using Bus.Capacity.Ledger;
+using Bus.Capacity.Redis;
+using Bus.Capacity.Workers;
 using Bus.Contracts;
-using Bus.Infrastructure.Ledger;
-using Bus.Infrastructure.Redis;
-using Bus.IntegrationTests.Support;
+using Bus.ComponentTests.Support;
 using Bus.Reconciler.Sync;
 using StackExchange.Redis;
 
-namespace Bus.IntegrationTests;
+namespace Bus.ComponentTests;
 
 /// <summary>The reconciler's DB-to-Redis sync on real PostgreSQL and real Redis, standalone and cluster.</summary>
 public sealed class AllocationSyncTests(RedisTargets redis) : IClassFixture<RedisTargets>, IAsyncLifetime

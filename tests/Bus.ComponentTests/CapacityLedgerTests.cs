@@ -1,10 +1,11 @@
+using Bus.Capacity.Ledger;
+using Bus.Capacity.Redis;
+using Bus.Capacity.Workers;
 using Bus.Contracts;
-using Bus.Infrastructure.Ledger;
-using Bus.Infrastructure.Redis;
-using Bus.IntegrationTests.Support;
+using Bus.ComponentTests.Support;
 using StackExchange.Redis;
 
-namespace Bus.IntegrationTests;
+namespace Bus.ComponentTests;
 
 /// <summary>The Lua reservation and registry scripts on real Redis, standalone and the 3-master cluster alike.</summary>
 public sealed class CapacityLedgerTests(RedisTargets redis) : IClassFixture<RedisTargets>

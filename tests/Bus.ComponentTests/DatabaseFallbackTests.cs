@@ -1,14 +1,13 @@
+using Bus.Capacity.Ledger;
+using Bus.Capacity.Redis;
+using Bus.Capacity.Workers;
 using Bus.Contracts;
-using Bus.Infrastructure.Capacity;
-using Bus.Infrastructure.Data;
-using Bus.Infrastructure.Ledger;
-using Bus.Infrastructure.Redis;
-using Bus.IntegrationTests.Support;
+using Bus.ComponentTests.Support;
 using Npgsql;
 using StackExchange.Redis;
 using Xunit.Abstractions;
 
-namespace Bus.IntegrationTests;
+namespace Bus.ComponentTests;
 
 /// <summary>
 /// Capacity when Redis is down or has lost its counters, on the real Redis (standalone and cluster) and PostgreSQL:

@@ -1,10 +1,10 @@
-using Bus.IntegrationTests.Support;
+using Bus.ComponentTests.Support;
 using Bus.Reconciler.Jobs;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Quartz;
 
-namespace Bus.IntegrationTests;
+namespace Bus.ComponentTests;
 
 /// <summary>
 /// The advisory lock that keeps each reconciler job on one instance at a time, on real PostgreSQL. Each

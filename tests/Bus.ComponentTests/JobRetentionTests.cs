@@ -1,5 +1,5 @@
-using Bus.Infrastructure.Jobs;
-using Bus.IntegrationTests.Support;
+using Bus.ComponentTests.Support;
+using Bus.Persistence.Jobs;
 using Bus.Reconciler;
 using Bus.Reconciler.Archive;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 
-namespace Bus.IntegrationTests;
+namespace Bus.ComponentTests;
 
 /// <summary>The reconciler's job retention on real PostgreSQL: what it deletes with a job, and what it never touches.</summary>
 public sealed class JobRetentionTests : IAsyncLifetime

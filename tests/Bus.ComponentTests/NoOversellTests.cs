@@ -1,12 +1,11 @@
 using System.Diagnostics;
+using Bus.Capacity.Ledger;
+using Bus.Capacity.Workers;
 using Bus.Contracts;
-using Bus.Infrastructure.Data;
-using Bus.Infrastructure.Ledger;
-using Bus.Infrastructure.Redis;
-using Bus.IntegrationTests.Support;
+using Bus.ComponentTests.Support;
 using Xunit.Abstractions;
 
-namespace Bus.IntegrationTests;
+namespace Bus.ComponentTests;
 
 /// <summary>
 /// The concurrency proof of the ledger: many reservers race over many workers the way schedulers do,

@@ -1,7 +1,8 @@
+using Bus.Capacity.Redis;
+using Bus.Capacity.Workers;
 using Bus.Contracts;
-using Bus.Infrastructure.Hosting;
-using Bus.Infrastructure.Redis;
-using Bus.IntegrationTests.Support;
+using Bus.Hosting.Options;
+using Bus.ComponentTests.Support;
 using Bus.Scheduler;
 using Bus.Scheduler.Extensions;
 using Bus.Scheduler.Placement;
@@ -10,7 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
-namespace Bus.IntegrationTests;
+namespace Bus.ComponentTests;
 
 /// <summary>
 /// Placement's shared state on real Redis, standalone and the 3-master cluster alike: service-unavailable reports,

@@ -1,11 +1,11 @@
-using Bus.IntegrationTests.Support;
+using Bus.ComponentTests.Support;
 using Bus.Scheduler.Data.SagaRepository;
 using MassTransit;
 using MassTransit.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Bus.IntegrationTests;
+namespace Bus.ComponentTests;
 
 /// <summary>
 /// Our EF Core saga repository on real PostgreSQL, driven by MassTransit itself. A barrier makes messages load the

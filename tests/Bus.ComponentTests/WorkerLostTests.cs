@@ -1,15 +1,15 @@
 using Bus.Contracts;
-using Bus.Infrastructure.Data;
-using Bus.Infrastructure.Jobs;
-using Bus.Infrastructure.Redis;
-using Bus.IntegrationTests.Support;
+
+using Bus.Persistence.Jobs;
+
+using Bus.ComponentTests.Support;
 using Bus.Reconciler.Sweeps;
 using MassTransit;
 using MassTransit.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Bus.IntegrationTests;
+namespace Bus.ComponentTests;
 
 /// <summary>
 /// The lost-worker sweep records a dead worker's loss in PostgreSQL and on the bus, on real

@@ -1,5 +1,5 @@
 using Bus.Contracts;
-using Bus.Infrastructure.Jobs;
+using Bus.Persistence.Jobs;
 using Bus.Scheduler.Placement;
 using static Bus.Scheduler.Tests.PlacementData;
 
@@ -64,7 +64,7 @@ public sealed class FairShareTests
         var snapshot = Snapshot([
             Worker("w1", cpus: 4, usedCpus: 3, services: ["shell"], languages: ["en", "de"]),
             Worker("w2", cpus: 8, usedCpus: 8, slots: 2, running: 2, services: ["asr"]),
-            Worker("gone", cpus: 64, services: ["tts"], status: Bus.Infrastructure.Redis.WorkerStatus.Draining),
+            Worker("gone", cpus: 64, services: ["tts"], status: Bus.Capacity.Workers.WorkerStatus.Draining),
         ]);
 
         var ever = PendingEligibility.Of(snapshot, freeRoomOnly: false)!;

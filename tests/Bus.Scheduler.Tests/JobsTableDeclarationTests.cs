@@ -1,5 +1,5 @@
 using Bus.Contracts;
-using Bus.Infrastructure.Jobs;
+using Bus.Persistence.Jobs;
 using Bus.Scheduler.Data;
 using Bus.Scheduler.StateMachines;
 using Microsoft.EntityFrameworkCore;

@@ -1,7 +1,7 @@
+using Bus.Capacity.Pools;
+using Bus.Capacity.Workers;
 using Bus.Contracts;
-using Bus.Infrastructure.Jobs;
-using Bus.Infrastructure.Placement;
-using Bus.Infrastructure.Redis;
+using Bus.Persistence.Jobs;
 using Bus.Scheduler.Placement;
 
 namespace Bus.Scheduler.Tests;

@@ -1,5 +1,5 @@
+using Bus.Capacity.Workers;
 using Bus.Contracts;
-using Bus.Infrastructure.Redis;
 using Bus.Scheduler.Placement;
 using static Bus.Scheduler.Tests.PlacementData;
 

@@ -1,5 +1,5 @@
-using Bus.Infrastructure.Hosting;
-using Bus.Infrastructure.Redis;
+using Bus.Capacity.Workers;
+using Bus.Hosting.Options;
 using Bus.Scheduler.Extensions;
 using Bus.Scheduler.Placement;
 using Microsoft.Extensions.Configuration;

@@ -1,4 +1,4 @@
-using Bus.Infrastructure.Placement;
+using Bus.Capacity.Pools;
 using static Bus.Scheduler.Tests.PlacementData;
 
 namespace Bus.Scheduler.Tests;

@@ -1,4 +1,4 @@
-using Bus.Infrastructure.Redis;
+using Bus.Capacity.Redis;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;

@@ -1,5 +1,5 @@
+using Bus.Capacity.Ledger;
 using Bus.Contracts;
-using Bus.Infrastructure.Ledger;
 
 namespace Bus.Scheduler.Tests;
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Bus.Contracts;
-using Bus.Infrastructure.Observability;
+using Bus.Scheduler.Observability;
 using MassTransit;
 using MassTransit.Testing;
 using Microsoft.Extensions.Configuration;

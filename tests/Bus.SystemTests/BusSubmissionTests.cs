@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Bus.IntegrationTests.Support;
+using Bus.SystemTests.Support;
 
-namespace Bus.IntegrationTests;
+namespace Bus.SystemTests;
 
 /// <summary>
 /// Submitting over the bus on the whole running system: one job per (tenant, requestId) over HTTP, the bus, or both

@@ -1,8 +1,8 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Bus.IntegrationTests.Support;
+using Bus.SystemTests.Support;
 
-namespace Bus.IntegrationTests;
+namespace Bus.SystemTests;
 
 /// <summary>The CLI as a process, end to end against the running system: what a terminal user sees and what scripts rely on.</summary>
 public sealed class CliTests(RunningSystem system) : IClassFixture<RunningSystem>

@@ -1,14 +1,13 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Bus.Capacity.Ledger;
+using Bus.Capacity.Redis;
 using Bus.Contracts;
-using Bus.Infrastructure.Data;
-using Bus.Infrastructure.Ledger;
-using Bus.Infrastructure.Redis;
-using Bus.IntegrationTests.Support;
+using Bus.SystemTests.Support;
 using StackExchange.Redis;
 
-namespace Bus.IntegrationTests;
+namespace Bus.SystemTests;
 
 /// <summary>
 /// Exactly-once effects per attempt, and an owner for every state a job can stop in, with real processes. Each test

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Bus.IntegrationTests.Support;
+using Bus.SystemTests.Support;
 
-namespace Bus.IntegrationTests;
+namespace Bus.SystemTests;
 
 /// <summary>Jobs submitted over HTTP travel the whole system: gateway, RabbitMQ, the saga in PostgreSQL, Redis, a worker process.</summary>
 public sealed class EndToEndTests(RunningSystem system) : IClassFixture<RunningSystem>

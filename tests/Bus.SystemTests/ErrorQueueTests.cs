@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Bus.IntegrationTests.Support;
+using Bus.SystemTests.Support;
 
-namespace Bus.IntegrationTests;
+namespace Bus.SystemTests;
 
 /// <summary><c>./bus errors</c> (infra/errors.sh) against a virtual host of its own on the real broker.</summary>
 public sealed class ErrorQueueTests : IAsyncLifetime

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Bus.IntegrationTests.Support;
+using Bus.SystemTests.Support;
 
-namespace Bus.IntegrationTests;
+namespace Bus.SystemTests;
 
 /// <summary>Live job events over Server-Sent Events, from the transitions the saga stores with each of its writes.</summary>
 public sealed class EventsTests(RunningSystem system) : IClassFixture<RunningSystem>

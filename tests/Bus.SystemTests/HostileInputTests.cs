@@ -3,10 +3,10 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
-using Bus.IntegrationTests.Support;
+using Bus.SystemTests.Support;
 using Xunit.Abstractions;
 
-namespace Bus.IntegrationTests;
+namespace Bus.SystemTests;
 
 /// <summary>The running system with a small active-jobs quota for tenant <c>acme</c> and stats rebuilt every second.</summary>
 public sealed class QuotaSystem : IAsyncLifetime

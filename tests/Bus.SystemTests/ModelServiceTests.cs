@@ -1,11 +1,11 @@
 using System.Buffers.Binary;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Bus.Infrastructure.Redis;
-using Bus.IntegrationTests.Support;
+using Bus.Capacity.Redis;
+using Bus.SystemTests.Support;
 using StackExchange.Redis;
 
-namespace Bus.IntegrationTests;
+namespace Bus.SystemTests;
 
 /// <summary>
 /// Model services through the worker's http executor, end to end: real workers POSTing to the real sample speech

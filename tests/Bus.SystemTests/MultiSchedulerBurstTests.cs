@@ -1,12 +1,13 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using Bus.Infrastructure.Redis;
-using Bus.IntegrationTests.Support;
+using Bus.Capacity.Redis;
+using Bus.Capacity.Workers;
+using Bus.SystemTests.Support;
 using StackExchange.Redis;
 using Xunit.Abstractions;
 
-namespace Bus.IntegrationTests;
+namespace Bus.SystemTests;
 
 /// <summary>Runs alone, after the parallel tests: it loads the machine on purpose, and its timing should not be theirs.</summary>
 [CollectionDefinition(nameof(BurstCollection), DisableParallelization = true)]

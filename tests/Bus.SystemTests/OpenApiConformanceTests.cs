@@ -4,10 +4,10 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Bus.IntegrationTests.Support;
+using Bus.SystemTests.Support;
 using Json.Schema;
 
-namespace Bus.IntegrationTests;
+namespace Bus.SystemTests;
 
 /// <summary>
 /// The gateway's OpenAPI document against the running system: every path it documents exists, and every response

@@ -1,12 +1,12 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Bus.Capacity.Redis;
 using Bus.Contracts;
-using Bus.Infrastructure.Redis;
-using Bus.IntegrationTests.Support;
+using Bus.SystemTests.Support;
 using MassTransit;
 using StackExchange.Redis;
 
-namespace Bus.IntegrationTests;
+namespace Bus.SystemTests;
 
 /// <summary>
 /// The system with two pools configured by worker id prefix, "slow" (<c>rt-x-</c>) listed before "fast" (<c>rt-y-</c>),

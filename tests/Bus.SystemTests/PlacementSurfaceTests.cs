@@ -3,13 +3,13 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Bus.Contracts;
-using Bus.Infrastructure.Catalogue;
-using Bus.IntegrationTests.Support;
+using Bus.SystemTests.Support;
+using Bus.Persistence.Catalogue;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace Bus.IntegrationTests;
+namespace Bus.SystemTests;
 
 /// <summary>
 /// The system with workers of its own for each way a job can wait. Every test job names a language only these

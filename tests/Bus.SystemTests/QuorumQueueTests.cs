@@ -1,8 +1,8 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Bus.IntegrationTests.Support;
+using Bus.SystemTests.Support;
 
-namespace Bus.IntegrationTests;
+namespace Bus.SystemTests;
 
 /// <summary>The whole system configured with <c>RabbitMq:QueueType = Quorum</c>, in a virtual host of its own.</summary>
 public sealed class QuorumSystem : IAsyncLifetime

@@ -1,11 +1,12 @@
 using System.Net;
-using Bus.Infrastructure.Ledger;
-using Bus.Infrastructure.Redis;
-using Bus.IntegrationTests.Support;
+using Bus.Capacity.Ledger;
+using Bus.Capacity.Redis;
+using Bus.Capacity.Workers;
+using Bus.SystemTests.Support;
 using StackExchange.Redis;
 using Xunit.Abstractions;
 
-namespace Bus.IntegrationTests;
+namespace Bus.SystemTests;
 
 /// <summary>The whole system on a Redis of its own, which the test kills and brings back empty.</summary>
 public sealed class OwnRedisSystem : IAsyncLifetime

@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Bus.IntegrationTests.Support;
+using Bus.SystemTests.Support;
 
-namespace Bus.IntegrationTests;
+namespace Bus.SystemTests;
 
 /// <summary>The whole system with PostgreSQL and RabbitMQ behind gates a test can close (see <see cref="TcpGate"/>).</summary>
 public sealed class GatedSystem : IAsyncLifetime

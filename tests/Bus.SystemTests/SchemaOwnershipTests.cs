@@ -1,7 +1,7 @@
-using Bus.Infrastructure.Data;
-using Bus.IntegrationTests.Support;
+using Bus.SystemTests.Support;
+using Bus.Persistence.Schema;
 
-namespace Bus.IntegrationTests;
+namespace Bus.SystemTests;
 
 /// <summary>
 /// The schema migrations have one owner, the scheduler: a gateway started first on a new database applies nothing and

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Bus.IntegrationTests.Support;
+using Bus.SystemTests.Support;
 
-namespace Bus.IntegrationTests;
+namespace Bus.SystemTests;
 
 /// <summary>The stats snapshot, the admin saga inspection and the dashboard page, on the whole running system.</summary>
 public sealed class StatsAndInspectionTests(RunningSystem system) : IClassFixture<RunningSystem>

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using Bus.IntegrationTests.Support;
+using Bus.SystemTests.Support;
 using Xunit.Abstractions;
 
-namespace Bus.IntegrationTests;
+namespace Bus.SystemTests;
 
 /// <summary>
 /// Fair share in placement on the real system: one tenant's flood of jobs no worker can take, and its backlog of jobs

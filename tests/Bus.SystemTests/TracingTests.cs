@@ -1,6 +1,6 @@
-using Bus.IntegrationTests.Support;
+using Bus.SystemTests.Support;
 
-namespace Bus.IntegrationTests;
+namespace Bus.SystemTests;
 
 /// <summary>The whole system with traces exported over OTLP to a receiver of the test's own.</summary>
 public sealed class TracedSystem : IAsyncLifetime

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Bus.IntegrationTests.Support;
+using Bus.SystemTests.Support;
 
-namespace Bus.IntegrationTests;
+namespace Bus.SystemTests;
 
 /// <summary>
 /// Workers that die, stop, drain or restart while they run a job, with real processes. Each test brings its own
@@ -109,14 +109,14 @@ public sealed class WorkerFailureTests(RunningSystem system) : IClassFixture<Run
     {
         // A ghost: registered in Redis, but no process consumes its queue, so its RunJob is as good as lost.
         using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(TestEnvironment.Redis);
-        var registry = new Bus.Infrastructure.Redis.WorkerRegistry(redis, new Bus.Infrastructure.Redis.RedisKeys(system.KeyPrefix), TimeProvider.System);
-        Bus.Infrastructure.Redis.WorkerRegistration Ghost(string status) =>
+        var registry = new Bus.Capacity.Workers.WorkerRegistry(redis, new Bus.Capacity.Redis.RedisKeys(system.KeyPrefix), TimeProvider.System);
+        Bus.Capacity.Workers.WorkerRegistration Ghost(string status) =>
             new("ghost", new Bus.Contracts.ResourceVector(2, 1024, 0), 2, ["shell"], ["lease"], status);
-        await registry.Register(Ghost(Bus.Infrastructure.Redis.WorkerStatus.Ready), TimeSpan.FromMinutes(5));
+        await registry.Register(Ghost(Bus.Capacity.Workers.WorkerStatus.Ready), TimeSpan.FromMinutes(5));
         var ledger = Path.Combine(Path.GetTempPath(), $"bus-runs-{Guid.NewGuid():N}");
         var jobId = await Submit("lease", ["/bin/sh", "-c", $"echo ran >> {ledger}"]);
         Assert.Equal("ghost", (string?)(await system.WaitForJob(jobId, "Allocated"))["workerId"]);
-        await registry.Register(Ghost(Bus.Infrastructure.Redis.WorkerStatus.Draining), TimeSpan.FromMinutes(5));
+        await registry.Register(Ghost(Bus.Capacity.Workers.WorkerStatus.Draining), TimeSpan.FromMinutes(5));
         await StartWorker("real", "lease");
 
         var job = await system.WaitForJob(jobId, "Completed", "Failed");

@@ -1,4 +1,4 @@
-using Bus.Infrastructure.Redis;
+using Bus.Capacity.Redis;
 using StackExchange.Redis;
 
 namespace Bus.Testing;

@@ -1,4 +1,4 @@
-using Bus.Infrastructure.Data;
+using Bus.Persistence.Schema;
 using Npgsql;
 
 namespace Bus.Testing;

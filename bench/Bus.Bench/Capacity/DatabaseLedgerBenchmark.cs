@@ -1,7 +1,6 @@
+using Bus.Capacity.Ledger;
+using Bus.Capacity.Workers;
 using Bus.Contracts;
-using Bus.Infrastructure.Data;
-using Bus.Infrastructure.Ledger;
-using Bus.Infrastructure.Redis;
 using Npgsql;
 
 namespace Bus.Bench.Capacity;

@@ -1,6 +1,7 @@
+using Bus.Capacity.Ledger;
+using Bus.Capacity.Redis;
+using Bus.Capacity.Workers;
 using Bus.Contracts;
-using Bus.Infrastructure.Ledger;
-using Bus.Infrastructure.Redis;
 using StackExchange.Redis;
 
 namespace Bus.Bench.Capacity;

@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using Bus.Capacity.Ledger;
+using Bus.Capacity.Redis;
+using Bus.Capacity.Workers;
 using Bus.Contracts;
-using Bus.Infrastructure.Ledger;
-using Bus.Infrastructure.Redis;
+using Bus.Scheduler.Placement;
 using StackExchange.Redis;
 
 namespace Bus.Bench.Capacity;

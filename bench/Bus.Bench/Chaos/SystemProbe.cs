@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Bus.Contracts;
-using Bus.Infrastructure.Jobs;
+using Bus.Persistence.Jobs;
 using Npgsql;
 
 namespace Bus.Bench.Chaos;

@@ -1,7 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Bus.Contracts;
-using Bus.Infrastructure.Jobs;
+using Bus.Persistence.Jobs;
 using Npgsql;
 
 namespace Bus.Bench.EndToEnd;

@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Bus.Infrastructure.Jobs;
+using Bus.Persistence.Jobs;
 using Npgsql;
 
 namespace Bus.Bench.EndToEnd;

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
-using Bus.Infrastructure.Data;
+using Bus.Persistence.Schema;
 using Npgsql;
 using StackExchange.Redis;
 

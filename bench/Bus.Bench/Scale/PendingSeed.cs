@@ -1,7 +1,7 @@
 using Bus.Contracts;
-using Bus.Infrastructure.Jobs;
+using Bus.Persistence.Jobs;
 using Npgsql;
-using static Bus.Infrastructure.Jobs.JobColumns;
+using static Bus.Persistence.Jobs.JobColumns;
 
 namespace Bus.Bench.Scale;
 

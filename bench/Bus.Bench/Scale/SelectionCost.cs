@@ -1,6 +1,6 @@
-using Bus.Infrastructure.Placement;
+using Bus.Capacity.Pools;
+using Bus.Capacity.Workers;
 using Bus.Contracts;
-using Bus.Infrastructure.Redis;
 using Bus.Scheduler.Placement;
 
 namespace Bus.Bench.Scale;

@@ -4,7 +4,7 @@ using Bus.Gateway.Auth;
 using Bus.Gateway.Catalogue;
 using Bus.Gateway.Jobs;
 using Bus.Gateway.Limits;
-using Bus.Infrastructure.Catalogue;
+using Bus.Persistence.Catalogue;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;

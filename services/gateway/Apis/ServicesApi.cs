@@ -1,7 +1,7 @@
+using Bus.Capacity.Workers;
 using Bus.Gateway.Catalogue;
 using Bus.Gateway.Jobs;
-using Bus.Infrastructure.Capacity;
-using Bus.Infrastructure.Catalogue;
+using Bus.Persistence.Catalogue;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Bus.Gateway.Apis;

@@ -1,9 +1,9 @@
-using Bus.Contracts;
 using System.Security.Claims;
+using Bus.Contracts;
 using Bus.Gateway.Auth;
 using Bus.Gateway.Limits;
 using Bus.Gateway.Stats;
-using Bus.Infrastructure.Hosting;
+using Bus.Hosting.Options;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 

@@ -1,8 +1,8 @@
+using Bus.Capacity.Pools;
+using Bus.Capacity.Workers;
 using Bus.Contracts;
-using Bus.Infrastructure.Capacity;
-using Bus.Infrastructure.Messaging;
-using Bus.Infrastructure.Placement;
-using Bus.Infrastructure.Redis;
+using Bus.Gateway.Workers;
+using Bus.Hosting.Messaging;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
 

@@ -1,5 +1,5 @@
 using Bus.Gateway.Jobs;
-using Bus.Infrastructure.Catalogue;
+using Bus.Persistence.Catalogue;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Bus.Gateway.Catalogue;

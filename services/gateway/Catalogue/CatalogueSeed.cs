@@ -1,5 +1,5 @@
 using Bus.Gateway.Jobs;
-using Bus.Infrastructure.Catalogue;
+using Bus.Persistence.Catalogue;
 using Microsoft.Extensions.Options;
 using Npgsql;
 

@@ -1,4 +1,4 @@
-using Bus.Infrastructure.Catalogue;
+using Bus.Persistence.Catalogue;
 using Npgsql;
 
 namespace Bus.Gateway.Catalogue;

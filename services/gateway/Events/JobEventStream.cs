@@ -1,6 +1,6 @@
-using Bus.Contracts;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
+using Bus.Contracts;
 using Bus.Gateway.Jobs;
 
 namespace Bus.Gateway.Events;

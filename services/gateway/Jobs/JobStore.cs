@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Bus.Contracts;
-using Bus.Infrastructure.Jobs;
-using Bus.Infrastructure.Submissions;
+using Bus.Persistence.Jobs;
+using Bus.Persistence.Submissions;
 using Npgsql;
 
 namespace Bus.Gateway.Jobs;

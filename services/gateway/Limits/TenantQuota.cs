@@ -1,5 +1,5 @@
-using Bus.Infrastructure.Hosting;
-using Bus.Infrastructure.Jobs;
+using Bus.Hosting.Options;
+using Bus.Persistence.Jobs;
 
 namespace Bus.Gateway.Limits;
 

@@ -1,4 +1,4 @@
-using Bus.Infrastructure.Jobs;
+using Bus.Persistence.Jobs;
 using Npgsql;
 
 namespace Bus.Gateway.Sagas;

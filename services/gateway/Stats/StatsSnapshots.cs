@@ -1,7 +1,6 @@
+using Bus.Capacity.Workers;
 using Bus.Contracts;
-using Bus.Infrastructure.Capacity;
-using Bus.Infrastructure.Jobs;
-using Bus.Infrastructure.Redis;
+using Bus.Persistence.Jobs;
 
 namespace Bus.Gateway.Stats;
 

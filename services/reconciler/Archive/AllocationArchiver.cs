@@ -1,7 +1,7 @@
+using Bus.Capacity.Ledger;
 using Bus.Reconciler.Jobs;
-using Quartz;
-using Bus.Infrastructure.Data;
 using Microsoft.Extensions.Options;
+using Quartz;
 
 namespace Bus.Reconciler.Archive;
 

@@ -1,4 +1,4 @@
-using Bus.Infrastructure.Jobs;
+using Bus.Persistence.Jobs;
 using Bus.Reconciler.Jobs;
 using Microsoft.Extensions.Options;
 using Quartz;

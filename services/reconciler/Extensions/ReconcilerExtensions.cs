@@ -1,7 +1,7 @@
-using Bus.Infrastructure.Data;
-using Bus.Infrastructure.Ledger;
-using Bus.Infrastructure.Messaging;
-using Bus.Infrastructure.Redis;
+using Bus.Capacity.Ledger;
+using Bus.Capacity.Redis;
+using Bus.Hosting.Messaging;
+using Bus.Persistence.Schema;
 using Bus.Reconciler.Archive;
 using Bus.Reconciler.Jobs;
 using Bus.Reconciler.Sweeps;

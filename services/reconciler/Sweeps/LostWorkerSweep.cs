@@ -1,7 +1,7 @@
+using Bus.Capacity.Redis;
+using Bus.Capacity.Workers;
 using Bus.Contracts;
-using Bus.Infrastructure.Data;
-using Bus.Infrastructure.Jobs;
-using Bus.Infrastructure.Redis;
+using Bus.Persistence.Jobs;
 using Bus.Reconciler.Jobs;
 using MassTransit;
 using Npgsql;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Bus.Contracts;
-using Bus.Infrastructure.Jobs;
-using Bus.Infrastructure.Messaging;
+using Bus.Hosting.Messaging;
+using Bus.Persistence.Jobs;
 using Bus.Reconciler.Jobs;
 using MassTransit;
 using Microsoft.Extensions.Options;

@@ -1,7 +1,7 @@
 using Bus.Contracts;
-using Bus.Infrastructure.Hosting;
-using Bus.Infrastructure.Jobs;
-using Bus.Infrastructure.Messaging;
+using Bus.Hosting.Messaging;
+using Bus.Hosting.Telemetry;
+using Bus.Persistence.Jobs;
 using Bus.Reconciler.Jobs;
 using MassTransit;
 using Microsoft.Extensions.Options;

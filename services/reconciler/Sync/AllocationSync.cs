@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
-using Bus.Infrastructure.Data;
-using Bus.Infrastructure.Ledger;
-using Bus.Infrastructure.Redis;
+using Bus.Capacity.Ledger;
+using Bus.Capacity.Redis;
+using Bus.Capacity.Workers;
 using Bus.Reconciler.Jobs;
 using Quartz;
 

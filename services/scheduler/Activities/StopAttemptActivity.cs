@@ -1,5 +1,5 @@
 using Bus.Contracts;
-using Bus.Infrastructure.Messaging;
+using Bus.Hosting.Messaging;
 using Bus.Scheduler.StateMachines;
 using MassTransit;
 

@@ -1,6 +1,7 @@
+using Bus.Capacity.Redis;
 using Bus.Contracts;
-using Bus.Infrastructure.Hosting;
-using Bus.Infrastructure.Redis;
+using Bus.Hosting.Options;
+using Bus.Scheduler.Placement;
 using MassTransit;
 
 namespace Bus.Scheduler.Consumers;

@@ -1,7 +1,7 @@
 using Bus.Contracts;
-using Bus.Infrastructure.Catalogue;
-using Bus.Infrastructure.Messaging;
-using Bus.Infrastructure.Submissions;
+using Bus.Hosting.Messaging;
+using Bus.Persistence.Catalogue;
+using Bus.Persistence.Submissions;
 using MassTransit;
 
 namespace Bus.Scheduler.Consumers;

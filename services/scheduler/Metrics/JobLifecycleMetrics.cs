@@ -1,4 +1,4 @@
-using Bus.Infrastructure.Observability;
+using Bus.Scheduler.Observability;
 using Bus.Scheduler.StateMachines;
 using MassTransit;
 using JobStateMachine = Bus.Scheduler.StateMachines.JobStateMachine;

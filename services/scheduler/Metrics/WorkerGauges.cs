@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using Bus.Infrastructure.Observability;
+using Bus.Scheduler.Observability;
 using Bus.Scheduler.Placement;
 
 namespace Bus.Scheduler.Metrics;
@@ -23,7 +23,7 @@ public sealed class WorkerGauges
             "What is allocated on a live worker, per resource (cpus, memory_mb, gpus)");
     }
 
-    static IEnumerable<Measurement<int>> Measure(PlacementSnapshots snapshots, Func<Bus.Infrastructure.Redis.WorkerSnapshot, Bus.Contracts.ResourceVector> pick)
+    static IEnumerable<Measurement<int>> Measure(PlacementSnapshots snapshots, Func<Bus.Capacity.Workers.WorkerSnapshot, Bus.Contracts.ResourceVector> pick)
     {
         foreach (var worker in snapshots.Latest?.Workers ?? [])
         {

@@ -1,6 +1,5 @@
-using Bus.Infrastructure.Data;
-using Bus.Infrastructure.Ledger;
-using Bus.Infrastructure.Observability;
+using Bus.Capacity.Ledger;
+using Bus.Scheduler.Observability;
 
 namespace Bus.Scheduler.Placement;
 

@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using Bus.Contracts;
-using Bus.Infrastructure.Hosting;
-using Bus.Infrastructure.Jobs;
-using Bus.Infrastructure.Messaging;
+using Bus.Hosting.Messaging;
+using Bus.Hosting.Options;
+using Bus.Hosting.Telemetry;
+using Bus.Persistence.Jobs;
 using MassTransit;
 using Microsoft.Extensions.Options;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Bus.Infrastructure.Redis;
+using Bus.Capacity.Redis;
 using StackExchange.Redis;
 
 namespace Bus.Scheduler.Placement;

@@ -1,4 +1,4 @@
-using Bus.Infrastructure.Jobs;
+using Bus.Persistence.Jobs;
 
 namespace Bus.Scheduler.Placement;
 

@@ -1,10 +1,9 @@
 using System.Diagnostics;
+using Bus.Capacity.Ledger;
+using Bus.Capacity.Workers;
 using Bus.Contracts;
-using Bus.Infrastructure.Data;
-using Bus.Infrastructure.Hosting;
-using Bus.Infrastructure.Ledger;
-using Bus.Infrastructure.Observability;
-using Bus.Infrastructure.Redis;
+using Bus.Hosting.Options;
+using Bus.Scheduler.Observability;
 
 namespace Bus.Scheduler.Placement;
 

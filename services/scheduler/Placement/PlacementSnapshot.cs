@@ -1,6 +1,6 @@
 using System.Collections.Frozen;
+using Bus.Capacity.Workers;
 using Bus.Contracts;
-using Bus.Infrastructure.Redis;
 
 namespace Bus.Scheduler.Placement;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using Bus.Infrastructure.Data;
-using Bus.Infrastructure.Hosting;
-using Bus.Infrastructure.Redis;
+using Bus.Capacity.Redis;
+using Bus.Capacity.Workers;
+using Bus.Hosting.Options;
 
 namespace Bus.Scheduler.Placement;
 

@@ -1,4 +1,4 @@
-using Bus.Infrastructure.Messaging;
+using Bus.Hosting.Messaging;
 using MassTransit;
 using Microsoft.Extensions.Options;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Bus.Contracts;
-using Bus.Infrastructure.Messaging;
+using Bus.Hosting.Messaging;
 using Bus.Scheduler.Activities;
 using MassTransit;
 

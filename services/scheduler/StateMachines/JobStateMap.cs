@@ -1,4 +1,4 @@
-using Bus.Infrastructure.Jobs;
+using Bus.Persistence.Jobs;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 

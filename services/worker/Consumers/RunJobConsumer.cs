@@ -1,5 +1,5 @@
+using Bus.Capacity.Ledger;
 using Bus.Contracts;
-using Bus.Infrastructure.Data;
 using Bus.Worker.Execution;
 using Bus.Worker.Journal;
 using MassTransit;

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
+using Bus.Capacity.Ledger;
 using Bus.Contracts;
-using Bus.Infrastructure.Ledger;
 using Bus.Worker.Journal;
 using MassTransit;
 using Microsoft.Extensions.Options;

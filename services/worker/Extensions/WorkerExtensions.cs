@@ -1,5 +1,5 @@
-using Bus.Infrastructure.Capacity;
-using Bus.Infrastructure.Messaging;
+using Bus.Capacity;
+using Bus.Hosting.Messaging;
 using Bus.Worker.Consumers;
 using Bus.Worker.Execution;
 using Bus.Worker.Execution.Http;
@@ -59,6 +59,7 @@ public static class WorkerExtensions
 
         builder.AddModelServices(modelServices);
         builder.AddCapacity();
+        builder.Services.AddSingleton<WorkerPresence>();
         builder.Services.AddSingleton<AttemptJournal>();
         builder.Services.AddHostedService<WorkerIdLock>(); // before anything starts, the bus included (see the class)
         builder.Services.AddSingleton<ReportSender>();

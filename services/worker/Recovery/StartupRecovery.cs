@@ -1,8 +1,8 @@
+using Bus.Capacity.Ledger;
+using Bus.Capacity.Redis;
 using Bus.Contracts;
-using Bus.Infrastructure.Jobs;
-using Bus.Infrastructure.Ledger;
-using Bus.Infrastructure.Redis;
-using Bus.Infrastructure.Resilience;
+using Bus.Hosting.Resilience;
+using Bus.Persistence.Jobs;
 using Bus.Worker.Journal;
 using Microsoft.Extensions.Options;
 

@@ -1,7 +1,6 @@
+using Bus.Capacity.Workers;
 using Bus.Contracts;
-using Bus.Infrastructure.Capacity;
-using Bus.Infrastructure.Redis;
-using Bus.Infrastructure.Resilience;
+using Bus.Hosting.Resilience;
 using Bus.Worker.Execution;
 using MassTransit;
 using Microsoft.Extensions.Options;

@@ -1,11 +1,11 @@
 using System.Diagnostics;
+using Bus.Capacity.Ledger;
 using Bus.Contracts;
-using Bus.Infrastructure.Capacity;
-using Bus.Infrastructure.Data;
-using Bus.Infrastructure.Messaging;
+using Bus.Hosting.Messaging;
 using Bus.Worker.Consumers;
 using Bus.Worker.Execution;
 using Bus.Worker.Journal;
+using Bus.Worker.Registration;
 using MassTransit;
 using Microsoft.Extensions.Options;
 

@@ -1,14 +1,16 @@
-using Bus.Infrastructure.Capacity;
-using Bus.Infrastructure.Data;
-using Bus.Infrastructure.Ledger;
-using Bus.Infrastructure.Redis;
+using Bus.Capacity;
+using Bus.Capacity.Ledger;
+using Bus.Capacity.Redis;
+using Bus.Capacity.Workers;
+using Bus.Persistence.Schema;
+using Bus.Worker.Registration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 using StackExchange.Redis;
 
-namespace Bus.IntegrationTests.Support;
+namespace Bus.ComponentTests.Support;
 
 /// <summary>
 /// The capacity classes of one test, from the services' own registration (<see cref="CapacityExtensions.AddCapacity"/>)
@@ -25,6 +27,7 @@ public sealed class CapacityParts
         // AddDatabase requires a connection string; the test's own data source below replaces the one built from it.
         builder.Configuration.AddInMemoryCollection([new("ConnectionStrings:Postgres", TestEnvironment.Postgres)]);
         builder.AddCapacity();
+        builder.Services.AddSingleton<WorkerPresence>(); // the worker's own, registered as the worker registers it
         builder.Services.AddLogging();
         builder.Services.AddSingleton(redis).AddSingleton(keys).AddSingleton(database);
         _services = builder.Services.BuildServiceProvider();

@@ -1,9 +1,9 @@
 using System.Text.RegularExpressions;
-using Bus.IntegrationTests.Support;
+using Bus.SystemTests.Support;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
-namespace Bus.IntegrationTests.Dashboard;
+namespace Bus.SystemTests.Dashboard;
 
 /// <summary>
 /// The dashboard in a real browser: Debian's Chromium (infra/browser.sh installs it) driven by Playwright, against

@@ -1,6 +1,6 @@
-using Bus.IntegrationTests.Support;
+using Bus.SystemTests.Support;
 
-namespace Bus.IntegrationTests.Dashboard;
+namespace Bus.SystemTests.Dashboard;
 
 /// <summary>
 /// The whole system as an operator would watch it: every service logging JSON lines (as outside Development), the

@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Bus.IntegrationTests.Support;
+using Bus.SystemTests.Support;
 
-namespace Bus.IntegrationTests.Dashboard;
+namespace Bus.SystemTests.Dashboard;
 
 /// <summary>What a log shipper gets from a real service: one JSON object per line, naming the job it is about.</summary>
 [Collection(DashboardCollection.Name)]

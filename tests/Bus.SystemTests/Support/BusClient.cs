@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Bus.Contracts;
 using MassTransit;
 
-namespace Bus.IntegrationTests.Support;
+namespace Bus.SystemTests.Support;
 
 /// <summary>
 /// A client of the bus itself, as a .NET program that references the contracts would be: it sends SubmitJob to the

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Bus.IntegrationTests.Support;
+namespace Bus.SystemTests.Support;
 
 /// <summary>One run of the CLI (<c>cli/Bus.Cli</c>) as a real process against a running system, as a user would type it.</summary>
 public sealed record CliRun(int ExitCode, string Stdout, string Stderr)

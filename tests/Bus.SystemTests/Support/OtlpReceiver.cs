@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using Google.Protobuf;
 
-namespace Bus.IntegrationTests.Support;
+namespace Bus.SystemTests.Support;
 
 /// <summary>One span as a service exported it.</summary>
 public sealed record ReceivedSpan(string Service, string TraceId, string SpanId, string Name, IReadOnlyDictionary<string, string> Attributes);

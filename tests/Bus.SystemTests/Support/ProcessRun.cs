@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Bus.IntegrationTests.Support;
+namespace Bus.SystemTests.Support;
 
 /// <summary>A program run to its end by a test, with everything it printed.</summary>
 public sealed record ProcessRun(int ExitCode, string Stdout, string Stderr)

@@ -1,4 +1,4 @@
-namespace Bus.IntegrationTests.Support;
+namespace Bus.SystemTests.Support;
 
 /// <summary>What the tests ask of a process they did not start themselves (a job's, by its pid).</summary>
 public static class Processes

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using StackExchange.Redis;
 
-namespace Bus.IntegrationTests.Support;
+namespace Bus.SystemTests.Support;
 
 /// <summary>
 /// A redis-server of one test's own, on a free loopback port, without persistence (as infra/up.sh runs the shared one),

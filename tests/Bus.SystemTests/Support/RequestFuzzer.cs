@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace Bus.IntegrationTests.Support;
+namespace Bus.SystemTests.Support;
 
 /// <summary>One generated bad request, and the requestId it carries when it has one (it must never become a job).</summary>
 public sealed record BadRequest(string Kind, HttpRequestMessage Request, string? RequestId, string Description);

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace Bus.IntegrationTests.Support;
+namespace Bus.SystemTests.Support;
 
 /// <summary>One answer of the API as a test client saw it.</summary>
 public sealed record RecordedResponse(string Method, string Path, int Status, string? MediaType, string Body);

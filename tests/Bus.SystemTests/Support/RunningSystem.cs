@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Bus.IntegrationTests.Support;
+namespace Bus.SystemTests.Support;
 
 /// <summary>
 /// The whole system for end-to-end tests: gateway, scheduler, reconciler and two workers as real processes, on the

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Bus.IntegrationTests.Support;
+namespace Bus.SystemTests.Support;
 
 /// <summary>
 /// One of the project's services, started as a real process from its build output. Its output is kept so a failing

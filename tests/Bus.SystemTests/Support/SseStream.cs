@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 
-namespace Bus.IntegrationTests.Support;
+namespace Bus.SystemTests.Support;
 
 /// <summary>One Server-Sent Event as a client receives it.</summary>
 public sealed record SseEvent(string? Type, string? Id, JsonObject Data)

@@ -1,6 +1,6 @@
 using MassTransit;
 
-namespace Bus.IntegrationTests.Support;
+namespace Bus.SystemTests.Support;
 
 /// <summary>A bus of the test's own on a running system's virtual host, for a test that plays a service's part.</summary>
 public static class TestBus

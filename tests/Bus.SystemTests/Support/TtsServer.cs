@@ -1,6 +1,6 @@
 using System.Net.Http.Json;
 
-namespace Bus.IntegrationTests.Support;
+namespace Bus.SystemTests.Support;
 
 /// <summary>
 /// The sample speech server (samples/tts-server) as a real process on a free port, running the real espeak-ng, with its

@@ -1,0 +1,398 @@
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+using static Bus.Persistence.Jobs.JobColumns;
+using ReasonCode = Bus.Contracts.PendingReasonCode;
+using PlacementConstraints = Bus.Contracts.PlacementConstraints;
+using ResourceVector = Bus.Contracts.ResourceVector;
+using RunJob = Bus.Contracts.RunJob;
+using State = Bus.Contracts.JobStates;
+
+namespace Bus.Persistence.Jobs;
+
+/// <summary>
+/// Every SQL statement over the <c>jobs</c> table outside the scheduler's saga repository, which alone writes a
+/// living job's row: the gateway's reads, the reconciler's sweeps and retention, the pending pass, a worker's startup
+/// recovery and the benchmarks. Columns come from <see cref="JobColumns"/> and states from <see cref="Bus.Contracts.JobStates"/>, so
+/// a renamed state or column is one edit, held by unit tests.
+/// </summary>
+/// <remarks>
+/// States are written into the SQL as literals, not parameters: the partial indexes over pending and active rows
+/// (<c>WHERE current_state = 'Pending'</c>, ...) can only serve a query whose own condition names the same values.
+/// Each statement is one round trip, with the same text on every call.
+/// </remarks>
+public sealed class JobQueries(NpgsqlDataSource dataSource)
+{
+    const string OnWorkerStates = $"'{State.Allocated}', '{State.Running}'";
+    const string ActiveStates = $"'{State.Pending}', '{State.Allocated}', '{State.Running}'";
+    const string FinalStates = $"'{State.Completed}', '{State.Failed}', '{State.Cancelled}', '{State.TimedOut}'";
+
+    // The user's view of a row, read by Find and List in this order (ReadRecord).
+    const string RecordColumns = $"""
+        {JobId}, {RequestId}, {Tenant}, {CurrentState}, {Service}, {Cpus}, {MemoryMb}, {Gpus}, {Priority}, {Attempt}, {MaxAttempts},
+        {WorkerId}, {PendingReason}, {ExitCode}, {Output}, {Error}, {SubmittedAt}, {AllocatedAt}, {StartedAt}, {FinishedAt},
+        (SELECT a.gpu_devices FROM resource_allocations a WHERE a.job_id = {Table}.{JobId} AND a.attempt = {Table}.{Attempt}),
+        {PendingReasonCode}
+        """;
+
+    /// <summary>The tenant's job, with its result; null when the scheduler has no row for it in that tenant.</summary>
+    public async Task<JobRecord?> Find(string tenant, Guid jobId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"SELECT {RecordColumns}, {ResultJson}::text FROM {Table} WHERE {JobId} = $1 AND {Tenant} = $2");
+        command.Parameters.AddWithValue(jobId);
+        command.Parameters.AddWithValue(tenant);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadRecord(reader) : null;
+    }
+
+    /// <summary>
+    /// The tenant's jobs, newest first, at most <paramref name="limit"/>, after (<paramref name="afterTime"/>,
+    /// <paramref name="afterId"/>) when given (keyset pagination); each filter applies only when given. A pending reason
+    /// code keeps only pending jobs with that code (read through the partial index on them).
+    /// </summary>
+    public async Task<List<JobRecord>> List(string tenant, string? state, string? service, ReasonCode? pendingReasonCode,
+        DateTimeOffset? afterTime, Guid afterId, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            SELECT {RecordColumns} FROM {Table}
+            WHERE {Tenant} = $1 AND ($2::text IS NULL OR {CurrentState} = $2) AND ($3::text IS NULL OR {Service} = $3)
+              AND ($4::timestamptz IS NULL OR ({SubmittedAt}, {JobId}) < ($4, $5))
+              AND ($7::text IS NULL OR ({CurrentState} = '{State.Pending}' AND {PendingReasonCode} = $7))
+            ORDER BY {SubmittedAt} DESC, {JobId} DESC
+            LIMIT $6
+            """);
+        command.Parameters.AddWithValue(tenant);
+        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = state, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = service, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?> { TypedValue = afterTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.AddWithValue(afterId);
+        command.Parameters.AddWithValue(limit);
+        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = pendingReasonCode?.ToString(), NpgsqlDbType = NpgsqlDbType.Text });
+        var jobs = new List<JobRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            jobs.Add(ReadRecord(reader));
+        return jobs;
+    }
+
+    static JobRecord ReadRecord(NpgsqlDataReader r) => new(
+        r.GetGuid(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4),
+        new ResourceVector(r.GetInt32(5), r.GetInt32(6), r.GetInt32(7)),
+        r.GetInt32(8), r.GetInt32(9), r.GetInt32(10),
+        Text(r, 11), Text(r, 12), Code(Text(r, 21)), r.IsDBNull(13) ? null : r.GetInt32(13),
+        Text(r, 14), Text(r, 15),
+        r.GetFieldValue<DateTimeOffset>(16), Time(r, 17), Time(r, 18), Time(r, 19),
+        r.IsDBNull(20) ? null : r.GetFieldValue<string[]>(20),
+        // Only Find selects the result, after the shared columns.
+        r.FieldCount > 22 ? Text(r, 22) : null);
+
+    /// <summary>The job's state, in any tenant; null before the scheduler has taken it up (written its row).</summary>
+    public async Task<string?> StateOf(Guid jobId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"SELECT {CurrentState} FROM {Table} WHERE {JobId} = $1");
+        command.Parameters.AddWithValue(jobId);
+        return (string?)await command.ExecuteScalarAsync(cancellationToken);
+    }
+
+    /// <summary>The tenant's job's structured result as JSON text; null when it has none.</summary>
+    public async Task<string?> ResultOf(string tenant, Guid jobId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"SELECT {ResultJson}::text FROM {Table} WHERE {JobId} = $1 AND {Tenant} = $2");
+        command.Parameters.AddWithValue(jobId);
+        command.Parameters.AddWithValue(tenant);
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
+    /// <summary>
+    /// Every column of the job's row as stored, by column name, in any tenant; null when there is no row. For an
+    /// operator's inspection, which keeps up with schema changes without code changes.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, object?>?> RowOf(Guid jobId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"SELECT * FROM {Table} WHERE {JobId} = $1");
+        command.Parameters.AddWithValue(jobId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+            return null;
+        var columns = new Dictionary<string, object?>();
+        for (var i = 0; i < reader.FieldCount; i++)
+            columns[reader.GetName(i)] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+        return columns;
+    }
+
+    /// <summary>
+    /// How many jobs the tenant has Pending, Allocated or Running, in the same round trip as whether it already used
+    /// <paramref name="requestId"/>: null then, since a retry of a known request must never be refused.
+    /// </summary>
+    public async Task<long?> ActiveUnlessRequested(string tenant, string requestId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            SELECT EXISTS (SELECT 1 FROM job_requests WHERE tenant = $1 AND request_id = $2),
+                   (SELECT count(*) FROM {Table} WHERE {Tenant} = $1 AND {CurrentState} IN ({ActiveStates}))
+            """);
+        command.Parameters.AddWithValue(tenant);
+        command.Parameters.AddWithValue(requestId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return reader.GetBoolean(0) ? null : reader.GetInt64(1);
+    }
+
+    /// <summary>Jobs by tenant and state, with each group's oldest submission. Reads the whole table: for background work only.</summary>
+    public async Task<List<JobStateCount>> CountByTenantAndState(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"SELECT {Tenant}, {CurrentState}, count(*), min({SubmittedAt}) FROM {Table} GROUP BY 1, 2");
+        var counts = new List<JobStateCount>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            counts.Add(new JobStateCount(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(3)));
+        return counts;
+    }
+
+    /// <summary>Jobs that completed within the last minute, by tenant.</summary>
+    public async Task<Dictionary<string, long>> CompletedInLastMinuteByTenant(CancellationToken cancellationToken)
+    {
+        // No index covers finished_at, so this is a scan too; an index on (finished_at) WHERE current_state =
+        // 'Completed' would make it a short range read if the table grows large.
+        await using var command = dataSource.CreateCommand(
+            $"SELECT {Tenant}, count(*) FROM {Table} WHERE {FinishedAt} > now() - interval '1 minute' AND {CurrentState} = '{State.Completed}' GROUP BY 1");
+        return await ReadCounts(command, cancellationToken);
+    }
+
+    /// <summary>
+    /// Pending jobs by pending reason code, read through the partial index on them. A row written before codes existed
+    /// has none until its next placement try, and is left out.
+    /// </summary>
+    public async Task<Dictionary<ReasonCode, long>> PendingByReasonCode(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"SELECT {PendingReasonCode}, count(*) FROM {Table} WHERE {CurrentState} = '{State.Pending}' AND {PendingReasonCode} IS NOT NULL GROUP BY 1");
+        var counts = new Dictionary<ReasonCode, long>();
+        foreach (var (name, count) in await ReadCounts(command, cancellationToken))
+            if (Code(name) is { } code)
+                counts[code] = count;
+        return counts;
+    }
+
+    /// <summary>
+    /// The head of each tenant's pending queue: at most <paramref name="perTenant"/> jobs a tenant, by effective
+    /// priority (priority plus one per <paramref name="agingSeconds"/> waited), then oldest, leaving out retries whose
+    /// backoff is ahead. With a <paramref name="filter"/>, only the jobs it admits when <paramref name="admitted"/>,
+    /// else only those it leaves out; filtered before the limit, so jobs left out never hide the ones behind them.
+    /// </summary>
+    public async Task<List<PendingJob>> Pending(PendingFilter? filter, bool admitted, int perTenant, double agingSeconds,
+        CancellationToken cancellationToken)
+    {
+        const string admits = $"""
+            ({Cpus} <= $3 AND {MemoryMb} <= $4 AND {Gpus} <= $5
+             AND CASE WHEN {Language} IS NULL THEN {Service} = ANY($6) ELSE {Service} || chr(31) || {Language} = ANY($7) END)
+            """;
+        var condition = filter is null ? "" : admitted ? $"AND {admits}" : $"AND NOT {admits}";
+        // Ranked per tenant here as well as by the caller, so the limit keeps the head of each tenant's queue.
+        await using var command = dataSource.CreateCommand($"""
+            SELECT {JobId}, {Tenant}, {Service}, {Cpus}, {MemoryMb}, {Gpus}, {Language}, {Pool}, {ExcludeWorker}, {AffinityKey}, {Priority}, {SubmittedAt},
+                   {PendingReason}, {PendingReasonCode}
+            FROM (
+                SELECT *, row_number() OVER (
+                    PARTITION BY {Tenant}
+                    ORDER BY {Priority} + EXTRACT(EPOCH FROM now() - {SubmittedAt})::float8 / $2 DESC, {SubmittedAt}, {JobId}) AS place
+                FROM {Table}
+                WHERE {CurrentState} = '{State.Pending}' AND ({NotBefore} IS NULL OR {NotBefore} <= now()) {condition}
+            ) ranked
+            WHERE place <= $1
+            """);
+        command.Parameters.AddWithValue(perTenant);
+        command.Parameters.AddWithValue(agingSeconds);
+        if (filter is not null)
+        {
+            command.Parameters.AddWithValue(filter.Cpus);
+            command.Parameters.AddWithValue(filter.MemoryMb);
+            command.Parameters.AddWithValue(filter.Gpus);
+            command.Parameters.AddWithValue(filter.Services);
+            command.Parameters.AddWithValue(filter.Pairs);
+        }
+        var jobs = new List<PendingJob>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            jobs.Add(new PendingJob(
+                reader.GetGuid(0), reader.GetString(1), reader.GetString(2),
+                new ResourceVector(reader.GetInt32(3), reader.GetInt32(4), reader.GetInt32(5)),
+                new PlacementConstraints(Text(reader, 6), Text(reader, 7), Text(reader, 8), Text(reader, 9)),
+                reader.GetInt32(10), reader.GetFieldValue<DateTimeOffset>(11))
+            {
+                PendingReason = Text(reader, 12),
+                PendingReasonCode = Code(Text(reader, 13)),
+            });
+        return jobs;
+    }
+
+    /// <summary>The CPUs each tenant has Allocated or Running.</summary>
+    public async Task<Dictionary<string, long>> CpusOnWorkersByTenant(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"SELECT {Tenant}, sum({Cpus})::bigint FROM {Table} WHERE {CurrentState} IN ({OnWorkerStates}) GROUP BY {Tenant}");
+        return await ReadCounts(command, cancellationToken);
+    }
+
+    /// <summary>
+    /// Attempts Allocated before <paramref name="before"/> that show no sign of having started: no process id in their
+    /// allocation row, and not listed by their worker's last heartbeat. Each as the RunJob that placed it, so the same
+    /// message can be sent again.
+    /// </summary>
+    public async Task<List<RunJob>> AllocatedBefore(DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            SELECT j.{JobId}, j.{Attempt}, j.{WorkerId}, j.{Service}, j.{Command}, j.{PayloadJson}::text, j.{Cpus}, j.{MemoryMb}, j.{Gpus}, j.{TimeoutSeconds},
+                   j.{EnvironmentJson}::text, j.{Language}
+            FROM {Table} j
+            LEFT JOIN resource_allocations a ON a.job_id = j.{JobId} AND a.attempt = j.{Attempt}
+            LEFT JOIN workers w ON w.worker_id = j.{WorkerId}
+            WHERE j.{CurrentState} = '{State.Allocated}' AND j.{AllocatedAt} < $1 AND a.process_id IS NULL
+              AND NOT coalesce((j.{JobId}::text || ':' || j.{Attempt}) = ANY (w.running_attempts), false)
+            """);
+        command.Parameters.AddWithValue(before);
+        var overdue = new List<RunJob>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            overdue.Add(new RunJob(reader.GetGuid(0), reader.GetInt32(1), reader.GetString(2), reader.GetString(3),
+                reader.GetFieldValue<string[]>(4), Text(reader, 5),
+                new ResourceVector(reader.GetInt32(6), reader.GetInt32(7), reader.GetInt32(8)), reader.GetInt32(9),
+                // The same RunJob as the first, so the same environment: the job's own variables.
+                Text(reader, 10) is { } environment ? JsonSerializer.Deserialize<Dictionary<string, string>>(environment) : null,
+                Text(reader, 11)));
+        return overdue;
+    }
+
+    /// <summary>Every attempt Allocated or Running on some worker.</summary>
+    public async Task<List<JobAttemptOnWorker>> OnAnyWorker(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"SELECT {JobId}, {Attempt}, {WorkerId} FROM {Table} WHERE {CurrentState} IN ({OnWorkerStates}) AND {WorkerId} IS NOT NULL");
+        return await ReadAttempts(command, cancellationToken);
+    }
+
+    /// <summary>Attempts Allocated or Running on <paramref name="workerId"/>, with what its allocation row recorded.</summary>
+    public async Task<List<WorkerAttemptRecord>> OnWorker(string workerId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            SELECT j.{JobId}, j.{Attempt}, j.{CurrentState}, a.process_id, coalesce(a.allocated_at, j.{AllocatedAt}, j.{SubmittedAt}),
+                   j.{StartedAt}, j.{TimeoutSeconds}
+            FROM {Table} j LEFT JOIN resource_allocations a ON a.job_id = j.{JobId} AND a.attempt = j.{Attempt}
+            WHERE j.{WorkerId} = $1 AND j.{CurrentState} IN ({OnWorkerStates})
+            """);
+        command.Parameters.AddWithValue(workerId);
+        var attempts = new List<WorkerAttemptRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            attempts.Add(new WorkerAttemptRecord(reader.GetGuid(0), reader.GetInt32(1), reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetInt32(3), reader.GetFieldValue<DateTimeOffset>(4), Time(reader, 5), reader.GetInt32(6)));
+        return attempts;
+    }
+
+    /// <summary>Attempts Running past their timeout plus <paramref name="grace"/> at <paramref name="now"/>, with the timeout in seconds.</summary>
+    public async Task<List<(JobAttemptOnWorker Attempt, int TimeoutSeconds)>> RunningPastTimeout(TimeSpan grace, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            SELECT {JobId}, {Attempt}, {WorkerId}, {TimeoutSeconds} FROM {Table}
+            WHERE {CurrentState} = '{State.Running}' AND {WorkerId} IS NOT NULL AND {StartedAt} IS NOT NULL
+              AND {StartedAt} + make_interval(secs => {TimeoutSeconds}) + $1 < $2
+            """);
+        command.Parameters.AddWithValue(grace);
+        command.Parameters.AddWithValue(now);
+        var attempts = new List<(JobAttemptOnWorker, int)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            attempts.Add((new JobAttemptOnWorker(reader.GetGuid(0), reader.GetInt32(1), reader.GetString(2)), reader.GetInt32(3)));
+        return attempts;
+    }
+
+    /// <summary>
+    /// Attempts Running on a live worker whose heartbeats since the attempt started no longer list it: only beats taken
+    /// after the start count, since an older list cannot know of it.
+    /// </summary>
+    public async Task<List<JobAttemptOnWorker>> RunningUnlisted(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            SELECT j.{JobId}, j.{Attempt}, j.{WorkerId} FROM {Table} j JOIN workers w ON w.worker_id = j.{WorkerId}
+            WHERE j.{CurrentState} = '{State.Running}' AND w.expires_at > now() AND w.running_reported_at > j.{StartedAt}
+              AND NOT (j.{JobId}::text || ':' || j.{Attempt}) = ANY (w.running_attempts)
+            """);
+        return await ReadAttempts(command, cancellationToken);
+    }
+
+    /// <summary>
+    /// Deletes up to <paramref name="batchSize"/> jobs that finished before <paramref name="finishedBefore"/>, with
+    /// their transitions and request ids, in one statement; returns how many went. Only final states, so the saga has
+    /// no further write to lose; rows another run holds are skipped, so runs at once never wait for each other.
+    /// </summary>
+    public async Task<int> DeleteFinishedBefore(DateTimeOffset finishedBefore, int batchSize, CancellationToken cancellationToken)
+    {
+        // A job cancelled before it ran may have no finished_at of its own; its submission time stands in.
+        await using var command = dataSource.CreateCommand($"""
+            WITH gone AS (
+                DELETE FROM {Table}
+                WHERE {JobId} IN (
+                    SELECT {JobId} FROM {Table}
+                    WHERE {CurrentState} IN ({FinalStates})
+                      AND coalesce({FinishedAt}, {SubmittedAt}) < $1
+                    LIMIT $2
+                    FOR UPDATE SKIP LOCKED)
+                RETURNING {JobId}),
+            transitions AS (DELETE FROM job_transitions WHERE job_id IN (SELECT {JobId} FROM gone)),
+            requests AS (DELETE FROM job_requests WHERE job_id IN (SELECT {JobId} FROM gone))
+            SELECT count(*)::int FROM gone
+            """);
+        command.Parameters.AddWithValue(finishedBefore);
+        command.Parameters.AddWithValue(batchSize);
+        return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>Where each of the jobs stands; jobs without a row are left out.</summary>
+    public async Task<List<JobProgress>> Progress(Guid[] jobIds, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"SELECT {JobId}, {CurrentState}, {Attempt}, {SubmittedAt}, {AllocatedAt}, {StartedAt}, {FinishedAt} FROM {Table} WHERE {JobId} = ANY($1)");
+        command.Parameters.AddWithValue(jobIds);
+        var progress = new List<JobProgress>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            progress.Add(new JobProgress(reader.GetGuid(0), reader.GetString(1), reader.GetInt32(2), reader.GetFieldValue<DateTimeOffset>(3),
+                Time(reader, 4), Time(reader, 5), Time(reader, 6)));
+        return progress;
+    }
+
+    /// <summary>How many of the jobs are in a final state.</summary>
+    public async Task<long> CountFinished(Guid[] jobIds, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"SELECT count(*) FROM {Table} WHERE {JobId} = ANY($1) AND {CurrentState} IN ({FinalStates})");
+        command.Parameters.AddWithValue(jobIds);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    static async Task<Dictionary<string, long>> ReadCounts(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        var counts = new Dictionary<string, long>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            counts[reader.GetString(0)] = reader.GetInt64(1);
+        return counts;
+    }
+
+    static async Task<List<JobAttemptOnWorker>> ReadAttempts(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        var attempts = new List<JobAttemptOnWorker>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            attempts.Add(new JobAttemptOnWorker(reader.GetGuid(0), reader.GetInt32(1), reader.GetString(2)));
+        return attempts;
+    }
+
+    static string? Text(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+
+    static DateTimeOffset? Time(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetFieldValue<DateTimeOffset>(i);
+
+    // Stored by name; a name this build does not know (written by a newer one) reads as no code.
+    static ReasonCode? Code(string? name) => Enum.TryParse<ReasonCode>(name, out var code) ? code : null;
+}

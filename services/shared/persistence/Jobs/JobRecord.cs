@@ -1,0 +1,77 @@
+using Bus.Contracts;
+
+namespace Bus.Persistence.Jobs;
+
+/// <summary>
+/// A job's row as a user sees it: what <see cref="JobQueries.Find"/> and <see cref="JobQueries.List"/> read. The
+/// command, payload and environment are left out: only the scheduler and the worker need them.
+/// </summary>
+/// <param name="GpuDevices">The devices the worker gave the current attempt (from its allocation row); null when none.</param>
+/// <param name="ResultJson">The completing attempt's structured result; only <see cref="JobQueries.Find"/> reads it.</param>
+public sealed record JobRecord(
+    Guid JobId,
+    string RequestId,
+    string Tenant,
+    string State,
+    string Service,
+    ResourceVector Resources,
+    int Priority,
+    int Attempt,
+    int MaxAttempts,
+    string? WorkerId,
+    string? PendingReason,
+    PendingReasonCode? PendingReasonCode,
+    int? ExitCode,
+    string? Output,
+    string? Error,
+    DateTimeOffset SubmittedAt,
+    DateTimeOffset? AllocatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    string[]? GpuDevices,
+    string? ResultJson);
+
+/// <summary>A pending job as the scheduler's pending pass reads it from its saga row (<see cref="JobQueries.Pending"/>).</summary>
+public sealed record PendingJob(
+    Guid JobId,
+    string Tenant,
+    string Service,
+    ResourceVector Resources,
+    PlacementConstraints Constraints,
+    int Priority,
+    DateTimeOffset SubmittedAt)
+{
+    /// <summary>Why the job waits, as its last placement wrote it; null before its first.</summary>
+    public string? PendingReason { get; init; }
+
+    /// <summary>The code of <see cref="PendingReason"/>; null before its first placement, or when written before codes existed.</summary>
+    public PendingReasonCode? PendingReasonCode { get; init; }
+}
+
+/// <summary>
+/// What the pending pass keeps before it limits (<see cref="JobQueries.Pending"/>): jobs no bigger than the resources
+/// given, whose service (without a language) is in <paramref name="Services"/> or whose service and language, joined by
+/// <see cref="Separator"/>, are in <paramref name="Pairs"/>.
+/// </summary>
+public sealed record PendingFilter(int Cpus, int MemoryMb, int Gpus, string[] Services, string[] Pairs)
+{
+    /// <summary>Joins service and language in <see cref="Pairs"/>: chr(31), which neither can contain (both are validated).</summary>
+    public const char Separator = '\u001f';
+}
+
+/// <summary>One attempt of a job and the worker that holds it.</summary>
+public sealed record JobAttemptOnWorker(Guid JobId, int Attempt, string WorkerId);
+
+/// <summary>An attempt the worker's previous process held, as its startup recovery reads it (<see cref="JobQueries.OnWorker"/>).</summary>
+/// <param name="ProcessId">The process the worker recorded for it; null when it never started one.</param>
+/// <param name="AllocatedAt">When its reservation was taken (the job's submission when neither is known).</param>
+public sealed record WorkerAttemptRecord(
+    Guid JobId, int Attempt, string State, int? ProcessId, DateTimeOffset AllocatedAt, DateTimeOffset? StartedAt, int TimeoutSeconds);
+
+/// <summary>Where a job stands and when it got there, for the benchmarks (<see cref="JobQueries.Progress"/>).</summary>
+public sealed record JobProgress(
+    Guid JobId, string State, int Attempt, DateTimeOffset SubmittedAt, DateTimeOffset? AllocatedAt, DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt);
+
+/// <summary>How many of one tenant's jobs are in one state, and the oldest submission among them.</summary>
+public sealed record JobStateCount(string Tenant, string State, long Count, DateTimeOffset OldestSubmittedAt);
