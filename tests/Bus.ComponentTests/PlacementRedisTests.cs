@@ -34,9 +34,10 @@ public sealed class PlacementRedisTests(RedisTargets redis) : IClassFixture<Redi
         Assert.InRange(sameUntil - until, TimeSpan.FromMilliseconds(-200), TimeSpan.FromMilliseconds(200));
         Assert.Equal([("w1", "asr")], (await availability.ListUnavailable()).Select(u => (u.WorkerId, u.Service)));
 
-        await Task.Delay(900);
-        Assert.Empty(await availability.ListUnavailable());
-        Assert.True((await availability.MarkUnavailable("w1", "asr", "still broken", Window)).Recorded);
+        // Redis's own clock ends the window (the key's PX), so the test waits for it, with a deadline.
+        await Eventually.Get(availability.ListUnavailable, listed => listed.Count == 0, TimeSpan.FromSeconds(10), "the window lapsed");
+        await Eventually.Get(() => availability.MarkUnavailable("w1", "asr", "still broken", Window), mark => mark.Recorded,
+            TimeSpan.FromSeconds(10), "a report after the window opening a new one");
     }
 
     [Theory, MemberData(nameof(RedisTargets.Both), MemberType = typeof(RedisTargets))]
@@ -88,14 +89,15 @@ public sealed class PlacementRedisTests(RedisTargets redis) : IClassFixture<Redi
         affinity.Remember("dev", "session-1", "w1", Window);
         affinity.Remember("dev", "session-1", "w2", Window);
         affinity.Remember("dev", longKey, "w3", Window);
-        affinity.Remember("dev", "brief", "w4", TimeSpan.FromMilliseconds(300));
+        affinity.Remember("dev", "brief", "w4", TimeSpan.FromSeconds(2));
 
         await Eventually.Get(() => affinity.Lookup("dev", longKey), w => w is not null, TimeSpan.FromSeconds(5), "the fire-and-forget writes landed");
         Assert.Equal("w2", await affinity.Lookup("dev", "session-1"));
         Assert.Equal("w3", await affinity.Lookup("dev", longKey));
         Assert.Null(await affinity.Lookup("acme", "session-1"));
-        await Task.Delay(500);
-        Assert.Null(await affinity.Lookup("dev", "brief"));
+        // Present first, then gone by itself when Redis expires it.
+        await Eventually.Get(() => affinity.Lookup("dev", "brief"), w => w == "w4", TimeSpan.FromSeconds(5), "the brief key landed");
+        await Eventually.Get(() => affinity.Lookup("dev", "brief"), w => w is null, TimeSpan.FromSeconds(10), "the brief key lapsed");
     }
 
     [Theory, MemberData(nameof(RedisTargets.Both), MemberType = typeof(RedisTargets))]
@@ -107,8 +109,8 @@ public sealed class PlacementRedisTests(RedisTargets redis) : IClassFixture<Redi
 
         var leads = await Task.WhenAll(instances.Select(i => i.TryLead(TimeSpan.FromMilliseconds(500))));
         Assert.Single(leads, led => led);
-        await Task.Delay(700);
-        Assert.True(await instances[2].TryLead(TimeSpan.FromSeconds(5)));
+        // The lease lapses by Redis's clock.
+        await Eventually.Get(() => instances[2].TryLead(TimeSpan.FromSeconds(5)), led => led, TimeSpan.FromSeconds(10), "another instance leading once the lease lapsed");
 
         var hold = new CapacityHold(Guid.NewGuid(), 40, DateTimeOffset.UtcNow.AddMinutes(-10), new ResourceVector(16, 2048, 1), "big-1");
         Assert.Null(await instances[1].ReadHold());

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using Bus.Contracts;
 using Spectre.Console;
 
 namespace Bus.Cli.Commands;
@@ -10,8 +11,6 @@ namespace Bus.Cli.Commands;
 /// </summary>
 public static class SubmitCommand
 {
-    static readonly string[] Finished = ["Completed", "Failed", "Cancelled", "TimedOut"];
-
     public static Command Create()
     {
         var submission = new SubmissionOptions();
@@ -49,7 +48,7 @@ public static class SubmitCommand
         while (true)
         {
             var job = await api.Get($"/api/v1/jobs/{jobId}", cancellationToken);
-            if (Finished.Contains((string?)job["state"]))
+            if ((string?)job["state"] is { } state && JobStates.IsFinal(state))
                 return job;
             await timer.WaitForNextTickAsync(cancellationToken);
         }
@@ -57,9 +56,9 @@ public static class SubmitCommand
 
     static int ExitCode(JsonNode job) => (string?)job["state"] switch
     {
-        "Completed" => (int?)job["exitCode"] ?? ExitCodes.Ok,
-        "TimedOut" => ExitCodes.JobTimedOut,
-        "Cancelled" => ExitCodes.JobCancelled,
+        JobStates.Completed => (int?)job["exitCode"] ?? ExitCodes.Ok,
+        JobStates.TimedOut => ExitCodes.JobTimedOut,
+        JobStates.Cancelled => ExitCodes.JobCancelled,
         _ => (int?)job["exitCode"] is { } code and not 0 ? code : ExitCodes.JobFailed,
     };
 }

@@ -8,6 +8,7 @@ using Bus.Gateway.Limits;
 using Bus.Hosting.Messaging;
 using Bus.Hosting.Options;
 using Bus.Persistence.Catalogue;
+using Bus.Persistence.Jobs;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;

@@ -2,6 +2,7 @@ using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using Bus.Contracts;
 using Bus.Gateway.Jobs;
+using Bus.Persistence.Jobs;
 
 namespace Bus.Gateway.Events;
 

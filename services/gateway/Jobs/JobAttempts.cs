@@ -1,15 +1,8 @@
 using Bus.Contracts;
+using Bus.Persistence.Jobs;
 using Npgsql;
 
 namespace Bus.Gateway.Jobs;
-
-/// <summary>One attempt of a job, as <c>GET /api/v1/jobs/{jobId}</c> lists it in <c>attempts</c>.</summary>
-/// <param name="WorkerId">The worker that held the attempt's reservation; null for an attempt never placed.</param>
-/// <param name="ExitCode">The process's exit code; null while it runs, or when it ended without one (lost, stopped).</param>
-/// <param name="Error">Why the attempt failed or stopped; null while it runs and for a success.</param>
-public sealed record JobAttempt(
-    int Attempt, string? WorkerId, DateTimeOffset? AllocatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt,
-    int? ExitCode, string? Error);
 
 /// <summary>
 /// Rebuilds a job's attempts from what the scheduler already stores: one reservation per placed attempt

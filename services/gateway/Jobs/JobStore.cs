@@ -28,7 +28,7 @@ public sealed class JobStore(NpgsqlDataSource dataSource, JobQueries jobs, JobRe
     public async Task<JobDetails?> Find(string tenant, Guid jobId, CancellationToken cancellationToken)
     {
         if (await jobs.Find(tenant, jobId, cancellationToken) is { } job)
-            return Details(job);
+            return job;
 
         await using var request = dataSource.CreateCommand(
             "SELECT submit_command::text FROM job_requests WHERE job_id = $1 AND tenant = $2");
@@ -48,8 +48,7 @@ public sealed class JobStore(NpgsqlDataSource dataSource, JobQueries jobs, JobRe
     {
         var (afterTime, afterId) = DecodeCursor(cursor);
         // One more than a page, to know whether another follows.
-        var page = (await jobs.List(tenant, state, service, pendingReasonCode, afterTime, afterId, limit + 1, cancellationToken))
-            .Select(Details).ToList();
+        var page = await jobs.List(tenant, state, service, pendingReasonCode, afterTime, afterId, limit + 1, cancellationToken);
         if (page.Count <= limit)
             return new JobPage(page, null);
         page.RemoveAt(limit);
@@ -57,20 +56,9 @@ public sealed class JobStore(NpgsqlDataSource dataSource, JobQueries jobs, JobRe
         return new JobPage(page, EncodeCursor(last.SubmittedAt, last.JobId));
     }
 
-    static JobDetails Details(JobRecord r) => new(
-        r.JobId, r.RequestId, r.Tenant, r.State, r.Service, r.Resources, r.Priority, r.Attempt, r.MaxAttempts,
-        r.WorkerId, r.PendingReason, r.ExitCode, r.Output, r.Error, r.SubmittedAt, r.AllocatedAt, r.StartedAt, r.FinishedAt,
-        r.GpuDevices, r.ResultJson is { } json ? ParseResult(json) : null, PendingReasonCode: r.PendingReasonCode);
-
-    static JsonElement ParseResult(string json)
-    {
-        using var document = JsonDocument.Parse(json);
-        return document.RootElement.Clone();
-    }
-
     /// <summary>The tenant's job's result, or null when it has none (not a model-service job, or not completed).</summary>
-    public async Task<JsonElement?> Result(string tenant, Guid jobId, CancellationToken cancellationToken) =>
-        await jobs.ResultOf(tenant, jobId, cancellationToken) is { } json ? ParseResult(json) : null;
+    public Task<JsonElement?> Result(string tenant, Guid jobId, CancellationToken cancellationToken) =>
+        jobs.ResultOf(tenant, jobId, cancellationToken);
 
     /// <summary>A job the gateway accepted and the scheduler has not written yet.</summary>
     public static JobDetails Accepted(SubmitJob c) => new(

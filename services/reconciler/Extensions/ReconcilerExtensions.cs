@@ -1,3 +1,4 @@
+using Bus.Capacity;
 using Bus.Capacity.Ledger;
 using Bus.Capacity.Redis;
 using Bus.Hosting.Messaging;
@@ -28,9 +29,7 @@ public static class ReconcilerExtensions
             .Validate(o => o.RelayAfter > TimeSpan.Zero && o.RelayWindow > o.RelayAfter && o.RelayInterval > TimeSpan.Zero && o.RelayBatchSize > 0,
                 "Reconciler: the relay's delay, interval and batch size must be positive, and its window longer than its delay")
             .ValidateOnStart();
-        builder.AddDatabase();
-        builder.AddRedis();
-        builder.Services.AddLedger(); // the allocation sync repairs through it
+        builder.AddCapacity(); // the sweeps read the workers, and the allocation sync repairs through the ledger
         builder.AddBus(); // sends and publishes only: RunJob again, SubmitJob again, ReconcileAttempt, JobStopped, JobAttemptLost, WorkerLost
         builder.Services.AddSingleton<JobLock>();
         builder.Services.AddMetrics();

@@ -36,7 +36,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
         """;
 
     /// <summary>The tenant's job, with its result; null when the scheduler has no row for it in that tenant.</summary>
-    public async Task<JobRecord?> Find(string tenant, Guid jobId, CancellationToken cancellationToken)
+    public async Task<JobDetails?> Find(string tenant, Guid jobId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             $"SELECT {RecordColumns}, {ResultJson}::text FROM {Table} WHERE {JobId} = $1 AND {Tenant} = $2");
@@ -51,7 +51,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
     /// <paramref name="afterId"/>) when given (keyset pagination); each filter applies only when given. A pending reason
     /// code keeps only pending jobs with that code (read through the partial index on them).
     /// </summary>
-    public async Task<List<JobRecord>> List(string tenant, string? state, string? service, ReasonCode? pendingReasonCode,
+    public async Task<List<JobDetails>> List(string tenant, string? state, string? service, ReasonCode? pendingReasonCode,
         DateTimeOffset? afterTime, Guid afterId, int limit, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand($"""
@@ -69,23 +69,30 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue(afterId);
         command.Parameters.AddWithValue(limit);
         command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = pendingReasonCode?.ToString(), NpgsqlDbType = NpgsqlDbType.Text });
-        var jobs = new List<JobRecord>();
+        var jobs = new List<JobDetails>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
             jobs.Add(ReadRecord(reader));
         return jobs;
     }
 
-    static JobRecord ReadRecord(NpgsqlDataReader r) => new(
+    static JobDetails ReadRecord(NpgsqlDataReader r) => new(
         r.GetGuid(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4),
         new ResourceVector(r.GetInt32(5), r.GetInt32(6), r.GetInt32(7)),
         r.GetInt32(8), r.GetInt32(9), r.GetInt32(10),
-        Text(r, 11), Text(r, 12), Code(Text(r, 21)), r.IsDBNull(13) ? null : r.GetInt32(13),
+        Text(r, 11), Text(r, 12), r.IsDBNull(13) ? null : r.GetInt32(13),
         Text(r, 14), Text(r, 15),
         r.GetFieldValue<DateTimeOffset>(16), Time(r, 17), Time(r, 18), Time(r, 19),
         r.IsDBNull(20) ? null : r.GetFieldValue<string[]>(20),
         // Only Find selects the result, after the shared columns.
-        r.FieldCount > 22 ? Text(r, 22) : null);
+        Result: r.FieldCount > 22 && Text(r, 22) is { } result ? ParseResult(result) : null,
+        PendingReasonCode: Code(Text(r, 21)));
+
+    static JsonElement ParseResult(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
+    }
 
     /// <summary>The job's state, in any tenant; null before the scheduler has taken it up (written its row).</summary>
     public async Task<string?> StateOf(Guid jobId, CancellationToken cancellationToken)
@@ -95,13 +102,13 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
         return (string?)await command.ExecuteScalarAsync(cancellationToken);
     }
 
-    /// <summary>The tenant's job's structured result as JSON text; null when it has none.</summary>
-    public async Task<string?> ResultOf(string tenant, Guid jobId, CancellationToken cancellationToken)
+    /// <summary>The tenant's job's structured result; null when it has none.</summary>
+    public async Task<JsonElement?> ResultOf(string tenant, Guid jobId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand($"SELECT {ResultJson}::text FROM {Table} WHERE {JobId} = $1 AND {Tenant} = $2");
         command.Parameters.AddWithValue(jobId);
         command.Parameters.AddWithValue(tenant);
-        return await command.ExecuteScalarAsync(cancellationToken) as string;
+        return await command.ExecuteScalarAsync(cancellationToken) is string json ? ParseResult(json) : null;
     }
 
     /// <summary>

@@ -1,14 +1,20 @@
+using System.Text.Json;
 using Bus.Contracts;
 
 namespace Bus.Persistence.Jobs;
 
 /// <summary>
-/// A job's row as a user sees it: what <see cref="JobQueries.Find"/> and <see cref="JobQueries.List"/> read. The
-/// command, payload and environment are left out: only the scheduler and the worker need them.
+/// A job as a user sees it, and as <c>GET /api/v1/jobs/{jobId}</c> shows it (docs/api.md): what
+/// <see cref="JobQueries.Find"/> and <see cref="JobQueries.List"/> read from the row. The command, payload and environment
+/// are left out: only the scheduler and the worker need them.
 /// </summary>
-/// <param name="GpuDevices">The devices the worker gave the current attempt (from its allocation row); null when none.</param>
-/// <param name="ResultJson">The completing attempt's structured result; only <see cref="JobQueries.Find"/> reads it.</param>
-public sealed record JobRecord(
+/// <param name="GpuDevices">The GPU device ids its current attempt was bound to, once the worker started it.</param>
+/// <param name="Result">The structured result of a completed model-service job (the model server's JSON answer); null
+/// for shell jobs, for jobs not completed, and in job lists (which leave it out to stay small).</param>
+/// <param name="Attempts">Every placed attempt, oldest first; only <c>GET /api/v1/jobs/{jobId}</c> fills it in (the
+/// gateway's JobAttempts), null in lists.</param>
+/// <param name="PendingReasonCode">Why a pending job waits, as a code of the closed set next to <paramref name="PendingReason"/>.</param>
+public sealed record JobDetails(
     Guid JobId,
     string RequestId,
     string Tenant,
@@ -20,7 +26,6 @@ public sealed record JobRecord(
     int MaxAttempts,
     string? WorkerId,
     string? PendingReason,
-    PendingReasonCode? PendingReasonCode,
     int? ExitCode,
     string? Output,
     string? Error,
@@ -28,8 +33,18 @@ public sealed record JobRecord(
     DateTimeOffset? AllocatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
-    string[]? GpuDevices,
-    string? ResultJson);
+    string[]? GpuDevices = null,
+    JsonElement? Result = null,
+    IReadOnlyList<JobAttempt>? Attempts = null,
+    PendingReasonCode? PendingReasonCode = null);
+
+/// <summary>One attempt of a job, as <c>GET /api/v1/jobs/{jobId}</c> lists it in <c>attempts</c>.</summary>
+/// <param name="WorkerId">The worker that held the attempt's reservation; null for an attempt never placed.</param>
+/// <param name="ExitCode">The process's exit code; null while it runs, or when it ended without one (lost, stopped).</param>
+/// <param name="Error">Why the attempt failed or stopped; null while it runs and for a success.</param>
+public sealed record JobAttempt(
+    int Attempt, string? WorkerId, DateTimeOffset? AllocatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt,
+    int? ExitCode, string? Error);
 
 /// <summary>A pending job as the scheduler's pending pass reads it from its saga row (<see cref="JobQueries.Pending"/>).</summary>
 public sealed record PendingJob(
