@@ -268,11 +268,19 @@ public sealed class RunningSystem : IAsyncLifetime
     /// (32768 and up): those are also the local ports of outgoing connections, and one of the many the services open
     /// could take it in between. Below them, and above the project's own fixed ports.
     /// </summary>
+    static readonly HashSet<int> HandedOut = [];
+
     internal static int FreePort()
     {
         while (true)
         {
             var port = Random.Shared.Next(26000, 32700);
+            // Never the same port twice in this process: a port handed out is free now, but its service binds it only
+            // once it is ready (a gateway waits for the schema first), and another system starting meanwhile must
+            // not be handed it too.
+            lock (HandedOut)
+                if (!HandedOut.Add(port))
+                    continue;
             try
             {
                 using var listener = new TcpListener(IPAddress.Loopback, port);
