@@ -59,7 +59,21 @@ public sealed class RunningSystem : IAsyncLifetime
     /// <summary>RabbitMQ as the services see it, when the system is gated.</summary>
     public TcpGate? RabbitGate { get; private set; }
 
+    /// <summary>Starts the system; should that fail, stops what it had started, which xunit would otherwise leave running.</summary>
     public async Task InitializeAsync()
+    {
+        try
+        {
+            await Start();
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    async Task Start()
     {
         _database = await TestDatabase.Create();
         _vhost = await TestVirtualHost.Create();
@@ -257,19 +271,21 @@ public sealed class RunningSystem : IAsyncLifetime
             await PostgresGate.DisposeAsync();
         if (RabbitGate is not null)
             await RabbitGate.DisposeAsync();
-        await _vhost.DisposeAsync();
-        await _database.DisposeAsync();
+        if (_vhost is not null)
+            await _vhost.DisposeAsync();
+        if (_database is not null)
+            await _database.DisposeAsync();
         if (Directory.Exists(_stateRoot))
             Directory.Delete(_stateRoot, recursive: true);
     }
+
+    static readonly HashSet<int> HandedOut = [];
 
     /// <summary>
     /// A loopback port nothing listens on now, for a service to bind a moment later. Not one the kernel hands out
     /// (32768 and up): those are also the local ports of outgoing connections, and one of the many the services open
     /// could take it in between. Below them, and above the project's own fixed ports.
     /// </summary>
-    static readonly HashSet<int> HandedOut = [];
-
     internal static int FreePort()
     {
         while (true)
