@@ -88,6 +88,33 @@ public sealed class WorkerFailureTests(RunningSystem system) : IClassFixture<Run
     }
 
     [Fact]
+    public async Task A_job_that_ended_before_its_worker_was_killed_unrecorded_is_reported_from_its_exit_note_and_never_run_again()
+    {
+        // A frozen worker stops heartbeating; a long registration keeps it from being declared lost meanwhile, which
+        // would run the job again elsewhere whatever the note says (a host cut off is at-least-once).
+        (string, string) registration = ("Worker__RegistrationTtl", "00:02:00");
+        var first = await StartWorker("amnesiac", "note", registration);
+        var ledger = Path.Combine(Path.GetTempPath(), $"bus-runs-{Guid.NewGuid():N}");
+        var jobId = await Submit("note", ["/bin/sh", "-c", $"sleep 2; echo ran >> {ledger}; exit 0"]);
+        await system.WaitForJob(jobId, "Running");
+
+        // Frozen, the worker cannot see the job end; killed, it never will. The job still ends by itself meanwhile:
+        // what the restarted worker learns of that comes only from the note its process left.
+        first.Freeze();
+        var note = Path.Combine(system.WorkerState("amnesiac"), $"{Guid.Parse(jobId):N}.1.exit");
+        await Eventually.Get(() => Task.FromResult(File.Exists(note) && File.Exists(ledger)), noted => noted,
+            TimeSpan.FromSeconds(30), "the job ended and noted its exit status");
+        first.KillHard();
+        await StartWorker("amnesiac", "note", registration);
+
+        var job = await system.WaitForJob(jobId, "Completed", "Failed");
+        Assert.Equal(("Completed", 1, "amnesiac"), ((string?)job["state"], (int?)job["attempt"], (string?)job["workerId"]));
+        Assert.Equal(["ran"], File.ReadAllLines(ledger));
+        Assert.False(File.Exists(note)); // the report it became is in the journal now
+        File.Delete(ledger);
+    }
+
+    [Fact]
     public async Task A_second_process_with_a_live_workers_id_refuses_to_start_and_the_first_ones_job_runs_on()
     {
         await StartWorker("twin", "twin");

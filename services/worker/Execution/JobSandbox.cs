@@ -128,29 +128,36 @@ public sealed class JobSandbox
 
     /// <summary>
     /// The launcher's argv, then the job's. A small shell writes its own pid into each of the attempt's cgroups, so it
-    /// and everything it starts are contained before the job's code runs; <c>setsid</c> gives the job a session and
-    /// process group of its own; <c>setpriv</c> drops to the job user, with no supplementary groups and no way to gain
-    /// privileges back (setuid programs do not elevate), and execs the job.
+    /// and everything it starts are contained before the job's code runs; <c>setsid</c> gives the attempt a session
+    /// and process group of its own, led by the process the worker started; <c>setpriv</c> drops to the job user, with
+    /// no supplementary groups and no way to gain privileges back (setuid programs do not elevate), and execs the job.
     /// <para>
     /// Before that, the launcher leaves a watchdog behind, reading the stdin pipe from the worker: the worker writes
     /// <see cref="AttemptOverLine"/> when the attempt is over, and a worker that dies (kill -9, a crash) closes the pipe
-    /// without it, so the watchdog kills the job's process group at once. A job must not outlive its worker: nobody
+    /// without it, so the watchdog kills the attempt's process group at once. A job must not outlive its worker: nobody
     /// would see it end, and the job is run again elsewhere, so a job that finished while its worker was dead would
     /// have run twice. The job's own stdin is /dev/null, so it can neither read nor hold the pipe. The watchdog runs
     /// as the worker's user; the job cannot signal it or reach its descriptors.
     /// </para>
+    /// <para>
+    /// The job runs as the child of a supervising shell (the group's leader, the worker's user), which writes the job's
+    /// exit status to <paramref name="exitNote"/> the moment the job exits. The note outlives a worker killed between
+    /// the job's exit and the worker's own record of it, so the restarted worker reports how the attempt ended instead
+    /// of counting it lost and running it again (see <see cref="Journal.AttemptJournal.ExitNoted"/>). Only a watchdog
+    /// kill beats the note to it, and then the job was killed too.
+    /// </para>
     /// </summary>
-    public IEnumerable<string> LauncherArguments(IReadOnlyList<string> joinFiles, IReadOnlyList<string> command)
+    public IEnumerable<string> LauncherArguments(IReadOnlyList<string> joinFiles, string exitNote, IReadOnlyList<string> command)
     {
         yield return "-c";
         yield return """for f do [ "$f" = -- ] && break; echo $$ > "$f" || exit 125; shift; done; shift; """ +
                      $$"""exec 3<&0; { read -r line; [ "$line" = {{AttemptOverLine}} ] || kill -s KILL -- -$$; } <&3 >/dev/null 2>&1 & """ +
-                     """exec "$@" </dev/null 3<&-""";
+                     $$"""exec /usr/bin/setsid /bin/sh -c 'note=$1; shift; "$@"; status=$?; echo $status > "$note"; exit $status' {{SupervisorName}} "$@" </dev/null 3<&-""";
         yield return LauncherName;
         foreach (var file in joinFiles)
             yield return file;
         yield return "--";
-        yield return "/usr/bin/setsid";
+        yield return exitNote;
         yield return "/usr/bin/setpriv";
         if (User is not null)
         {
@@ -169,6 +176,9 @@ public sealed class JobSandbox
 
     /// <summary>The launcher shell's name ($0), which starts its own error messages.</summary>
     public const string LauncherName = "bus-launch";
+
+    /// <summary>The supervising shell's name ($0), the parent of the job that notes its exit status.</summary>
+    public const string SupervisorName = "bus-supervise";
 
     /// <summary>The launcher's exit code when it could not join the attempt's cgroups.</summary>
     public const int JoinFailedExitCode = 125;

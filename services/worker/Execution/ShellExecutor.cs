@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using Bus.Contracts;
+using Bus.Worker.Journal;
 using Microsoft.Extensions.Options;
 
 namespace Bus.Worker.Execution;
@@ -16,6 +17,7 @@ public sealed class ShellExecutor(
     JobSandbox sandbox,
     IContainment containment,
     GpuBinding gpus,
+    AttemptJournal journal,
     IOptions<WorkerOptions> options,
     ILogger<ShellExecutor> logger) : IJobExecutor
 {
@@ -72,7 +74,7 @@ public sealed class ShellExecutor(
                 WorkingDirectory = directory,
             },
         };
-        foreach (var argument in sandbox.LauncherArguments(container.JoinFiles, job.Command))
+        foreach (var argument in sandbox.LauncherArguments(container.JoinFiles, journal.ExitNotePath(job.JobId, job.Attempt), job.Command))
             process.StartInfo.ArgumentList.Add(argument);
         process.StartInfo.Environment.Clear(); // nothing of the worker's own environment reaches the job
         foreach (var (key, value) in sandbox.Environment(job, directory, devices))

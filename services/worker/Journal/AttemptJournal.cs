@@ -18,6 +18,9 @@ public enum AttemptRecord
     Disowned,
 }
 
+/// <summary>How an attempt's process exited, as it noted itself: its exit status and the time of the note.</summary>
+public sealed record ExitNote(int Status, DateTimeOffset At);
+
 /// <summary>
 /// The attempts this worker has started, ended or disowned, kept as one small file per attempt in
 /// <see cref="WorkerOptions.StateDirectory"/>, so they survive a restart of the worker. It makes each attempt's
@@ -36,6 +39,7 @@ public sealed class AttemptJournal
         [".done"] = AttemptRecord.Confirmed,
         [".disowned"] = AttemptRecord.Disowned,
     };
+    const string ExitNoteExtension = ".exit";
 
     readonly string _folder;
     readonly TimeSpan _retention;
@@ -50,7 +54,9 @@ public sealed class AttemptJournal
         _folder = options.Value.StateDirectory;
         _retention = options.Value.JournalRetention;
         _clock = clock;
-        Directory.CreateDirectory(_folder);
+        // The worker's alone: reports hold jobs' output, and a job must not forge another attempt's exit note.
+        Directory.CreateDirectory(_folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetUnixFileMode(_folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         foreach (var path in Directory.EnumerateFiles(_folder))
             if (Parse(path) is { } key && Extensions.TryGetValue(Path.GetExtension(path), out var state))
                 _entries[key] = new Entry(state, File.GetLastWriteTimeUtc(path));
@@ -82,6 +88,7 @@ public sealed class AttemptJournal
             File.WriteAllText(temporary, JsonSerializer.Serialize(new StoredReport(report.GetType().Name, JsonSerializer.SerializeToElement(report, report.GetType(), Json)), Json));
             File.Move(temporary, path, overwrite: true);
             File.Delete(PathOf(jobId, attempt, AttemptRecord.Running));
+            File.Delete(ExitNotePath(jobId, attempt)); // the report says more than the note did
             _entries[(jobId, attempt)] = new Entry(AttemptRecord.Reported, _clock.GetUtcNow());
         }
     }
@@ -138,6 +145,29 @@ public sealed class AttemptJournal
         return null;
     }
 
+    /// <summary>
+    /// Where the attempt's process notes its exit status the moment it exits (see
+    /// <see cref="Execution.JobSandbox.LauncherArguments"/>): a worker killed before it journaled the report leaves the
+    /// note behind, and its next start reports the attempt's end from it.
+    /// </summary>
+    public string ExitNotePath(Guid jobId, int attempt) => Path.Combine(_folder, $"{jobId:N}.{attempt}{ExitNoteExtension}");
+
+    /// <summary>The exit status the attempt's process noted, and when; null when it noted none (it never ended by itself).</summary>
+    public ExitNote? ExitNoted(Guid jobId, int attempt)
+    {
+        var path = ExitNotePath(jobId, attempt);
+        try
+        {
+            return int.TryParse(File.ReadAllText(path).Trim(), out var status)
+                ? new ExitNote(status, File.GetLastWriteTimeUtc(path))
+                : null;
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The attempts in the given state.</summary>
     public IReadOnlyList<(Guid JobId, int Attempt)> InState(AttemptRecord state) =>
         _entries.Where(e => e.Value.State == state).Select(e => e.Key).ToList();
@@ -154,6 +184,7 @@ public sealed class AttemptJournal
             lock (_lock)
             {
                 File.Delete(PathOf(key.JobId, key.Attempt, entry.State));
+                File.Delete(ExitNotePath(key.JobId, key.Attempt));
                 _entries.TryRemove(key, out _);
             }
             pruned++;

@@ -12,7 +12,8 @@ namespace Bus.Worker.Recovery;
 /// At start, settles what the database says the previous process of this worker was running. Attempts that
 /// had started are orphans: one whose final report the journal holds gets that report sent again; any other goes
 /// through the strategies (see <see cref="IRecoveryStrategy"/>), its reservation is released, then its end is
-/// reported, and the journal records that report so the attempt never runs here again. Attempts only allocated are
+/// reported (from its process's exit note when it exited by itself, else lost or timed out), and the journal records
+/// that report so the attempt never runs here again. Attempts only allocated are
 /// left alone: their RunJob is still in this worker's queue (unless the journal says the previous process had started
 /// them: those are orphans too). Then the worker's Redis counters are rebuilt from its unreleased allocation rows with
 /// a new epoch, which drops any reservation nobody holds. The epoch is the fence: a reservation placed on this worker
@@ -57,12 +58,17 @@ public sealed class StartupRecovery(
 
             await ledger.GiveBack(workerId, orphan.JobId, orphan.Attempt); // the row is released by the saga on the report
             var now = clock.GetUtcNow();
-            object report = verdict is RecoveryVerdict.TimedOut
-                ? new JobStopped(orphan.JobId, orphan.Attempt, workerId, StopReason.TimedOut, "", now)
-                : new JobFailed(orphan.JobId, orphan.Attempt, workerId, null, "", verdict.Reason, now);
+            // Read after the strategies killed what was left: a job that exited by itself noted how, and that stands
+            // whatever the strategies concluded. Its output went with the previous process.
+            var report = journal.ExitNoted(orphan.JobId, orphan.Attempt) is { } exit
+                ? EndedByItself(orphan, workerId, exit)
+                : verdict is RecoveryVerdict.TimedOut
+                    ? new JobStopped(orphan.JobId, orphan.Attempt, workerId, StopReason.TimedOut, "", now)
+                    : new JobFailed(orphan.JobId, orphan.Attempt, workerId, null, "", verdict.Reason, now);
             journal.TryBegin(orphan.JobId, orphan.Attempt); // so a RunJob still queued for it is not run
             await reports.Send(orphan.JobId, orphan.Attempt, report, cancellationToken);
-            logger.LogWarning("Recovered job {JobId} attempt {Attempt}: {Reason}", orphan.JobId, orphan.Attempt, verdict.Reason);
+            logger.LogWarning("Recovered job {JobId} attempt {Attempt}: {Report}", orphan.JobId, orphan.Attempt,
+                report is JobFailed failed ? failed.Error : report.GetType().Name);
         }
 
         // Reservations nobody can be using go with the rebuild. While Redis is down there is nothing to rebuild; the
@@ -71,6 +77,11 @@ public sealed class StartupRecovery(
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>The report of an attempt whose process exited by itself before the worker journaled how.</summary>
+    static object EndedByItself(OrphanedAttempt orphan, string workerId, ExitNote exit) => exit.Status == 0
+        ? new JobCompleted(orphan.JobId, orphan.Attempt, workerId, 0, "", exit.At, orphan.StartedAt)
+        : new JobFailed(orphan.JobId, orphan.Attempt, workerId, exit.Status, "", $"exited with code {exit.Status}", exit.At, orphan.StartedAt);
 
     async Task<List<OrphanedAttempt>> ReadOrphans(string workerId, CancellationToken cancellationToken) =>
         (await jobs.OnWorker(workerId, cancellationToken))

@@ -66,6 +66,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>kill -9: the process dies at once, with no chance to unregister or report.</summary>
     public void KillHard() => _process.Kill(entireProcessTree: false);
 
+    /// <summary>SIGSTOP: the process stops where it is, noticing nothing, until killed; what it started runs on.</summary>
+    public void Freeze() => Posix.Stop(_process.Id);
+
     /// <summary>
     /// Waits for the process to exit by itself and for its output to be read to the end (<see cref="HasExited"/> can be
     /// true while its last lines are still on their way into <see cref="Output"/>).
@@ -123,4 +126,6 @@ static class Posix
     static extern int Kill(int pid, int signal);
 
     public static void Terminate(int pid) => Kill(pid, 15);
+
+    public static void Stop(int pid) => Kill(pid, 19);
 }
