@@ -8,7 +8,9 @@ namespace Bus.Gateway.Events;
 /// One reader of <c>job_transitions</c> per gateway, shared by every open stream: it waits on PostgreSQL's
 /// <c>NOTIFY job_transitions</c> (sent when the scheduler commits a transition), reads what is new in stream order,
 /// and hands each event to the streams that want it. So a change made through any gateway, by any scheduler,
-/// reaches every gateway's clients, and a thousand open streams cost one query per change, not a thousand.
+/// reaches every gateway's clients, and a thousand open streams cost one query per change, not a thousand. With no
+/// stream open it reads nothing (it was six reads a job under load, for nobody); the first stream to open moves the
+/// feed to the present, and replays what came before from the table itself.
 /// </summary>
 public sealed class JobEventFeed(JobEventStore store, NpgsqlDataSource dataSource, ILogger<JobEventFeed> logger) : BackgroundService
 {
@@ -21,7 +23,10 @@ public sealed class JobEventFeed(JobEventStore store, NpgsqlDataSource dataSourc
 
     readonly ConcurrentDictionary<Subscription, byte> _subscriptions = new();
     readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Held while the cursor moves: by a delivery, or by the first subscriber bringing an idle feed to the present.
+    readonly SemaphoreSlim _gate = new(1, 1);
     EventCursor _cursor;
+    bool _idle = true;
 
     /// <summary>
     /// Live events of one tenant (or one of its jobs), from the feed's position when it is made. A stream subscribes
@@ -32,7 +37,18 @@ public sealed class JobEventFeed(JobEventStore store, NpgsqlDataSource dataSourc
     {
         await _started.Task.WaitAsync(cancellationToken);
         var subscription = new Subscription(this, tenant, jobId);
-        _subscriptions[subscription] = 0;
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            // Idle, the feed skipped what came since; the stream's replay reads it from the table (up to at least here).
+            if (_idle)
+                (_cursor, _idle) = (await store.Now(cancellationToken), false);
+            _subscriptions[subscription] = 0;
+        }
+        finally
+        {
+            _gate.Release();
+        }
         return subscription;
     }
 
@@ -47,15 +63,23 @@ public sealed class JobEventFeed(JobEventStore store, NpgsqlDataSource dataSourc
                 connection.Notification += (_, _) => Interlocked.Exchange(ref notified, 1);
                 await using (var listen = new NpgsqlCommand("LISTEN job_transitions", connection))
                     await listen.ExecuteNonQueryAsync(stoppingToken);
-                if (!_started.Task.IsCompleted)
+                _started.TrySetResult();
+                try
                 {
-                    _cursor = await store.Now(stoppingToken);
-                    _started.TrySetResult();
+                    while (!stoppingToken.IsCancellationRequested)
+                    {
+                        if (await Deliver(stoppingToken) == 0 && Interlocked.Exchange(ref notified, 0) == 0)
+                            await connection.WaitAsync(PollInterval, stoppingToken);
+                    }
                 }
-                while (!stoppingToken.IsCancellationRequested)
+                finally
                 {
-                    if (await Deliver(stoppingToken) == 0 && Interlocked.Exchange(ref notified, 0) == 0)
-                        await connection.WaitAsync(PollInterval, stoppingToken);
+                    // The connection goes back to the pool, which does not reset sessions (WithPoolDefaults).
+                    if (connection.State == System.Data.ConnectionState.Open)
+                    {
+                        await using var unlisten = new NpgsqlCommand("UNLISTEN *", connection);
+                        await unlisten.ExecuteNonQueryAsync(CancellationToken.None);
+                    }
                 }
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
@@ -67,17 +91,30 @@ public sealed class JobEventFeed(JobEventStore store, NpgsqlDataSource dataSourc
         }
     }
 
-    /// <summary>Reads one batch after the cursor and hands it out; returns how many events it read.</summary>
+    /// <summary>Reads one batch after the cursor and hands it out; returns how many events it read (none when idle).</summary>
     async Task<int> Deliver(CancellationToken cancellationToken)
     {
-        var batch = await store.After(_cursor, null, null, 500, cancellationToken);
-        foreach (var stored in batch)
+        await _gate.WaitAsync(cancellationToken);
+        try
         {
-            foreach (var subscription in _subscriptions.Keys)
-                subscription.Offer(stored);
-            _cursor = stored.Cursor;
+            if (_subscriptions.IsEmpty)
+            {
+                _idle = true;
+                return 0;
+            }
+            var batch = await store.After(_cursor, null, null, 500, cancellationToken);
+            foreach (var stored in batch)
+            {
+                foreach (var subscription in _subscriptions.Keys)
+                    subscription.Offer(stored);
+                _cursor = stored.Cursor;
+            }
+            return batch.Count;
         }
-        return batch.Count;
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     /// <summary>One open stream's share of the feed; dispose it when the stream ends.</summary>
