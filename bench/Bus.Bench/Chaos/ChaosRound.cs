@@ -5,7 +5,8 @@ using Npgsql;
 namespace Bus.Bench.Chaos;
 
 /// <summary>
-/// One round: wait until the system is whole, stream the jobs, inject the fault a third of the way in, wait until every
+/// One round: wait until the system is whole, stream the jobs, inject the fault a third of the way in (the other two
+/// thirds are sent once it is in effect), wait until every
 /// accepted job is terminal or the deadline passes, then count from the executions file and PostgreSQL.
 /// </summary>
 public sealed class ChaosRound(ChaosOptions options, SystemControl system, SystemProbe probe, HttpClient api)
@@ -32,10 +33,11 @@ public sealed class ChaosRound(ChaosOptions options, SystemControl system, Syste
 
         system.Note($"round {name}: {options.Jobs} jobs at {options.Rate}/s");
         var start = DateTimeOffset.UtcNow;
-        var submitting = stream.Run($"chaos-{stamp}-{name}", executionsFile);
+        var inEffect = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var submitting = stream.Run($"chaos-{stamp}-{name}", executionsFile, inEffect.Task);
         await Task.Delay(TimeSpan.FromSeconds(options.Jobs / (double)options.Rate / 3));
         system.Note($"round {name}: injecting the fault");
-        await Faults.Inject(name, system);
+        await Faults.Inject(name, system, inEffect);
         await submitting;
         system.Note($"round {name}: {stream.Accepted.Count} accepted; waiting up to {options.Deadline} s for them to end");
 

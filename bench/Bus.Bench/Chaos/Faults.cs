@@ -32,30 +32,48 @@ public static class Faults
             ? "the services are not on the RabbitMQ cluster (start them with BUS_RABBIT_CLUSTER=only ./bus up)"
             : null;
 
-    public static Task Inject(string name, SystemControl system) => name switch
+    /// <summary>
+    /// Injects the fault and returns once it is over (the service or server back). <paramref name="inEffect"/> is
+    /// completed the moment the fault holds: a stop through a server's CLI can take a minute on a loaded machine, and
+    /// the round's stream waits for it, so the rest of its jobs meet the fault rather than finish before it.
+    /// </summary>
+    public static async Task Inject(string name, SystemControl system, TaskCompletionSource inEffect)
+    {
+        try
+        {
+            await Fault(name, system, inEffect);
+        }
+        finally
+        {
+            inEffect.TrySetResult(); // a fault that failed to inject must not hold the stream for ever
+        }
+    }
+
+    static Task Fault(string name, SystemControl system, TaskCompletionSource inEffect) => name switch
     {
         "baseline" => Task.CompletedTask,
-        "kill-gateway" => KillAndRestart(system, "gateway"),
-        "kill-scheduler" => KillAndRestart(system, "scheduler"),
-        "kill-reconciler" => KillAndRestart(system, "reconciler"),
-        "kill-worker" => KillAndRestart(system, "worker-1"),
+        "kill-gateway" => KillAndRestart(system, "gateway", inEffect),
+        "kill-scheduler" => KillAndRestart(system, "scheduler", inEffect),
+        "kill-reconciler" => KillAndRestart(system, "reconciler", inEffect),
+        "kill-worker" => KillAndRestart(system, "worker-1", inEffect),
         "redis-flushall" => FlushAll(system),
-        "redis-stop-30s" => StopFor(system, "redis", TimeSpan.FromSeconds(30)),
-        "rabbitmq-stop-30s" => StopFor(system, OnCluster ? "rabbitmq-cluster" : "rabbitmq", TimeSpan.FromSeconds(30)),
-        "postgres-stop-10s" => StopFor(system, "postgres", TimeSpan.FromSeconds(10)),
-        "postgres-stop-60s" => StopFor(system, "postgres", TimeSpan.FromSeconds(60)),
-        "postgres-stop-120s" => StopFor(system, "postgres", TimeSpan.FromSeconds(120)),
-        "rabbitmq-stop-120s" => StopFor(system, OnCluster ? "rabbitmq-cluster" : "rabbitmq", TimeSpan.FromSeconds(120)),
-        "redis-stop-120s" => StopFor(system, "redis", TimeSpan.FromSeconds(120)),
+        "redis-stop-30s" => StopFor(system, inEffect, "redis", TimeSpan.FromSeconds(30)),
+        "rabbitmq-stop-30s" => StopFor(system, inEffect, OnCluster ? "rabbitmq-cluster" : "rabbitmq", TimeSpan.FromSeconds(30)),
+        "postgres-stop-10s" => StopFor(system, inEffect, "postgres", TimeSpan.FromSeconds(10)),
+        "postgres-stop-60s" => StopFor(system, inEffect, "postgres", TimeSpan.FromSeconds(60)),
+        "postgres-stop-120s" => StopFor(system, inEffect, "postgres", TimeSpan.FromSeconds(120)),
+        "rabbitmq-stop-120s" => StopFor(system, inEffect, OnCluster ? "rabbitmq-cluster" : "rabbitmq", TimeSpan.FromSeconds(120)),
+        "redis-stop-120s" => StopFor(system, inEffect, "redis", TimeSpan.FromSeconds(120)),
         // The first node is the one every service connects to first, so its stop also moves every connection.
-        "rabbitmq-node-stop-30s" => StopFor(system, "rabbitmq-node-1", TimeSpan.FromSeconds(30)),
+        "rabbitmq-node-stop-30s" => StopFor(system, inEffect, "rabbitmq-node-1", TimeSpan.FromSeconds(30)),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "no such fault"),
     };
 
     /// <summary>kill -9, then started again at once, as a supervisor would.</summary>
-    static async Task KillAndRestart(SystemControl system, string service)
+    static async Task KillAndRestart(SystemControl system, string service, TaskCompletionSource inEffect)
     {
         await system.Kill(service);
+        inEffect.TrySetResult();
         await system.Start(service);
     }
 
@@ -69,9 +87,10 @@ public static class Faults
         system.Note("FLUSHALL on the services' Redis");
     }
 
-    static async Task StopFor(SystemControl system, string server, TimeSpan outage)
+    static async Task StopFor(SystemControl system, TaskCompletionSource inEffect, string server, TimeSpan outage)
     {
         await system.StopServer(server);
+        inEffect.TrySetResult();
         system.Note($"{server} stopped; starting it again in {outage.TotalSeconds:F0} s");
         await Task.Delay(outage);
         await system.StartInfrastructure();

@@ -45,13 +45,22 @@ public sealed class JobStream(ChaosOptions options, HttpClient http)
         return client;
     }
 
-    /// <summary>Sends the jobs, job i at i / rate seconds; returns once every client has been accepted or given up.</summary>
-    public async Task Run(string round, string executionsFile)
+    /// <summary>
+    /// Sends the jobs, job i at i / rate seconds, holding the last two thirds until <paramref name="faultInEffect"/>
+    /// (then at the same rate from there); returns once every client has been accepted or given up.
+    /// </summary>
+    public async Task Run(string round, string executionsFile, Task faultInEffect)
     {
         var start = Stopwatch.GetTimestamp();
         var clients = new List<Task>(options.Jobs);
+        var held = options.Jobs / 3;
         for (var i = 0; i < options.Jobs; i++)
         {
+            if (i == held && !faultInEffect.IsCompleted)
+            {
+                await faultInEffect;
+                start = Stopwatch.GetTimestamp() - Stopwatch.Frequency * held / options.Rate;
+            }
             var due = TimeSpan.FromSeconds((double)i / options.Rate) - Stopwatch.GetElapsedTime(start);
             if (due > TimeSpan.Zero)
                 await Task.Delay(due);
