@@ -49,11 +49,34 @@ public sealed class PendingReadTests : IAsyncLifetime
             rows.Add(RandomRow(random, "backlogged") with { Priority = 100, Cpus = Unplaceable, SubmittedAt = Now.AddDays(-1).AddMilliseconds(i) });
         for (var i = 0; i < 60; i++)
             rows.Add(RandomRow(random, "backlogged"));
+        // A tenant whose best-looking class starts with a retry in backoff: behind the retry, that class's first job
+        // ready to read is young, and the one job of each of seven other classes outranks it, so the read must not
+        // count that class among the tenant's best seven.
+        rows.Add(RandomRow(random, "retrying") with
+        {
+            Priority = 100, Cpus = 1, MemoryMb = 512, Gpus = 0, Service = "shell", Language = null, SubmittedAt = Now.AddDays(-3),
+            NotBefore = Now.AddHours(1),
+        });
+        rows.Add(RandomRow(random, "retrying") with
+        {
+            Priority = 100, Cpus = 1, MemoryMb = 512, Gpus = 0, Service = "shell", Language = null, SubmittedAt = Now.AddMinutes(-1),
+        });
+        foreach (var (cpus, memoryMb) in new[] { (1, 0), (2, 0), (2, 512), (2, 4096), (4, 0), (4, 512), (4, 4096) })
+            rows.Add(RandomRow(random, "retrying") with
+            {
+                Priority = 100, Cpus = cpus, MemoryMb = memoryMb, Gpus = 0, Service = "shell", Language = null,
+                SubmittedAt = Now.AddHours(-1).AddMilliseconds(cpus * 10 + memoryMb),
+            });
         // A tenant with fewer jobs than the limit.
         for (var i = 0; i < 3; i++)
             rows.Add(RandomRow(random, "small"));
         // Never read: a retry still in its backoff, and jobs no longer pending, all at top priority.
-        rows.Add(RandomRow(random, "a") with { Priority = 100, NotBefore = Now.AddHours(1) });
+        // The retry is the oldest of its class, so that class's first index entry is a job the read must skip.
+        rows.Add(RandomRow(random, "a") with
+        {
+            Priority = 100, Cpus = 1, MemoryMb = 512, Gpus = 0, Service = "shell", Language = null, SubmittedAt = Now.AddDays(-3),
+            NotBefore = Now.AddHours(1),
+        });
         rows.Add(RandomRow(random, "a") with { Priority = 100, State = "Running" });
         rows.Add(RandomRow(random, "b") with { Priority = 100, State = "Completed" });
         // Read: a retry whose backoff is over.
@@ -77,7 +100,7 @@ public sealed class PendingReadTests : IAsyncLifetime
         // The data exercises what it claims to: aging changes which jobs lead, every tenant but the small one is cut
         // at the limit, the backlog leads its tenant's unfiltered queue, and the finished retry is read.
         Assert.NotEqual(Render(heads[TimeSpan.FromMinutes(1)]), Render(heads[TimeSpan.FromHours(1)]));
-        Assert.All(heads.Values, h => Assert.Equal([PerTenant, PerTenant, PerTenant, 3], h.Values.Select(ids => ids.Count)));
+        Assert.All(heads.Values, h => Assert.Equal([PerTenant, PerTenant, PerTenant, PerTenant, 3], h.Values.Select(ids => ids.Count)));
         Assert.All(heads[TimeSpan.FromHours(1)]["backlogged"], id => Assert.Equal(Unplaceable, rows.Single(r => r.JobId == id).Cpus));
         Assert.Contains(retried.JobId, heads[TimeSpan.FromHours(1)]["b"]);
     }

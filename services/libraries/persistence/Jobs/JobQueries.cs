@@ -226,34 +226,38 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
         // The key of jobs_pending_by_class before its submitted_at, as the index has it.
         const string classKey = $"{Tenant}, {Priority}, {Service}, coalesce({Language}, ''), {Cpus}, {MemoryMb}, {Gpus}";
         const string pending = $"{CurrentState} = '{State.Pending}'";
+        const string ready = $"({NotBefore} IS NULL OR {NotBefore} <= now())";
+        const string rank = $"{Priority} + EXTRACT(EPOCH FROM now() - {SubmittedAt})::float8 / $2 DESC, {SubmittedAt}, {JobId}";
         var command = dataSource.CreateCommand($"""
-            WITH RECURSIVE classes ({Tenant}, {Priority}, {Service}, {Language}, {Cpus}, {MemoryMb}, {Gpus}) AS (
-                (SELECT {classKey} FROM {Table} WHERE {pending} ORDER BY {classKey} LIMIT 1)
+            WITH RECURSIVE classes ({Tenant}, {Priority}, {Service}, {Language}, {Cpus}, {MemoryMb}, {Gpus}, {SubmittedAt}, {JobId}, ready) AS (
+                (SELECT {classKey}, {SubmittedAt}, {JobId}, {ready} FROM {Table} WHERE {pending}
+                 ORDER BY {classKey}, {SubmittedAt}, {JobId} LIMIT 1)
                 UNION ALL
                 SELECT next.* FROM classes c CROSS JOIN LATERAL (
-                    SELECT {classKey} FROM {Table}
+                    SELECT {classKey}, {SubmittedAt}, {JobId}, {ready} FROM {Table}
                     WHERE {pending}
                       AND ({classKey}) > (c.{Tenant}, c.{Priority}, c.{Service}, c.{Language}, c.{Cpus}, c.{MemoryMb}, c.{Gpus})
-                    ORDER BY {classKey} LIMIT 1) next
+                    ORDER BY {classKey}, {SubmittedAt}, {JobId} LIMIT 1) next
+            ),
+            admitted AS (
+                SELECT *, count(*) FILTER (WHERE ready) OVER (
+                    PARTITION BY {Tenant} ORDER BY {rank} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS ready_before
+                FROM classes c
+                {condition}
             ),
             heads AS (
-                SELECT j.* FROM classes c CROSS JOIN LATERAL (
+                SELECT j.* FROM admitted c CROSS JOIN LATERAL (
                     SELECT {JobId}, {Tenant}, {Service}, {Cpus}, {MemoryMb}, {Gpus}, {Language}, {Pool}, {ExcludeWorker}, {AffinityKey},
                            {Priority}, {SubmittedAt}, {PendingReason}, {PendingReasonCode}
                     FROM {Table}
                     WHERE {pending} AND ({classKey}) = (c.{Tenant}, c.{Priority}, c.{Service}, c.{Language}, c.{Cpus}, c.{MemoryMb}, c.{Gpus})
-                      AND ({NotBefore} IS NULL OR {NotBefore} <= now())
+                      AND {ready}
                     ORDER BY {SubmittedAt}, {JobId} LIMIT $1) j
-                {condition}
+                WHERE c.ready_before < $1
             )
             SELECT {JobId}, {Tenant}, {Service}, {Cpus}, {MemoryMb}, {Gpus}, {Language}, {Pool}, {ExcludeWorker}, {AffinityKey}, {Priority}, {SubmittedAt},
                    {PendingReason}, {PendingReasonCode}
-            FROM (
-                SELECT *, row_number() OVER (
-                    PARTITION BY {Tenant}
-                    ORDER BY {Priority} + EXTRACT(EPOCH FROM now() - {SubmittedAt})::float8 / $2 DESC, {SubmittedAt}, {JobId}) AS place
-                FROM heads
-            ) ranked
+            FROM (SELECT *, row_number() OVER (PARTITION BY {Tenant} ORDER BY {rank}) AS place FROM heads) ranked
             WHERE place <= $1
             """);
         command.Parameters.AddWithValue(perTenant);
