@@ -190,11 +190,13 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
     /// <remarks>
     /// Read by class (the <c>jobs_pending_by_class</c> index): the jobs of one tenant with the same priority, service,
     /// language, cpus, memory and gpus. The classes are found by stepping through the index from one class key to the
-    /// next, one descent each; the filter decides per class, since it looks only at those columns, so a class it leaves
-    /// out costs one descent however many jobs it holds. Inside a class every job has the same priority, so its queue
-    /// order is oldest first for any aging interval, which the index serves: each class admitted gives its first
-    /// <paramref name="perTenant"/> jobs, and only those are ranked. A tenant's head is among them, so the result is
-    /// the one a ranking of every pending row would give, at a cost that grows with the classes, not the jobs.
+    /// next, one descent each, which also brings each class's first entry; the filter decides per class, since it looks
+    /// only at those columns, so a class it leaves out costs one descent however many jobs it holds. Inside a class
+    /// every job has the same priority, so its queue order is oldest first for any aging interval, which the index
+    /// serves. A class is read only while fewer than <paramref name="perTenant"/> classes whose first entry is ready
+    /// (no backoff ahead) rank before it in its tenant, since each of those has a job better than any in the classes
+    /// after them; each class read gives its first <paramref name="perTenant"/> ready jobs, and only those are ranked.
+    /// The result is the one a ranking of every pending row would give, at a cost that grows with the classes, not the jobs.
     /// </remarks>
     public async Task<List<PendingJob>> Pending(PendingFilter? filter, bool admitted, int perTenant, double agingSeconds,
         CancellationToken cancellationToken)
