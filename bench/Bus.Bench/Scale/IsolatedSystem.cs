@@ -35,14 +35,16 @@ public sealed class IsolatedSystem : IAsyncDisposable
     IsolatedSystem(string runDirectory)
     {
         _runDirectory = runDirectory;
-        Database = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(BenchEnvironment.Postgres) { Database = DatabaseName }.ConnectionString);
+        // Kept as built: a data source's ConnectionString leaves the password out, and the services need it.
+        var connectionString = new NpgsqlConnectionStringBuilder(BenchEnvironment.Postgres) { Database = DatabaseName }.ConnectionString;
+        Database = NpgsqlDataSource.Create(connectionString);
         _management = new HttpClient { BaseAddress = new Uri($"http://{BenchEnvironment.RabbitHost}:{BenchEnvironment.RabbitManagementPort}/api/") };
         _management.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
             Convert.ToBase64String(Encoding.UTF8.GetBytes($"{BenchEnvironment.RabbitUser}:{BenchEnvironment.RabbitPassword}")));
         // On top of the environment .state/env gave this program: these three are what keep the run to itself.
         _environment = new Dictionary<string, string>
         {
-            ["ConnectionStrings__Postgres"] = Database.ConnectionString,
+            ["ConnectionStrings__Postgres"] = connectionString,
             ["RabbitMq__VirtualHost"] = VirtualHost,
             ["Redis__KeyPrefix"] = KeyPrefix,
             ["DOTNET_ENVIRONMENT"] = "Development",

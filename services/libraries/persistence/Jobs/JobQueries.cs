@@ -187,37 +187,21 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
     /// backoff is ahead. With a <paramref name="filter"/>, only the jobs it admits when <paramref name="admitted"/>,
     /// else only those it leaves out; filtered before the limit, so jobs left out never hide the ones behind them.
     /// </summary>
+    /// <remarks>
+    /// Read by class (the <c>jobs_pending_by_class</c> index): the jobs of one tenant with the same priority, service,
+    /// language, cpus, memory and gpus. The classes are found by stepping through the index from one class key to the
+    /// next, one descent each, which also brings each class's first entry; the filter decides per class, since it looks
+    /// only at those columns, so a class it leaves out costs one descent however many jobs it holds. Inside a class
+    /// every job has the same priority, so its queue order is oldest first for any aging interval, which the index
+    /// serves. A class is read only while fewer than <paramref name="perTenant"/> classes whose first entry is ready
+    /// (no backoff ahead) rank before it in its tenant, since each of those has a job better than any in the classes
+    /// after them; each class read gives its first <paramref name="perTenant"/> ready jobs, and only those are ranked.
+    /// The result is the one a ranking of every pending row would give, at a cost that grows with the classes, not the jobs.
+    /// </remarks>
     public async Task<List<PendingJob>> Pending(PendingFilter? filter, bool admitted, int perTenant, double agingSeconds,
         CancellationToken cancellationToken)
     {
-        const string admits = $"""
-            ({Cpus} <= $3 AND {MemoryMb} <= $4 AND {Gpus} <= $5
-             AND CASE WHEN {Language} IS NULL THEN {Service} = ANY($6) ELSE {Service} || chr(31) || {Language} = ANY($7) END)
-            """;
-        var condition = filter is null ? "" : admitted ? $"AND {admits}" : $"AND NOT {admits}";
-        // Ranked per tenant here as well as by the caller, so the limit keeps the head of each tenant's queue.
-        await using var command = dataSource.CreateCommand($"""
-            SELECT {JobId}, {Tenant}, {Service}, {Cpus}, {MemoryMb}, {Gpus}, {Language}, {Pool}, {ExcludeWorker}, {AffinityKey}, {Priority}, {SubmittedAt},
-                   {PendingReason}, {PendingReasonCode}
-            FROM (
-                SELECT *, row_number() OVER (
-                    PARTITION BY {Tenant}
-                    ORDER BY {Priority} + EXTRACT(EPOCH FROM now() - {SubmittedAt})::float8 / $2 DESC, {SubmittedAt}, {JobId}) AS place
-                FROM {Table}
-                WHERE {CurrentState} = '{State.Pending}' AND ({NotBefore} IS NULL OR {NotBefore} <= now()) {condition}
-            ) ranked
-            WHERE place <= $1
-            """);
-        command.Parameters.AddWithValue(perTenant);
-        command.Parameters.AddWithValue(agingSeconds);
-        if (filter is not null)
-        {
-            command.Parameters.AddWithValue(filter.Cpus);
-            command.Parameters.AddWithValue(filter.MemoryMb);
-            command.Parameters.AddWithValue(filter.Gpus);
-            command.Parameters.AddWithValue(filter.Services);
-            command.Parameters.AddWithValue(filter.Pairs);
-        }
+        await using var command = PendingCommand(filter, admitted, perTenant, agingSeconds);
         var jobs = new List<PendingJob>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -231,6 +215,64 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
                 PendingReasonCode = Code(Text(reader, 13)),
             });
         return jobs;
+    }
+
+    /// <summary>The statement <see cref="Pending"/> runs, with its parameters; the component tests read its plan.</summary>
+    internal NpgsqlCommand PendingCommand(PendingFilter? filter, bool admitted, int perTenant, double agingSeconds)
+    {
+        const string admits = $"""
+            (c.{Cpus} <= $3 AND c.{MemoryMb} <= $4 AND c.{Gpus} <= $5
+             AND CASE WHEN c.{Language} = '' THEN c.{Service} = ANY($6) ELSE c.{Service} || chr(31) || c.{Language} = ANY($7) END)
+            """;
+        var condition = filter is null ? "" : admitted ? $"WHERE {admits}" : $"WHERE NOT {admits}";
+        // The key of jobs_pending_by_class before its submitted_at, as the index has it.
+        const string classKey = $"{Tenant}, {Priority}, {Service}, coalesce({Language}, ''), {Cpus}, {MemoryMb}, {Gpus}";
+        const string pending = $"{CurrentState} = '{State.Pending}'";
+        const string ready = $"({NotBefore} IS NULL OR {NotBefore} <= now())";
+        const string rank = $"{Priority} + EXTRACT(EPOCH FROM now() - {SubmittedAt})::float8 / $2 DESC, {SubmittedAt}, {JobId}";
+        var command = dataSource.CreateCommand($"""
+            WITH RECURSIVE classes ({Tenant}, {Priority}, {Service}, {Language}, {Cpus}, {MemoryMb}, {Gpus}, {SubmittedAt}, {JobId}, ready) AS (
+                (SELECT {classKey}, {SubmittedAt}, {JobId}, {ready} FROM {Table} WHERE {pending}
+                 ORDER BY {classKey}, {SubmittedAt}, {JobId} LIMIT 1)
+                UNION ALL
+                SELECT next.* FROM classes c CROSS JOIN LATERAL (
+                    SELECT {classKey}, {SubmittedAt}, {JobId}, {ready} FROM {Table}
+                    WHERE {pending}
+                      AND ({classKey}) > (c.{Tenant}, c.{Priority}, c.{Service}, c.{Language}, c.{Cpus}, c.{MemoryMb}, c.{Gpus})
+                    ORDER BY {classKey}, {SubmittedAt}, {JobId} LIMIT 1) next
+            ),
+            admitted AS (
+                SELECT *, count(*) FILTER (WHERE ready) OVER (
+                    PARTITION BY {Tenant} ORDER BY {rank} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS ready_before
+                FROM classes c
+                {condition}
+            ),
+            heads AS (
+                SELECT j.* FROM admitted c CROSS JOIN LATERAL (
+                    SELECT {JobId}, {Tenant}, {Service}, {Cpus}, {MemoryMb}, {Gpus}, {Language}, {Pool}, {ExcludeWorker}, {AffinityKey},
+                           {Priority}, {SubmittedAt}, {PendingReason}, {PendingReasonCode}
+                    FROM {Table}
+                    WHERE {pending} AND ({classKey}) = (c.{Tenant}, c.{Priority}, c.{Service}, c.{Language}, c.{Cpus}, c.{MemoryMb}, c.{Gpus})
+                      AND {ready}
+                    ORDER BY {SubmittedAt}, {JobId} LIMIT $1) j
+                WHERE c.ready_before < $1
+            )
+            SELECT {JobId}, {Tenant}, {Service}, {Cpus}, {MemoryMb}, {Gpus}, {Language}, {Pool}, {ExcludeWorker}, {AffinityKey}, {Priority}, {SubmittedAt},
+                   {PendingReason}, {PendingReasonCode}
+            FROM (SELECT *, row_number() OVER (PARTITION BY {Tenant} ORDER BY {rank}) AS place FROM heads) ranked
+            WHERE place <= $1
+            """);
+        command.Parameters.AddWithValue(perTenant);
+        command.Parameters.AddWithValue(agingSeconds);
+        if (filter is not null)
+        {
+            command.Parameters.AddWithValue(filter.Cpus);
+            command.Parameters.AddWithValue(filter.MemoryMb);
+            command.Parameters.AddWithValue(filter.Gpus);
+            command.Parameters.AddWithValue(filter.Services);
+            command.Parameters.AddWithValue(filter.Pairs);
+        }
+        return command;
     }
 
     /// <summary>The CPUs each tenant has Allocated or Running.</summary>
