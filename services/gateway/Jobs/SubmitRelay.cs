@@ -13,18 +13,29 @@ public sealed class SubmitRelay
 {
     static readonly TimeSpan SendTimeout = TimeSpan.FromSeconds(2);
 
-    public static async Task TrySend(ISendEndpointProvider send, SubmitJob command, ILogger<SubmitRelay> logger, CancellationToken cancellationToken)
+    public static Task TrySend(ISendEndpointProvider send, SubmitJob command, ILogger<SubmitRelay> logger, CancellationToken cancellationToken) =>
+        TrySend(send, [command], logger, cancellationToken);
+
+    /// <summary>
+    /// Sends the SubmitJobs of an array submission: one message per job, since each is its own saga, sent at once so
+    /// their publisher confirms overlap instead of queueing one behind the other.
+    /// </summary>
+    public static async Task TrySend(ISendEndpointProvider send, IReadOnlyCollection<SubmitJob> commands, ILogger<SubmitRelay> logger,
+        CancellationToken cancellationToken)
     {
+        if (commands.Count == 0)
+            return;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(SendTimeout);
         try
         {
             var saga = await send.GetSendEndpoint(QueueNames.JobSagaAddress);
-            await saga.Send(command, timeout.Token);
+            await saga.SendBatch(commands, timeout.Token);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            logger.LogWarning("Sending job {JobId} to the scheduler failed ({Error}); the outbox relay sends it later", command.JobId, e.Message);
+            logger.LogWarning("Sending {Count} accepted jobs (the first {JobId}) to the scheduler failed ({Error}); the outbox relay sends them later",
+                commands.Count, commands.First().JobId, e.Message);
         }
     }
 }

@@ -47,8 +47,8 @@ public sealed class OutboxRelay(NpgsqlDataSource dataSource, IBus send, IOptions
         if (pending.Count == 0)
             return 0;
         var saga = await send.GetSendEndpoint(QueueNames.JobSagaAddress);
-        foreach (var submission in pending)
-            await saga.Send(submission, cancellationToken);
+        // All at once, so the publisher confirms of a whole array submission overlap instead of queueing one by one.
+        await saga.SendBatch(pending, cancellationToken);
         logger.LogWarning("Sent {Count} accepted jobs the scheduler had not taken up to it again", pending.Count);
         return pending.Count;
     }
