@@ -5,13 +5,15 @@ using MassTransit;
 namespace Bus.Gateway.Jobs;
 
 /// <summary>
-/// Sends an accepted job's SubmitJob, waiting for the broker at most <see cref="SendTimeout"/>. The request row is
+/// Sends an accepted job's SubmitJob, waiting for the broker at most <see cref="SendTimeout"/> (and
+/// <see cref="PerMessage"/> more for each further job of a batch: 12 s for 1,000). The request row is
 /// already durable, so a send that fails or times out is not the client's problem: the reconciler's outbox relay
 /// sends every request whose saga does not exist after a few seconds.
 /// </summary>
 public sealed class SubmitRelay
 {
     static readonly TimeSpan SendTimeout = TimeSpan.FromSeconds(2);
+    static readonly TimeSpan PerMessage = TimeSpan.FromMilliseconds(10);
 
     public static Task TrySend(ISendEndpointProvider send, SubmitJob command, ILogger<SubmitRelay> logger, CancellationToken cancellationToken) =>
         TrySend(send, [command], logger, cancellationToken);
@@ -26,7 +28,8 @@ public sealed class SubmitRelay
         if (commands.Count == 0)
             return;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(SendTimeout);
+        // A batch's confirms take longer than one's; cut short, every unsent job would wait for the relay instead.
+        timeout.CancelAfter(SendTimeout + PerMessage * (commands.Count - 1));
         try
         {
             var saga = await send.GetSendEndpoint(QueueNames.JobSagaAddress);
