@@ -15,18 +15,18 @@ public sealed class SubmitRelay
     static readonly TimeSpan SendTimeout = TimeSpan.FromSeconds(2);
     static readonly TimeSpan PerMessage = TimeSpan.FromMilliseconds(10);
 
-    public static Task TrySend(ISendEndpointProvider send, SubmitJob command, ILogger<SubmitRelay> logger, CancellationToken cancellationToken) =>
+    public static Task<bool> TrySend(ISendEndpointProvider send, SubmitJob command, ILogger<SubmitRelay> logger, CancellationToken cancellationToken) =>
         TrySend(send, [command], logger, cancellationToken);
 
     /// <summary>
     /// Sends the SubmitJobs of an array submission: one message per job, since each is its own saga, sent at once so
-    /// their publisher confirms overlap instead of queueing one behind the other.
+    /// their publisher confirms overlap instead of queueing one behind the other. True when the broker confirmed all.
     /// </summary>
-    public static async Task TrySend(ISendEndpointProvider send, IReadOnlyCollection<SubmitJob> commands, ILogger<SubmitRelay> logger,
+    public static async Task<bool> TrySend(ISendEndpointProvider send, IReadOnlyCollection<SubmitJob> commands, ILogger<SubmitRelay> logger,
         CancellationToken cancellationToken)
     {
         if (commands.Count == 0)
-            return;
+            return true;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // A batch's confirms take longer than one's; cut short, every unsent job would wait for the relay instead.
         timeout.CancelAfter(SendTimeout + PerMessage * (commands.Count - 1));
@@ -34,11 +34,13 @@ public sealed class SubmitRelay
         {
             var saga = await send.GetSendEndpoint(QueueNames.JobSagaAddress);
             await saga.SendBatch(commands, timeout.Token);
+            return true;
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             logger.LogWarning("Sending {Count} accepted jobs (the first {JobId}) to the scheduler failed ({Error}); the outbox relay sends them later",
                 commands.Count, commands.First().JobId, e.Message);
+            return false;
         }
     }
 }

@@ -122,6 +122,19 @@ public sealed class JobRequestClaims(NpgsqlDataSource dataSource)
             $"job id {commands[i].JobId} is taken by another (tenant, requestId) than ({tenant}, {commands[i].RequestId})")).ToList();
     }
 
+    /// <summary>
+    /// Records that the broker confirmed these requests' SubmitJobs, so the outbox relay does not resend them while
+    /// the scheduler works through its queue (one statement for the whole batch).
+    /// </summary>
+    public async Task MarkSent(string tenant, string[] requestIds, CancellationToken cancellationToken)
+    {
+        await using var update = dataSource.CreateCommand(
+            "UPDATE job_requests SET sent_at = now() WHERE tenant = $1 AND request_id = ANY($2) AND sent_at IS NULL");
+        update.Parameters.AddWithValue(tenant);
+        update.Parameters.AddWithValue(requestIds);
+        await update.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     static Claim Existing(string storedHash, string storedCommand, string hash)
     {
         var stored = JsonSerializer.Deserialize<SubmitJob>(storedCommand, Json)!;
