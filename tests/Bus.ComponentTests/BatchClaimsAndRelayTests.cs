@@ -2,9 +2,8 @@ using Bus.Contracts;
 using Bus.Persistence.Submissions;
 using Bus.Reconciler;
 using Bus.Reconciler.Sweeps;
+using Bus.ComponentTests.Support;
 using MassTransit;
-using MassTransit.Testing;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -19,23 +18,19 @@ namespace Bus.ComponentTests;
 public sealed class BatchClaimsAndRelayTests : IAsyncLifetime
 {
     TestDatabase _database = null!;
-    ServiceProvider _provider = null!;
-    ITestHarness _harness = null!;
+    RecordingBus _bus = null!;
     JobRequestClaims _claims = null!;
 
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.Create();
         _claims = new JobRequestClaims(_database.DataSource);
-        _provider = new ServiceCollection().AddMassTransitTestHarness().BuildServiceProvider(true);
-        _harness = _provider.GetRequiredService<ITestHarness>();
-        await _harness.Start();
+        _bus = await RecordingBus.Start();
     }
 
     public async Task DisposeAsync()
     {
-        await _harness.Stop();
-        await _provider.DisposeAsync();
+        await _bus.DisposeAsync();
         await _database.DisposeAsync();
     }
 
@@ -89,13 +84,13 @@ public sealed class BatchClaimsAndRelayTests : IAsyncLifetime
         await Execute("UPDATE job_requests SET created_at = now() - interval '30 minutes' WHERE request_id <> 'too-new'");
         await Execute("UPDATE job_requests SET sent_at = now() - interval '1 minute' WHERE request_id = 'confirmed-recently'");
         await Execute("UPDATE job_requests SET sent_at = now() - interval '11 minutes' WHERE request_id = 'confirmed-long-ago'");
-        var relay = new OutboxRelay(_database.DataSource, _harness.Bus,
+        var relay = new OutboxRelay(_database.DataSource, _bus.Harness.Bus,
             Options.Create(new ReconcilerOptions { RelayAfter = TimeSpan.FromSeconds(5), RelayConfirmedAfter = TimeSpan.FromMinutes(10) }),
             new FakeTimeProvider(await DatabaseNow()), NullLogger<OutboxRelay>.Instance);
 
         Assert.Equal(2, await relay.Run(CancellationToken.None));
 
-        var sent = _harness.Sent.Select<SubmitJob>().Select(m => m.Context.Message.RequestId).ToHashSet();
+        var sent = _bus.Harness.Sent.Select<SubmitJob>().Select(m => m.Context.Message.RequestId).ToHashSet();
         Assert.Equal(["confirmed-long-ago", "never-confirmed"], sent.Order());
     }
 
