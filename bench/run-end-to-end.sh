@@ -3,8 +3,10 @@
 # Bus.Bench end-to-end (throughput, latency percentiles, invariants, per-service resource use), then runs the
 # same number of trivial jobs on Slurm with the same 8 cpu slots (bench/slurm) and prints the ratio.
 #
-#   bench/run-end-to-end.sh [--jobs 10000] [--concurrency 32] [--service noop|shell] [--warmup 2000] [--rate JOBS_PER_S]
+#   bench/run-end-to-end.sh [--jobs 10000] [--concurrency 32] [--service noop|shell] [--warmup 2000] [--rate JOBS_PER_S] [--array N]
 #
+# --array N submits the jobs as arrays of N (POST /api/v1/jobs:batch), and Slurm's side then submits them as
+# `sbatch --array=1-N`, jobs/N times: e.g. --jobs 10000 --array 1000 is 10 arrays of 1,000 on both.
 # SLURM=0 skips the Slurm run. The system stays up afterwards (./bus down stops it).
 set -euo pipefail
 # shellcheck source=bench/common.sh
@@ -19,11 +21,14 @@ dotnet "$BENCH_DLL" end-to-end --gateway "http://127.0.0.1:${BUS_GATEWAY_PORT:-8
 [[ "${SLURM:-1}" == 0 ]] && exit $status
 
 jobs="$(sed -nE 's/^Throughput: ([0-9,]+) .*/\1/p' "$out" | tr -d ,)"
+array=""
+args=("$@")
+for ((i = 0; i + 1 < ${#args[@]}; i++)); do [[ "${args[i]}" == --array ]] && array="${args[i + 1]}"; done
 ours="$(sed -nE 's/^Throughput: .* = ([0-9.]+) jobs\/s.*/\1/p' "$out")"
 rm -f "$out"
 echo
-echo "==> the same $jobs trivial jobs on Slurm (4 nodes x 2 cpus)" >&2
-slurm_line="$("$ROOT/bench/slurm/run-jobs.sh" "$jobs" | tail -n 1)"
+echo "==> the same $jobs trivial jobs on Slurm (4 nodes x 2 cpus)${array:+, as arrays of $array}" >&2
+slurm_line="$(SLURM_BENCH_ARRAY="$array" "$ROOT/bench/slurm/run-jobs.sh" "$jobs" | tail -n 1)"
 echo "$slurm_line"
 theirs="$(sed -nE 's/^slurm: .* = ([0-9.]+) jobs\/s$/\1/p' <<<"$slurm_line")"
 if [[ -n "$ours" && -n "$theirs" ]]; then

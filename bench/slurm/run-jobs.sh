@@ -15,6 +15,8 @@
 #
 # Each job is its own `sbatch --wrap true` (never one `sbatch --array=1-N`): our benchmark submits N separate
 # jobs, and an array would let Slurm create and schedule them as one record, which is not the same work.
+# SLURM_BENCH_ARRAY=M is the exception, for our array-submission benchmark: N/M times `sbatch --array=1-M --wrap true`
+# (N must be a multiple of M), each array one submission, as each of ours is one POST /api/v1/jobs:batch.
 # SLURM_BENCH_SUBMITTERS (default 4) shells submit in parallel, like our benchmark's concurrent HTTP clients.
 # SLURM_BENCH_TIMEOUT (default 60 + N/4 seconds) bounds the wait for the queue to drain.
 set -uo pipefail
@@ -24,7 +26,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 N="${1:-}"
 [[ "$N" =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 N   (N > 0 jobs)" >&2; exit 2; }
 SUBMITTERS="${SLURM_BENCH_SUBMITTERS:-4}"
-((SUBMITTERS > N)) && SUBMITTERS="$N"
+ARRAY="${SLURM_BENCH_ARRAY:-}"
+SUBMISSIONS="$N"
+if [[ -n "$ARRAY" ]]; then
+  [[ "$ARRAY" =~ ^[1-9][0-9]*$ ]] && ((N % ARRAY == 0)) || { echo "SLURM_BENCH_ARRAY must be a positive divisor of N" >&2; exit 2; }
+  SUBMISSIONS=$((N / ARRAY))
+fi
+((SUBMITTERS > SUBMISSIONS)) && SUBMITTERS="$SUBMISSIONS"
 TIMEOUT="${SLURM_BENCH_TIMEOUT:-$((60 + N / 4))}"
 JOB_NAME=bench-true
 
@@ -54,7 +62,7 @@ if ((!WAS_RUNNING)) || ! all_idle; then
 fi
 SLOTS="$(sinfo -h -p bench -o %C 2>/dev/null | cut -d/ -f4)" # CPUs allocated/idle/other/total
 EPILOG="$(scontrol show config 2>/dev/null | awk '$1 == "Epilog" && $3 != "(null)" { print $3 }')"
-info "${#NODES[@]} nodes, ${SLOTS:-?} CPU slots, Epilog=${EPILOG:-none}; $N jobs from $SUBMITTERS submitting shells"
+info "${#NODES[@]} nodes, ${SLOTS:-?} CPU slots, Epilog=${EPILOG:-none}; $N jobs${ARRAY:+ as $SUBMISSIONS arrays of $ARRAY} from $SUBMITTERS submitting shells"
 
 WORK="$(mktemp -d)"
 SUBMITTER_PIDS=()
@@ -87,11 +95,13 @@ done
 COMP_OFFSET="$(stat -c %s "$JOBCOMP_LOG" 2>/dev/null || echo 0)"
 
 # ------------------------------------------------------------------ submit
-submitter() { # <index> <count>: submit <count> jobs one after another; job ids to ids.<index>, failures to failed.<index>
+submitter() { # <index> <count>: submit <count> jobs (or arrays) one after another; ids to ids.<index>, failures to failed.<index>
   local k out
+  local array=()
+  [[ -n "$ARRAY" ]] && array=(--array="1-$ARRAY")
   for ((k = 0; k < $2; k++)); do
     for _ in 1 2 3; do
-      if out="$(sbatch --parsable -p bench -n 1 -c 1 -J "$JOB_NAME" -D / -o /dev/null --wrap true 2>&1)"; then
+      if out="$(sbatch --parsable "${array[@]}" -p bench -n 1 -c 1 -J "$JOB_NAME" -D / -o /dev/null --wrap true 2>&1)"; then
         echo "${out%%;*}" >>"$WORK/ids.$1"
         continue 2
       fi
@@ -103,17 +113,17 @@ submitter() { # <index> <count>: submit <count> jobs one after another; job ids 
 
 T_START="$(now)"
 for ((s = 0; s < SUBMITTERS; s++)); do
-  count=$((N / SUBMITTERS + (s < N % SUBMITTERS ? 1 : 0)))
+  count=$((SUBMISSIONS / SUBMITTERS + (s < SUBMISSIONS % SUBMITTERS ? 1 : 0)))
   submitter "$s" "$count" &
   SUBMITTER_PIDS+=("$!")
 done
 wait "${SUBMITTER_PIDS[@]}"
 SUBMITTER_PIDS=()
 T_SUBMITTED="$(now)"
-SUBMITTED="$(cat "$WORK"/ids.* 2>/dev/null | wc -l)"
+SUBMITTED=$(($(cat "$WORK"/ids.* 2>/dev/null | wc -l) * N / SUBMISSIONS))
 FAILED="$(cat "$WORK"/failed.* 2>/dev/null | wc -l)"
 info "submitted $SUBMITTED jobs in $(awk -v a="$T_START" -v b="$T_SUBMITTED" 'BEGIN { printf "%.1f s (%.1f/s)", b - a, '"$SUBMITTED"' / (b - a) }')"
-((FAILED == 0)) || fail "$FAILED of $N sbatch calls failed 3 times, e.g.: $(cat "$WORK"/failed.* | head -n 1)"
+((FAILED == 0)) || fail "$FAILED of $SUBMISSIONS sbatch calls failed 3 times, e.g.: $(cat "$WORK"/failed.* | head -n 1)"
 
 # ------------------------------------------------------------------ wait for the queue to drain
 DEADLINE=$((SECONDS + TIMEOUT))
@@ -126,16 +136,20 @@ done
 T_END="$(now)"
 
 # ------------------------------------------------------------------ check: every job of ours completed with exit 0
+# An array's tasks get job ids of their own, which sbatch never printed: they are known by the job name instead (the
+# partition was empty when the run began, and nobody else's jobs are named so).
 sort -n "$WORK"/ids.* >"$WORK/ids"
 check() {
   tail -c +"$((COMP_OFFSET + 1))" "$JOBCOMP_LOG" 2>/dev/null |
-    awk 'NR == FNR { ours[$1] = 1; next }
-         { id = ""; st = ""; ec = ""
+    awk -v by_name="${ARRAY:+$JOB_NAME}" 'NR == FNR { ours[$1] = 1; next }
+         { id = ""; st = ""; ec = ""; name = ""
            for (f = 1; f <= NF; f++) {
              if ($f ~ /^JobId=/) id = substr($f, 7)
+             else if ($f ~ /^Name=/) name = substr($f, 6)
              else if ($f ~ /^JobState=/) st = substr($f, 10)
              else if ($f ~ /^ExitCode=/) ec = substr($f, 10) }
-           if (!(id in ours) || (id in seen)) next
+           if (by_name != "" ? name != by_name : !(id in ours)) next
+           if (id in seen) next
            seen[id] = 1
            if (st == "COMPLETED" && ec == "0:0") ok++; else { bad++; if (!ex) ex = id " " st " " ec } }
          END { printf "%d %d %s\n", ok, bad, ex }' "$WORK/ids" -

@@ -26,6 +26,7 @@ app.UseRateLimiter(); // after authentication: requests are counted per API key
 app.MapManagement(); // /health/live, /health/ready, /metrics: no key needed
 app.MapApiDocument(); // /openapi/v1.json and the reference at /reference: no key needed
 app.MapJobsApi();
+app.MapBatchSubmitApi();
 app.MapWorkersApi();
 app.MapStatsApi();
 app.MapSagasApi();

@@ -49,6 +49,14 @@ public sealed class ReconcilerOptions
     /// <summary>How far back the outbox relay looks for requests never taken up. Default 7 days.</summary>
     public TimeSpan RelayWindow { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// How long after the broker confirmed a request's SubmitJob (an array submission's, which the gateway records)
+    /// the outbox relay sends it again if its saga still does not exist. Much longer than <see cref="RelayAfter"/>:
+    /// the message is in the scheduler's queue, maybe behind a backlog of thousands, and resending them all would
+    /// double the backlog. It covers a confirmed message lost anyway (a queue purged by hand). Default 10 min.
+    /// </summary>
+    public TimeSpan RelayConfirmedAfter { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>The most submissions the outbox relay sends per run. Default 500.</summary>
     public int RelayBatchSize { get; set; } = 500;
 

@@ -6,7 +6,6 @@ using Bus.ComponentTests.Support;
 using Bus.Reconciler.Sweeps;
 using MassTransit;
 using MassTransit.Testing;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bus.ComponentTests;
@@ -18,21 +17,19 @@ namespace Bus.ComponentTests;
 public sealed class WorkerLostTests(RedisTargets redis) : IClassFixture<RedisTargets>, IAsyncLifetime
 {
     TestDatabase _database = null!;
-    ServiceProvider _provider = null!;
+    RecordingBus _bus = null!;
     ITestHarness _harness = null!;
 
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.Create();
-        _provider = new ServiceCollection().AddMassTransitTestHarness().BuildServiceProvider(true);
-        _harness = _provider.GetRequiredService<ITestHarness>();
-        await _harness.Start();
+        _bus = await RecordingBus.Start();
+        _harness = _bus.Harness;
     }
 
     public async Task DisposeAsync()
     {
-        await _harness.Stop();
-        await _provider.DisposeAsync();
+        await _bus.DisposeAsync();
         await _database.DisposeAsync();
     }
 

@@ -86,6 +86,8 @@ public sealed partial class OpenApiDocumentTests(GatewayFactory gateway) : IClas
 
         var submit = document["paths"]!["/api/v1/jobs"]!["post"]!["responses"]!.AsObject();
         Assert.Equal(["200", "202", "400", "401", "409", "413", "415", "429", "503"], submit.Select(r => r.Key).Order());
+        var batch = document["paths"]!["/api/v1/jobs:batch"]!["post"]!["responses"]!.AsObject();
+        Assert.Equal(["200", "202", "400", "401", "413", "415", "429", "503"], batch.Select(r => r.Key).Order());
         Assert.True(document["paths"]!["/api/v1/sagas/{jobId}"]!["get"]!["responses"]!.AsObject().ContainsKey("403"));
         Assert.True(document["paths"]!["/api/v1/jobs/{jobId}/cancel"]!["post"]!["responses"]!.AsObject().ContainsKey("409"));
     }

@@ -20,6 +20,27 @@ public sealed class CliTests(RunningSystem system) : IClassFixture<RunningSystem
     }
 
     [Fact]
+    public async Task Submit_with_array_makes_one_job_per_task_each_knowing_its_index_and_a_repeat_makes_none()
+    {
+        var requestId = $"cli-array-{Guid.NewGuid():N}";
+        string[] command = ["submit", "--array", "3", "--request-id", requestId, "--", "/bin/sh", "-c", "echo task $ARRAY_TASK_ID"];
+
+        var first = await Cli([.. command.Take(1), "--json", .. command.Skip(1)]);
+
+        Assert.True(first.ExitCode == 0, first.ToString());
+        var jobs = JsonNode.Parse(first.Stdout)!["jobs"]!.AsArray();
+        Assert.Equal([$"{requestId}-1", $"{requestId}-2", $"{requestId}-3"], jobs.Select(j => (string?)j!["requestId"]));
+        Assert.All(jobs, j => Assert.Equal("accepted", (string?)j!["status"]));
+        for (var i = 0; i < 3; i++)
+            Assert.Equal($"task {i + 1}\n", (string?)(await system.WaitForJob((string)jobs[i]!["jobId"]!, "Completed"))["output"]);
+
+        var again = await Cli(command);
+
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Equal($"Submitted array {requestId}: 0 new, 3 already accepted, 0 refused", again.Stdout.Trim());
+    }
+
+    [Fact]
     public async Task A_submitted_job_shows_in_list_and_status_and_its_output_prints_raw()
     {
         var requestId = $"cli-{Guid.NewGuid():N}";

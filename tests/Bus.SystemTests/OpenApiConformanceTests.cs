@@ -43,6 +43,10 @@ public sealed partial class OpenApiConformanceTests(RunningSystem system) : ICla
         var requestId = $"openapi-{Guid.NewGuid():N}";
         await system.Submit(new { requestId, command = new[] { "/bin/true" } });
         await system.Submit(new { requestId, command = new[] { "/bin/false" } });
+        // An array retry: one element already accepted, one refused for its other body (a 200), then an invalid batch.
+        await system.SubmitBatch([new { requestId, command = new[] { "/bin/true" } }, new { requestId = $"{requestId}-b", command = new[] { "/bin/true" } }]);
+        await system.SubmitBatch([new { requestId, command = new[] { "/bin/false" } }, new { requestId = $"{requestId}-b", command = new[] { "/bin/true" } }]);
+        await system.SubmitBatch([new { requestId }]);
 
         var schemas = new OperationSchemas(document);
         var checkedCount = 0;
@@ -87,6 +91,8 @@ public sealed partial class OpenApiConformanceTests(RunningSystem system) : ICla
             using var request = new HttpRequestMessage(new HttpMethod(method), url);
             if (method == "POST" && path is "/api/v1/jobs" or "/api/v1/jobs:explain")
                 request.Content = JsonContent.Create(new { requestId = $"openapi-{Guid.NewGuid():N}", command = new[] { "/bin/true" } });
+            if (method == "POST" && path == "/api/v1/jobs:batch")
+                request.Content = JsonContent.Create(new { jobs = new[] { new { requestId = $"openapi-{Guid.NewGuid():N}", command = new[] { "/bin/true" } } } });
             if (method == "PUT" && path == "/api/v1/services/{service}")
                 request.Content = JsonContent.Create(new { description = "made by the OpenAPI test" });
             if (path.EndsWith("/events"))

@@ -76,6 +76,39 @@ public sealed class RideThroughTests(GatedSystem gated) : IClassFixture<GatedSys
     }
 
     [Fact]
+    public async Task An_array_submitted_while_RabbitMQ_is_down_is_accepted_whole_and_every_job_runs_once_the_broker_is_back()
+    {
+        var run = $"batch-broker-down-{Guid.NewGuid():N}";
+        var jobs = Enumerable.Range(0, 200).Select(i => (object)new { requestId = $"{run}-{i}", service = "noop" }).ToArray();
+        _system.RabbitGate!.Close();
+        JsonObject batch;
+        try
+        {
+            (var status, batch) = await _system.SubmitBatch(jobs);
+            Assert.Equal(HttpStatusCode.Accepted, status);
+            Assert.Equal(200, (int)batch["accepted"]!);
+        }
+        finally
+        {
+            _system.RabbitGate.Open();
+        }
+
+        // The gateway's sends timed out against the closed broker; the outbox relay resends the batch's 200 rows, and
+        // the saga takes each job once however many sends reach it.
+        var jobIds = batch["jobs"]!.AsArray().Select(a => (Guid)a!["jobId"]!).ToArray();
+        await using var completed = _system.Database.DataSource.CreateCommand(
+            "SELECT count(*) FILTER (WHERE current_state = 'Completed'), count(*) FILTER (WHERE attempt > 1) FROM jobs WHERE job_id = ANY($1)");
+        completed.Parameters.AddWithValue(jobIds);
+        var (done, retried) = await Eventually.Get(async () =>
+        {
+            await using var reader = await completed.ExecuteReaderAsync();
+            await reader.ReadAsync();
+            return (reader.GetInt64(0), reader.GetInt64(1));
+        }, counts => counts.Item1 == 200, TimeSpan.FromSeconds(120), "all 200 jobs of the batch Completed");
+        Assert.Equal((200, 0), (done, retried));
+    }
+
+    [Fact]
     public async Task A_final_report_the_broker_never_confirmed_is_sent_by_the_restarted_worker_and_the_job_does_not_run_again()
     {
         // A long registration, so the worker is not declared lost while it is down: this is about its report.

@@ -20,11 +20,16 @@ public static class EndToEndBenchmark
             Console.Error.WriteLine(e.Message);
             return 2;
         }
+        if (options.Array > 0 && options.Rate > 0)
+        {
+            Console.Error.WriteLine("--array and --rate cannot be combined: arrays are sent as fast as the gateway answers them");
+            return 2;
+        }
 
         foreach (var line in MachineInfo.Describe())
             Console.WriteLine(line);
         Console.WriteLine($"options: --jobs {options.Jobs} --concurrency {options.Concurrency} --service {options.Service} --warmup {options.Warmup}" +
-            (options.Rate > 0 ? $" --rate {options.Rate}" : ""));
+            (options.Rate > 0 ? $" --rate {options.Rate}" : "") + (options.Array > 0 ? $" --array {options.Array}" : ""));
 
         await using var database = NpgsqlDataSource.Create(BenchEnvironment.Postgres);
         using var driver = new JobDriver(options, database);
@@ -50,6 +55,8 @@ public static class EndToEndBenchmark
         Console.Error.WriteLine($"measuring {options.Jobs} {options.Service} jobs ...");
         Console.WriteLine($"load:    {MachineInfo.LoadAverage()} at start (1/5/15 min)");
         var refused = options.Rate > 0 ? await driver.SubmitPaced(run, options.Jobs, options.Rate) : await driver.Submit(run, options.Jobs);
+        if (options.Array > 0)
+            Console.WriteLine($"submitted: {options.Jobs:N0} jobs as {driver.Arrays(run)} arrays of up to {options.Array:N0} in {driver.SubmitSeconds(run):F2} s");
         var finished = await driver.WaitFinished(run, options.Jobs - refused, TimeSpan.FromSeconds(120 + options.Jobs / 20.0));
         await stopSampling.CancelAsync();
         await sampling;
@@ -77,7 +84,7 @@ public static class EndToEndBenchmark
         var first = jobs.Min(j => j.Submitted);
         var last = done.Max(j => j.Finished!.Value);
         var seconds = (last - first).TotalSeconds;
-        Console.WriteLine($"Throughput: {done.Count:N0} {options.Service} jobs from first submit to last finish in {seconds:F1} s = {done.Count / seconds:F1} jobs/s" +
+        Console.WriteLine($"Throughput: {done.Count:N0} {options.Service} jobs{(options.Array > 0 ? $" in arrays of {options.Array:N0}" : "")} from first submit to last finish in {seconds:F1} s = {done.Count / seconds:F1} jobs/s" +
                           (refused > 0 ? $" ({refused} submissions refused)" : "") + (finished ? "" : " (TIMED OUT waiting)"));
         Console.WriteLine();
         Console.WriteLine($"{"latency from submit (ms)",-28}{"p50",10}{"p95",10}{"p99",10}{"max",10}");

@@ -18,12 +18,18 @@ public sealed record EndToEndOptions
     /// <summary>Jobs submitted per second; 0 (the default) submits as fast as the gateway accepts them.</summary>
     public int Rate { get; init; }
 
+    /// <summary>
+    /// 0 (the default) submits each job with its own <c>POST /api/v1/jobs</c>; N submits them as arrays of N through
+    /// <c>POST /api/v1/jobs:batch</c> (at most 1,000), up to <see cref="Concurrency"/> arrays in flight at once.
+    /// </summary>
+    public int Array { get; init; }
+
     public string Gateway { get; init; } = "http://127.0.0.1:8080";
 
     public string ApiKey { get; init; } = Repository.AdminKey;
 
     public const string Usage =
-        "usage: Bus.Bench end-to-end [--jobs 10000] [--concurrency 32] [--service noop|shell] [--warmup 2000] [--rate JOBS_PER_S] [--gateway URL] [--key KEY]";
+        "usage: Bus.Bench end-to-end [--jobs 10000] [--concurrency 32] [--service noop|shell] [--warmup 2000] [--rate JOBS_PER_S] [--array N] [--gateway URL] [--key KEY]";
 
     public static EndToEndOptions Parse(string[] args) =>
         BenchArguments.Parse(args, new EndToEndOptions(), Usage, (o, name, value) => name switch
@@ -33,6 +39,10 @@ public sealed record EndToEndOptions
             "--service" when value is "noop" or "shell" => o with { Service = value },
             "--warmup" => o with { Warmup = BenchArguments.Positive(name, value) },
             "--rate" => o with { Rate = BenchArguments.Positive(name, value) },
+            "--array" => o with
+            {
+                Array = BenchArguments.Positive(name, value) is var size and <= 1_000 ? size : throw new ArgumentException("--array takes 1 to 1000 jobs per array"),
+            },
             "--gateway" => o with { Gateway = value },
             "--key" => o with { ApiKey = value },
             _ => null,

@@ -25,9 +25,16 @@ public sealed class JobDriver(EndToEndOptions options, NpgsqlDataSource database
     readonly JobQueries _jobs = new(database);
     readonly ConcurrentDictionary<string, ConcurrentBag<Guid>> _accepted = new();
 
-    /// <summary>Submits <paramref name="count"/> jobs whose request ids start with <paramref name="run"/>; returns the refusals.</summary>
+    readonly ConcurrentDictionary<string, (int Arrays, double Seconds)> _arrays = new();
+
+    /// <summary>
+    /// Submits <paramref name="count"/> jobs whose request ids start with <paramref name="run"/>, one request each or,
+    /// with <see cref="EndToEndOptions.Array"/>, in arrays; returns the refusals.
+    /// </summary>
     public async Task<int> Submit(string run, int count)
     {
+        if (options.Array > 0)
+            return await SubmitArrays(run, count);
         var next = -1;
         var refused = 0;
         await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(async _ =>
@@ -58,10 +65,54 @@ public sealed class JobDriver(EndToEndOptions options, NpgsqlDataSource database
         return (await Task.WhenAll(sends)).Count(accepted => !accepted);
     }
 
+    /// <summary>The arrays of <see cref="EndToEndOptions.Array"/> jobs, up to <see cref="EndToEndOptions.Concurrency"/> in flight.</summary>
+    async Task<int> SubmitArrays(string run, int count)
+    {
+        var arrays = (count + options.Array - 1) / options.Array;
+        var next = -1;
+        var refused = 0;
+        var start = Stopwatch.GetTimestamp();
+        await Task.WhenAll(Enumerable.Range(0, Math.Min(options.Concurrency, arrays)).Select(async _ =>
+        {
+            int a;
+            while ((a = Interlocked.Increment(ref next)) < arrays)
+            {
+                var size = Math.Min(options.Array, count - a * options.Array);
+                Interlocked.Add(ref refused, size - await SubmitArray(run, a * options.Array, size));
+            }
+        }));
+        _arrays[run] = (arrays, Stopwatch.GetElapsedTime(start).TotalSeconds);
+        return refused;
+    }
+
+    /// <summary>How many arrays the run was submitted as.</summary>
+    public int Arrays(string run) => _arrays.TryGetValue(run, out var a) ? a.Arrays : 0;
+
+    /// <summary>How long the run's arrays took to be answered, from the first sent to the last answered.</summary>
+    public double SubmitSeconds(string run) => _arrays.TryGetValue(run, out var a) ? a.Seconds : 0;
+
+    /// <summary>Returns how many of the array's jobs were accepted as new.</summary>
+    async Task<int> SubmitArray(string run, int from, int size)
+    {
+        var response = await _http.PostAsJsonAsync("/api/v1/jobs:batch", new { jobs = Enumerable.Range(from, size).Select(i => Body(run, i)) });
+        if (response.StatusCode != HttpStatusCode.Accepted)
+            return 0;
+        var accepted = 0;
+        foreach (var job in (await response.Content.ReadFromJsonAsync<JsonObject>())!["jobs"]!.AsArray())
+            if ((string?)job!["status"] == "accepted")
+            {
+                _accepted.GetOrAdd(run, _ => []).Add(job["jobId"]!.GetValue<Guid>());
+                accepted++;
+            }
+        return accepted;
+    }
+
+    object Body(string run, int i) =>
+        new { requestId = $"{run}-{i}", service = options.Service, command = options.Service == "shell" ? new[] { "/bin/true" } : null };
+
     async Task<bool> SubmitOne(string run, int i)
     {
-        var command = options.Service == "shell" ? new[] { "/bin/true" } : null;
-        var response = await _http.PostAsJsonAsync("/api/v1/jobs", new { requestId = $"{run}-{i}", service = options.Service, command });
+        var response = await _http.PostAsJsonAsync("/api/v1/jobs", Body(run, i));
         if (response.StatusCode != HttpStatusCode.Accepted)
             return false;
         var jobId = (await response.Content.ReadFromJsonAsync<JsonObject>())!["jobId"]!.GetValue<Guid>();

@@ -47,21 +47,14 @@ public static class JobsApi
             return refused!;
 
         if (await quota.ExceededBy(user.Tenant(), submission.RequestId, cancellationToken) is { } usage)
-        {
-            context.Response.Headers.RetryAfter = ((int)limits.CurrentValue.QuotaRetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status429TooManyRequests,
-                title: "Active jobs quota reached",
-                detail: $"tenant '{user.Tenant()}' has {usage.Active} jobs Pending, Allocated or Running; the limit " +
-                        $"(Limits:MaxActiveJobsPerTenant) is {usage.Max}. Retry once some have finished.");
-        }
+            return SubmitRefusals.QuotaReached(context, user.Tenant(), usage, limits.CurrentValue);
 
         var claim = await jobs.ClaimRequest(user.Tenant(), submission, clock.GetUtcNow(), cancellationToken);
         if (!claim.SameBody)
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status409Conflict,
-                title: "requestId already used",
-                detail: $"requestId '{submission.RequestId}' was already submitted with a different body, as job {claim.JobId}.");
+                title: SubmitRefusals.RequestIdUsed,
+                detail: SubmitRefusals.RequestIdUsedDetail(submission.RequestId, claim.JobId));
 
         var state = claim.Created ? null : await jobs.State(claim.JobId, cancellationToken);
         if (state is null)

@@ -22,12 +22,19 @@ public static class CatalogueCheck
     public static async Task<ValidationProblem?> RefuseUnknown(this ServiceCatalogue catalogue, string service, CancellationToken cancellationToken)
     {
         var known = await catalogue.Current(cancellationToken);
-        if (known.Any(e => e.Service == service))
-            return null;
-        var names = known.Select(e => e.Service).ToArray();
-        return TypedResults.ValidationProblem(
-            new Dictionary<string, string[]> { ["service"] = [$"service '{service}' is not in the service catalogue; known services: {string.Join(", ", names)}."] },
-            title: "Unknown service",
-            extensions: new Dictionary<string, object?> { ["knownServices"] = names });
+        return UnknownService(known, service) is { } error
+            ? UnknownServices(new Dictionary<string, string[]> { ["service"] = [error] }, known)
+            : null;
     }
+
+    /// <summary>The error of a submission whose service the catalogue <paramref name="known"/> lacks; null when it has it.</summary>
+    public static string? UnknownService(IReadOnlyList<CatalogueEntry> known, string service) =>
+        known.Any(e => e.Service == service)
+            ? null
+            : $"service '{service}' is not in the service catalogue; known services: {string.Join(", ", known.Select(e => e.Service))}.";
+
+    /// <summary>The 400 for <paramref name="errors"/> about unknown services, with the names the catalogue knows.</summary>
+    public static ValidationProblem UnknownServices(IDictionary<string, string[]> errors, IReadOnlyList<CatalogueEntry> known) =>
+        TypedResults.ValidationProblem(errors, title: "Unknown service",
+            extensions: new Dictionary<string, object?> { ["knownServices"] = known.Select(e => e.Service).ToArray() });
 }

@@ -81,6 +81,7 @@ public static class GatewayExtensions
             .Validate(o => o.MaxActiveJobsPerTenant > 0 && o.MaxActiveJobs.Values.All(v => v > 0), "Limits: active-job quotas must be positive")
             .Validate(o => o.RequestsPerSecond > 0 && o.RequestBurst > 0, "Limits:RequestsPerSecond and RequestBurst must be positive")
             .Validate(o => o.MaxRequestBodyBytes >= 1024, "Limits:MaxRequestBodyBytes must be at least 1024")
+            .Validate(o => o.MaxBatchRequestBodyBytes >= 1024, "Limits:MaxBatchRequestBodyBytes must be at least 1024")
             .ValidateOnStart()
             .KeepLastKnownGood();
         builder.Services.AddSingleton<TenantQuota>();

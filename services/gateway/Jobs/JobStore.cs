@@ -21,6 +21,15 @@ public sealed class JobStore(NpgsqlDataSource dataSource, JobQueries jobs, JobRe
     public Task<JobRequestClaims.Claim> ClaimRequest(string tenant, ValidSubmission submission, DateTimeOffset now, CancellationToken cancellationToken) =>
         claims.Take(tenant, submission, now, cancellationToken);
 
+    /// <summary>The claims of an array submission, in one statement (<see cref="JobRequestClaims.TakeMany"/>), in its order.</summary>
+    public Task<IReadOnlyList<JobRequestClaims.Claim>> ClaimRequests(string tenant, IReadOnlyList<ValidSubmission> submissions, DateTimeOffset now,
+        CancellationToken cancellationToken) =>
+        claims.TakeMany(tenant, submissions, now, cancellationToken);
+
+    /// <summary>Records the broker's confirmation of an array submission's sends (<see cref="JobRequestClaims.MarkSent"/>).</summary>
+    public Task MarkSent(string tenant, IEnumerable<SubmitJob> sent, CancellationToken cancellationToken) =>
+        claims.MarkSent(tenant, sent.Select(s => s.RequestId).ToArray(), cancellationToken);
+
     /// <summary>
     /// One of the tenant's jobs, or null. A job accepted but not yet taken up by the scheduler is shown from its
     /// request row as Pending, so a job never seems to vanish between the 202 and the saga's first write.
@@ -41,6 +50,10 @@ public sealed class JobStore(NpgsqlDataSource dataSource, JobQueries jobs, JobRe
 
     /// <summary>Whether the scheduler has taken the job up (its saga row exists).</summary>
     public Task<string?> State(Guid jobId, CancellationToken cancellationToken) => jobs.StateOf(jobId, cancellationToken);
+
+    /// <summary>The states of those of the jobs the scheduler has taken up, in one query; the others are left out.</summary>
+    public async Task<Dictionary<Guid, string>> States(Guid[] jobIds, CancellationToken cancellationToken) =>
+        (await jobs.Progress(jobIds, cancellationToken)).ToDictionary(j => j.JobId, j => j.State);
 
     /// <summary>The tenant's jobs, newest first, <paramref name="limit"/> at a time (keyset pagination).</summary>
     public async Task<JobPage> List(string tenant, string? state, string? service, int limit, string? cursor, CancellationToken cancellationToken,

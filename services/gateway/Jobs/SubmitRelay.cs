@@ -5,26 +5,42 @@ using MassTransit;
 namespace Bus.Gateway.Jobs;
 
 /// <summary>
-/// Sends an accepted job's SubmitJob, waiting for the broker at most <see cref="SendTimeout"/>. The request row is
+/// Sends an accepted job's SubmitJob, waiting for the broker at most <see cref="SendTimeout"/> (and
+/// <see cref="PerMessage"/> more for each further job of a batch: 12 s for 1,000). The request row is
 /// already durable, so a send that fails or times out is not the client's problem: the reconciler's outbox relay
 /// sends every request whose saga does not exist after a few seconds.
 /// </summary>
 public sealed class SubmitRelay
 {
     static readonly TimeSpan SendTimeout = TimeSpan.FromSeconds(2);
+    static readonly TimeSpan PerMessage = TimeSpan.FromMilliseconds(10);
 
-    public static async Task TrySend(ISendEndpointProvider send, SubmitJob command, ILogger<SubmitRelay> logger, CancellationToken cancellationToken)
+    public static Task<bool> TrySend(ISendEndpointProvider send, SubmitJob command, ILogger<SubmitRelay> logger, CancellationToken cancellationToken) =>
+        TrySend(send, [command], logger, cancellationToken);
+
+    /// <summary>
+    /// Sends the SubmitJobs of an array submission: one message per job, since each is its own saga, sent at once so
+    /// their publisher confirms overlap instead of queueing one behind the other. True when the broker confirmed all.
+    /// </summary>
+    public static async Task<bool> TrySend(ISendEndpointProvider send, IReadOnlyCollection<SubmitJob> commands, ILogger<SubmitRelay> logger,
+        CancellationToken cancellationToken)
     {
+        if (commands.Count == 0)
+            return true;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(SendTimeout);
+        // A batch's confirms take longer than one's; cut short, every unsent job would wait for the relay instead.
+        timeout.CancelAfter(SendTimeout + PerMessage * (commands.Count - 1));
         try
         {
             var saga = await send.GetSendEndpoint(QueueNames.JobSagaAddress);
-            await saga.Send(command, timeout.Token);
+            await saga.SendBatch(commands, timeout.Token);
+            return true;
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            logger.LogWarning("Sending job {JobId} to the scheduler failed ({Error}); the outbox relay sends it later", command.JobId, e.Message);
+            logger.LogWarning("Sending {Count} accepted jobs (the first {JobId}) to the scheduler failed ({Error}); the outbox relay sends them later",
+                commands.Count, commands.First().JobId, e.Message);
+            return false;
         }
     }
 }

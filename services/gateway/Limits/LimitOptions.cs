@@ -37,6 +37,12 @@ public sealed class LimitOptions
     /// </summary>
     public int MaxRequestBodyBytes { get; set; } = 256 * 1024;
 
+    /// <summary>
+    /// The largest body of an array submission (<c>POST /api/v1/jobs:batch</c>), in bytes; more answers 413. Its own
+    /// limit, since a batch holds up to 1,000 submissions: 1,000 short shell jobs take about 100 KiB. Default 8 MiB.
+    /// </summary>
+    public int MaxBatchRequestBodyBytes { get; set; } = 8 * 1024 * 1024;
+
     /// <summary>The <c>Retry-After</c> of a 503 when PostgreSQL, Redis or RabbitMQ does not answer. Default 5 s.</summary>
     public TimeSpan UnavailableRetryAfter { get; set; } = TimeSpan.FromSeconds(5);
 

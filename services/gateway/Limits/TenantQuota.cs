@@ -14,17 +14,25 @@ namespace Bus.Gateway.Limits;
 /// </remarks>
 public sealed class TenantQuota(JobQueries jobs, LastKnownGood<LimitOptions> limits)
 {
-    /// <summary>The result of a check: over it when <see cref="Active"/> has reached <see cref="Max"/>.</summary>
-    public sealed record Usage(long Active, int Max)
+    /// <summary>The result of a check: over it when <see cref="Adding"/> new jobs to <see cref="Active"/> pass <see cref="Max"/>.</summary>
+    public sealed record Usage(long Active, int Adding, int Max)
     {
-        public bool Exceeded => Active >= Max;
+        public bool Exceeded => Active + Adding > Max;
     }
 
-    public async Task<Usage?> ExceededBy(string tenant, string requestId, CancellationToken cancellationToken)
+    /// <summary>Whether one submission's new requestId would pass the quota; null when within it or already used.</summary>
+    public Task<Usage?> ExceededBy(string tenant, string requestId, CancellationToken cancellationToken) =>
+        ExceededBy(tenant, [requestId], cancellationToken);
+
+    /// <summary>
+    /// Whether the requestIds of a batch not used yet would, together, pass the quota: a batch is taken or refused
+    /// as a whole, never cut at the limit. Null when within it, or when every requestId is already used.
+    /// </summary>
+    public async Task<Usage?> ExceededBy(string tenant, string[] requestIds, CancellationToken cancellationToken)
     {
-        if (await jobs.ActiveUnlessRequested(tenant, requestId, cancellationToken) is not { } active)
+        if (await jobs.ActiveUnlessRequested(tenant, requestIds, cancellationToken) is not { } usage)
             return null;
-        var usage = new Usage(active, limits.CurrentValue.MaxActiveJobsOf(tenant));
-        return usage.Exceeded ? usage : null;
+        var check = new Usage(usage.Active, usage.Unused, limits.CurrentValue.MaxActiveJobsOf(tenant));
+        return check.Exceeded ? check : null;
     }
 }

@@ -25,7 +25,7 @@ public sealed class ProblemResponses : IOpenApiOperationTransformer, IOpenApiSch
         [404] = "No such job or worker, or not one this key's tenant can see; a job id that is not a GUID.",
         [409] = "A conflict: \"requestId already used\" (the same requestId with a different body), or \"job already " +
                 "finished\" (cancelling a job that has finished).",
-        [413] = "The body is over Limits:MaxRequestBodyBytes.",
+        [413] = "The body is over Limits:MaxRequestBodyBytes (for jobs:batch, Limits:MaxBatchRequestBodyBytes).",
         [415] = "The body is not Content-Type: application/json (UTF-8).",
         [429] = "\"Too many requests\" (the key is over Limits:RequestsPerSecond and Limits:RequestBurst) or \"Active " +
                 "jobs quota reached\" (the tenant has Limits:MaxActiveJobsPerTenant jobs active); Retry-After says when to retry.",

@@ -14,7 +14,8 @@ namespace Bus.Reconciler.Sweeps;
 /// The owner of a job accepted but not yet taken up: the gateway's <c>job_requests</c> row is the outbox. Every
 /// request older than <see cref="ReconcilerOptions.RelayAfter"/> whose saga does not exist gets its stored SubmitJob
 /// sent again, so a gateway that crashed between the insert and the send, or a broker that was down, loses nothing. The
-/// saga ignores a duplicate Submit. Only requests younger than <see cref="ReconcilerOptions.RelayWindow"/> are read.
+/// saga ignores a duplicate Submit. Only requests younger than <see cref="ReconcilerOptions.RelayWindow"/> are read, and a
+/// request whose send the broker confirmed (an array submission's) only after <see cref="ReconcilerOptions.RelayConfirmedAfter"/>.
 /// </summary>
 public sealed class OutboxRelay(NpgsqlDataSource dataSource, IBus send, IOptions<ReconcilerOptions> options, TimeProvider clock,
     ILogger<OutboxRelay> logger) : IReconcilerTask
@@ -32,6 +33,7 @@ public sealed class OutboxRelay(NpgsqlDataSource dataSource, IBus send, IOptions
         await using var command = dataSource.CreateCommand($"""
             SELECT r.submit_command::text FROM job_requests r
             WHERE r.created_at > $1 AND r.created_at < $2
+              AND (r.sent_at IS NULL OR r.sent_at < $4)
               AND NOT EXISTS (SELECT FROM {JobColumns.Table} j WHERE j.{JobColumns.JobId} = r.job_id)
             ORDER BY r.created_at
             LIMIT $3
@@ -39,6 +41,7 @@ public sealed class OutboxRelay(NpgsqlDataSource dataSource, IBus send, IOptions
         command.Parameters.AddWithValue(now - options.Value.RelayWindow);
         command.Parameters.AddWithValue(now - options.Value.RelayAfter);
         command.Parameters.AddWithValue(options.Value.RelayBatchSize);
+        command.Parameters.AddWithValue(now - options.Value.RelayConfirmedAfter);
         var pending = new List<SubmitJob>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             while (await reader.ReadAsync(cancellationToken))
@@ -47,8 +50,8 @@ public sealed class OutboxRelay(NpgsqlDataSource dataSource, IBus send, IOptions
         if (pending.Count == 0)
             return 0;
         var saga = await send.GetSendEndpoint(QueueNames.JobSagaAddress);
-        foreach (var submission in pending)
-            await saga.Send(submission, cancellationToken);
+        // All at once, so the publisher confirms of a whole array submission overlap instead of queueing one by one.
+        await saga.SendBatch(pending, cancellationToken);
         logger.LogWarning("Sent {Count} accepted jobs the scheduler had not taken up to it again", pending.Count);
         return pending.Count;
     }

@@ -245,9 +245,15 @@ public sealed class RunningSystem : IAsyncLifetime
             return (await Api.GetFromJsonAsync<JsonObject>($"/api/v1/jobs/{jobId}"))!;
         }, job => states.Contains((string?)job["state"]), TimeSpan.FromSeconds(60), $"job {jobId} to reach {string.Join("/", states)}");
 
-    public async Task<(HttpStatusCode Status, JsonObject Body)> Submit(object body, HttpClient? client = null)
+    public Task<(HttpStatusCode Status, JsonObject Body)> Submit(object body, HttpClient? client = null) => Post("/api/v1/jobs", body, client);
+
+    /// <summary>An array submission of <paramref name="jobs"/>, each a single submission's body.</summary>
+    public Task<(HttpStatusCode Status, JsonObject Body)> SubmitBatch(IEnumerable<object> jobs, HttpClient? client = null) =>
+        Post("/api/v1/jobs:batch", new { jobs }, client);
+
+    async Task<(HttpStatusCode Status, JsonObject Body)> Post(string path, object body, HttpClient? client)
     {
-        var response = await (client ?? Api).PostAsJsonAsync("/api/v1/jobs", body);
+        var response = await (client ?? Api).PostAsJsonAsync(path, body);
         var text = await response.Content.ReadAsStringAsync();
         return (response.StatusCode, text.Length > 0 ? JsonNode.Parse(text)!.AsObject() : []);
     }

@@ -129,20 +129,23 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// How many jobs the tenant has Pending, Allocated or Running, in the same round trip as whether it already used
-    /// <paramref name="requestId"/>: null then, since a retry of a known request must never be refused.
+    /// How many of <paramref name="requestIds"/> the tenant has not used yet, with, in the same round trip, how many
+    /// jobs it has Pending, Allocated or Running: null when it used them all, since a retry of known requests must
+    /// never be refused.
     /// </summary>
-    public async Task<long?> ActiveUnlessRequested(string tenant, string requestId, CancellationToken cancellationToken)
+    public async Task<(long Active, int Unused)?> ActiveUnlessRequested(string tenant, string[] requestIds, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand($"""
-            SELECT EXISTS (SELECT 1 FROM job_requests WHERE tenant = $1 AND request_id = $2),
+            SELECT (SELECT count(*)::int FROM unnest($2::text[]) AS r(id)
+                    WHERE NOT EXISTS (SELECT 1 FROM job_requests WHERE tenant = $1 AND request_id = r.id)),
                    (SELECT count(*) FROM {Table} WHERE {Tenant} = $1 AND {CurrentState} IN ({ActiveStates}))
             """);
         command.Parameters.AddWithValue(tenant);
-        command.Parameters.AddWithValue(requestId);
+        command.Parameters.AddWithValue(requestIds);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        return reader.GetBoolean(0) ? null : reader.GetInt64(1);
+        var unused = reader.GetInt32(0);
+        return unused == 0 ? null : (reader.GetInt64(1), unused);
     }
 
     /// <summary>Jobs by tenant and state, with each group's oldest submission. Reads the whole table: for background work only.</summary>

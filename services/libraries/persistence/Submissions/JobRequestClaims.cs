@@ -25,10 +25,7 @@ public sealed class JobRequestClaims(NpgsqlDataSource dataSource)
     public async Task<Claim> Take(string tenant, ValidSubmission submission, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var hash = submission.Hash();
-        var command = new SubmitJob(
-            JobIds.ForRequest(tenant, submission.RequestId), tenant, submission.RequestId, submission.Service, submission.Command,
-            submission.PayloadJson, submission.Resources, submission.Constraints, submission.Priority,
-            submission.TimeoutSeconds, submission.MaxAttempts, now, submission.Environment);
+        var command = CommandFor(tenant, submission, now);
 
         // No conflict target: the job id is derived from (tenant, requestId), so a racing claim of the same key meets
         // the primary key or the job_id unique index, whichever PostgreSQL checks first; either is the same claim.
@@ -56,7 +53,96 @@ public sealed class JobRequestClaims(NpgsqlDataSource dataSource)
         if (!await reader.ReadAsync(cancellationToken))
             throw new InvalidOperationException(
                 $"job id {command.JobId} is taken by another (tenant, requestId) than ({tenant}, {submission.RequestId})");
-        var stored = JsonSerializer.Deserialize<SubmitJob>(reader.GetString(1), Json)!;
-        return new Claim(stored.JobId, Created: false, SameBody: reader.GetString(0) == hash, stored);
+        return Existing(reader.GetString(0), reader.GetString(1), hash);
     }
+    /// <summary>
+    /// <see cref="Take"/> for many requestIds of one tenant in one statement, so one transaction: the claims of an
+    /// array submission. The answers are in the order of <paramref name="submissions"/>, whose requestIds must differ.
+    /// </summary>
+    /// <remarks>
+    /// Rows are inserted in requestId order, so two batches claiming overlapping keys wait for each other in the same
+    /// order and cannot deadlock. A key a concurrent transaction claimed and committed while this statement ran is
+    /// skipped by ON CONFLICT but not visible to the statement's own snapshot; those few are read again afterwards.
+    /// </remarks>
+    public async Task<IReadOnlyList<Claim>> TakeMany(string tenant, IReadOnlyList<ValidSubmission> submissions, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        var commands = submissions.Select(s => CommandFor(tenant, s, now)).ToArray();
+        var hashes = submissions.Select(s => s.Hash()).ToArray();
+        var index = commands.Select((c, i) => (c.RequestId, i)).ToDictionary(e => e.RequestId, e => e.i);
+        var claims = new Claim?[commands.Length];
+
+        await using (var claim = dataSource.CreateCommand("""
+            WITH input AS (
+                SELECT * FROM unnest($2::text[], $3::uuid[], $4::text[], $5::text[]) AS i(request_id, job_id, request_hash, submit_command)
+            ), inserted AS (
+                INSERT INTO job_requests (tenant, request_id, job_id, request_hash, submit_command)
+                SELECT $1, request_id, job_id, request_hash, submit_command::jsonb FROM input ORDER BY request_id
+                ON CONFLICT DO NOTHING
+                RETURNING request_id
+            )
+            SELECT i.request_id, ins.request_id IS NOT NULL, r.request_hash, r.submit_command::text
+            FROM input i
+            LEFT JOIN inserted ins ON ins.request_id = i.request_id
+            LEFT JOIN job_requests r ON ins.request_id IS NULL AND r.tenant = $1 AND r.request_id = i.request_id
+            """))
+        {
+            claim.Parameters.AddWithValue(tenant);
+            claim.Parameters.AddWithValue(commands.Select(c => c.RequestId).ToArray());
+            claim.Parameters.AddWithValue(commands.Select(c => c.JobId).ToArray());
+            claim.Parameters.AddWithValue(hashes);
+            claim.Parameters.AddWithValue(commands.Select(c => JsonSerializer.Serialize(c, Json)).ToArray());
+            await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var i = index[reader.GetString(0)];
+                if (reader.GetBoolean(1))
+                    claims[i] = new Claim(commands[i].JobId, Created: true, SameBody: true, commands[i]);
+                else if (!reader.IsDBNull(2))
+                    claims[i] = Existing(reader.GetString(2), reader.GetString(3), hashes[i]);
+            }
+        }
+
+        var unseen = Enumerable.Range(0, claims.Length).Where(i => claims[i] is null).ToList();
+        if (unseen.Count > 0)
+        {
+            await using var select = dataSource.CreateCommand(
+                "SELECT request_id, request_hash, submit_command::text FROM job_requests WHERE tenant = $1 AND request_id = ANY($2)");
+            select.Parameters.AddWithValue(tenant);
+            select.Parameters.AddWithValue(unseen.Select(i => commands[i].RequestId).ToArray());
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var i = index[reader.GetString(0)];
+                claims[i] = Existing(reader.GetString(1), reader.GetString(2), hashes[i]);
+            }
+        }
+
+        return claims.Select((c, i) => c ?? throw new InvalidOperationException(
+            $"job id {commands[i].JobId} is taken by another (tenant, requestId) than ({tenant}, {commands[i].RequestId})")).ToList();
+    }
+
+    /// <summary>
+    /// Records that the broker confirmed these requests' SubmitJobs, so the outbox relay does not resend them while
+    /// the scheduler works through its queue (one statement for the whole batch).
+    /// </summary>
+    public async Task MarkSent(string tenant, string[] requestIds, CancellationToken cancellationToken)
+    {
+        await using var update = dataSource.CreateCommand(
+            "UPDATE job_requests SET sent_at = now() WHERE tenant = $1 AND request_id = ANY($2) AND sent_at IS NULL");
+        update.Parameters.AddWithValue(tenant);
+        update.Parameters.AddWithValue(requestIds);
+        await update.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    static Claim Existing(string storedHash, string storedCommand, string hash)
+    {
+        var stored = JsonSerializer.Deserialize<SubmitJob>(storedCommand, Json)!;
+        return new Claim(stored.JobId, Created: false, SameBody: storedHash == hash, stored);
+    }
+
+    static SubmitJob CommandFor(string tenant, ValidSubmission submission, DateTimeOffset now) => new(
+        JobIds.ForRequest(tenant, submission.RequestId), tenant, submission.RequestId, submission.Service, submission.Command,
+        submission.PayloadJson, submission.Resources, submission.Constraints, submission.Priority,
+        submission.TimeoutSeconds, submission.MaxAttempts, now, submission.Environment);
 }

@@ -1,0 +1,111 @@
+using Bus.Contracts;
+using Bus.Persistence.Submissions;
+using Bus.Reconciler;
+using Bus.Reconciler.Sweeps;
+using Bus.ComponentTests.Support;
+using MassTransit;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Bus.ComponentTests;
+
+/// <summary>
+/// The job_requests side of an array submission on real PostgreSQL: the claims of a whole batch in one statement, and
+/// the outbox relay, which must resend what was never confirmed and leave alone what waits in the scheduler's queue.
+/// The bus is MassTransit's in-memory harness, which records what is sent.
+/// </summary>
+public sealed class BatchClaimsAndRelayTests : IAsyncLifetime
+{
+    TestDatabase _database = null!;
+    RecordingBus _bus = null!;
+    JobRequestClaims _claims = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestDatabase.Create();
+        _claims = new JobRequestClaims(_database.DataSource);
+        _bus = await RecordingBus.Start();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _bus.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    static ValidSubmission Submission(string requestId, string program = "/bin/true") =>
+        SubmitJobValidator.Validate(new SubmitJobRequest(requestId, null, [program], null, null, null, null, null, null)).Submission!;
+
+    [Fact]
+    public async Task A_batch_claims_each_requestId_once_in_its_order_and_tells_a_changed_body_apart()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var first = await _claims.TakeMany("dev", [Submission("b"), Submission("a"), Submission("c")], now, CancellationToken.None);
+
+        Assert.All(first, c => Assert.True(c.Created && c.SameBody));
+        Assert.Equal(["b", "a", "c"], first.Select(c => c.Command.RequestId));
+        Assert.Equal(first.Select(c => JobIds.ForRequest("dev", c.Command.RequestId)), first.Select(c => c.JobId));
+
+        var retry = await _claims.TakeMany("dev", [Submission("c"), Submission("d"), Submission("a", "/bin/false")], now, CancellationToken.None);
+
+        Assert.Equal([(false, true), (true, true), (false, false)], retry.Select(c => (c.Created, c.SameBody)));
+        Assert.Equal(first[2].JobId, retry[0].JobId);
+        Assert.Equal(["/bin/true"], retry[2].Command.Command); // the stored job, not the changed body
+        // The single-submit claim sees the batch's rows as its own.
+        Assert.False((await _claims.Take("dev", Submission("b"), now, CancellationToken.None)).Created);
+    }
+
+    [Fact]
+    public async Task Overlapping_batches_claimed_at_once_in_opposite_orders_neither_deadlock_nor_make_a_job_twice()
+    {
+        var ids = Enumerable.Range(0, 200).Select(i => $"overlap-{i:D3}").ToArray();
+        var forward = ids.Select(id => Submission(id)).ToList();
+        var backward = ids.Reverse().Select(id => Submission(id)).ToList();
+
+        var claims = await Task.WhenAll(Enumerable.Range(0, 6).Select(i =>
+            Task.Run(() => _claims.TakeMany("dev", i % 2 == 0 ? forward : backward, DateTimeOffset.UtcNow, CancellationToken.None))));
+
+        var byRequest = claims.SelectMany(c => c).GroupBy(c => c.Command.RequestId).ToList();
+        Assert.Equal(200, byRequest.Count);
+        Assert.All(byRequest, g => Assert.Single(g, c => c.Created));
+        Assert.All(byRequest, g => Assert.Single(g.Select(c => c.JobId).Distinct()));
+        Assert.Equal(200L, await Scalar("SELECT count(*) FROM job_requests WHERE request_id LIKE 'overlap-%'"));
+    }
+
+    [Fact]
+    public async Task The_relay_resends_unconfirmed_requests_and_confirmed_ones_only_once_they_are_long_overdue()
+    {
+        var now = DateTimeOffset.UtcNow;
+        await _claims.TakeMany("dev",
+            [Submission("never-confirmed"), Submission("confirmed-recently"), Submission("confirmed-long-ago"), Submission("too-new")],
+            now, CancellationToken.None);
+        await _claims.MarkSent("dev", ["confirmed-recently", "confirmed-long-ago"], CancellationToken.None);
+        await Execute("UPDATE job_requests SET created_at = now() - interval '30 minutes' WHERE request_id <> 'too-new'");
+        await Execute("UPDATE job_requests SET sent_at = now() - interval '1 minute' WHERE request_id = 'confirmed-recently'");
+        await Execute("UPDATE job_requests SET sent_at = now() - interval '11 minutes' WHERE request_id = 'confirmed-long-ago'");
+        var relay = new OutboxRelay(_database.DataSource, _bus.Harness.Bus,
+            Options.Create(new ReconcilerOptions { RelayAfter = TimeSpan.FromSeconds(5), RelayConfirmedAfter = TimeSpan.FromMinutes(10) }),
+            new FakeTimeProvider(await DatabaseNow()), NullLogger<OutboxRelay>.Instance);
+
+        Assert.Equal(2, await relay.Run(CancellationToken.None));
+
+        var sent = _bus.Harness.Sent.Select<SubmitJob>().Select(m => m.Context.Message.RequestId).ToHashSet();
+        Assert.Equal(["confirmed-long-ago", "never-confirmed"], sent.Order());
+    }
+
+    // The rows' ages are the database's: the relay's clock is set to the same instant.
+    async Task<DateTimeOffset> DatabaseNow() => new((DateTime)(await Scalar("SELECT now()"))!);
+
+    async Task<object?> Scalar(string sql)
+    {
+        await using var command = _database.DataSource.CreateCommand(sql);
+        return await command.ExecuteScalarAsync();
+    }
+
+    async Task Execute(string sql)
+    {
+        await using var command = _database.DataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+}
