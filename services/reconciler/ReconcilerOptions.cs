@@ -33,8 +33,9 @@ public sealed class ReconcilerOptions
     public int StartTries { get; set; } = 2;
 
     /// <summary>
-    /// How long past its timeoutSeconds a Running attempt may go before the server ends it TimedOut (its worker kills
-    /// it at the timeout itself; this covers a worker that is silent or gone), and how long a live worker's heartbeats
+    /// How long past its timeoutSeconds a Running attempt may go before the server tells its worker to stop it, and
+    /// again before the server ends it TimedOut itself (its worker kills it at the timeout on its own; this covers a
+    /// worker that is silent or gone, or a report stuck on its way), and how long a live worker's heartbeats
     /// may leave out an attempt the database calls Running before the worker is asked about it. Checked every
     /// <see cref="LostWorkerSweepInterval"/>. Default 30 s: more than a heartbeat interval, so a report in flight lands first.
     /// </summary>

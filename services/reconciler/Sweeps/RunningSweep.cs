@@ -13,8 +13,11 @@ namespace Bus.Reconciler.Sweeps;
 /// The owner of Running, beside the worker itself. Two checks each run:
 /// <list type="bullet">
 /// <item>The server enforces timeoutSeconds: an attempt Running past its timeout plus
-/// <see cref="ReconcilerOptions.RunningGrace"/> ends TimedOut (published as the worker's own timeout report would be,
-/// and the worker is told to kill it), even if its worker is silent or gone.</item>
+/// <see cref="ReconcilerOptions.RunningGrace"/> is first left to its worker, which is told to stop it
+/// (<see cref="StopJob"/>): it kills the attempt and reports it TimedOut, or, when the attempt had ended and only its
+/// report is stuck (the broker was down), sends that report again, so the job ends as it really did. Still Running
+/// after another grace, it ends TimedOut (published as the worker's own timeout report would be), even if its worker
+/// is silent or gone.</item>
 /// <item>An attempt Running on a live worker whose heartbeats have not listed it for longer than the grace (its
 /// report was lost, or never sent) is reconciled from what the worker knows: the worker is asked
 /// (<see cref="ReconcileAttempt"/>) and sends its final report again, or disowns the attempt and reports it lost. The
@@ -30,6 +33,8 @@ public sealed class RunningSweep(JobQueries jobs, IBus bus, IOptions<ReconcilerO
 
     // Attempts first seen unlisted, and when; kept to those still unlisted, so it never grows.
     Dictionary<(Guid JobId, int Attempt), DateTimeOffset> _unlistedSince = [];
+    // Attempts past their timeout whose worker was asked, and when; kept to those still Running past it.
+    Dictionary<(Guid JobId, int Attempt), DateTimeOffset> _overdueSince = [];
 
     /// <summary>Returns how many attempts were timed out and how many workers were asked about an attempt.</summary>
     public async Task<(int TimedOut, int Asked)> Run(CancellationToken cancellationToken)
@@ -37,17 +42,33 @@ public sealed class RunningSweep(JobQueries jobs, IBus bus, IOptions<ReconcilerO
         var grace = options.Value.RunningGrace;
         var now = clock.GetUtcNow();
 
-        var timedOut = await jobs.RunningPastTimeout(grace, now, cancellationToken);
-        foreach (var ((jobId, attempt, workerId), timeout) in timedOut)
+        var overdue = await jobs.RunningPastTimeout(grace, now, cancellationToken);
+        var overdueSince = new Dictionary<(Guid, int), DateTimeOffset>();
+        var timedOut = 0;
+        foreach (var ((jobId, attempt, workerId), timeout) in overdue)
         {
             using var scope = scopes.Begin(jobId, attempt, workerId);
-            var worker = await bus.GetSendEndpoint(QueueNames.WorkerAddress(workerId));
-            await worker.Send(new StopJob(jobId, attempt, workerId, StopReason.TimedOut), cancellationToken);
+            if (!_overdueSince.TryGetValue((jobId, attempt), out var told))
+            {
+                overdueSince[(jobId, attempt)] = now;
+                var worker = await bus.GetSendEndpoint(QueueNames.WorkerAddress(workerId));
+                await worker.Send(new StopJob(jobId, attempt, workerId, StopReason.TimedOut), cancellationToken);
+                logger.LogWarning("Job {JobId} attempt {Attempt} on {WorkerId} is Running past its timeout of {Timeout} s; told its worker to stop it",
+                    jobId, attempt, workerId, timeout);
+                continue;
+            }
+            if (now - told < grace)
+            {
+                overdueSince[(jobId, attempt)] = told;
+                continue;
+            }
             await bus.Publish(new JobStopped(jobId, attempt, workerId, StopReason.TimedOut,
-                $"timed out: still running {timeout} s after it started plus a grace of {grace.TotalSeconds:0} s; ended by the server", now),
+                $"timed out: still running {timeout} s after it started plus a grace of {grace.TotalSeconds:0} s, and its worker did not settle it; ended by the server", now),
                 cancellationToken);
-            logger.LogWarning("Job {JobId} attempt {Attempt} on {WorkerId} ran past its timeout of {Timeout} s; ended TimedOut", jobId, attempt, workerId, timeout);
+            timedOut++;
+            logger.LogWarning("Job {JobId} attempt {Attempt} on {WorkerId} ran past its timeout of {Timeout} s and its worker did not settle it; ended TimedOut", jobId, attempt, workerId, timeout);
         }
+        _overdueSince = overdueSince;
 
         var unlisted = await jobs.RunningUnlisted(cancellationToken);
 
@@ -71,6 +92,6 @@ public sealed class RunningSweep(JobQueries jobs, IBus bus, IOptions<ReconcilerO
                 jobId, attempt, workerId, grace);
         }
         _unlistedSince = since;
-        return (timedOut.Count, asked);
+        return (timedOut, asked);
     }
 }

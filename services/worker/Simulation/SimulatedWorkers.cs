@@ -130,7 +130,7 @@ public sealed class SimulatedWorkers(
             e.ConfigureConsumeTopology = false;
             // The ordinary consumers, each told which worker it serves (the fencing check compares the job's worker).
             e.Instance(new RunJobConsumer(runner, allocations, journal, reports, Options.Create(worker), loggers.CreateLogger<RunJobConsumer>()));
-            e.Instance(new StopJobConsumer(runner));
+            e.Instance(new StopJobConsumer(runner, reports, loggers.CreateLogger<StopJobConsumer>()));
         });
         await handle.Ready.WaitAsync(cancellationToken);
 
