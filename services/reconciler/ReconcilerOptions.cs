@@ -51,7 +51,7 @@ public sealed class ReconcilerOptions
     public TimeSpan RelayWindow { get; set; } = TimeSpan.FromDays(7);
 
     /// <summary>
-    /// How long after the broker confirmed a request's SubmitJob (an array submission's, which the gateway records)
+    /// How long after the broker confirmed a request's SubmitJob (which the gateway records in job_requests.sent_at)
     /// the outbox relay sends it again if its saga still does not exist. Much longer than <see cref="RelayAfter"/>:
     /// the message is in the scheduler's queue, maybe behind a backlog of thousands, and resending them all would
     /// double the backlog. It covers a confirmed message lost anyway (a queue purged by hand). Default 10 min.

@@ -1,4 +1,5 @@
 using Bus.Contracts;
+using Bus.Gateway.Jobs;
 using Bus.Persistence.Submissions;
 using Bus.Reconciler;
 using Bus.Reconciler.Sweeps;
@@ -11,8 +12,9 @@ using Microsoft.Extensions.Time.Testing;
 namespace Bus.ComponentTests;
 
 /// <summary>
-/// The job_requests side of an array submission on real PostgreSQL: the claims of a whole batch in one statement, and
-/// the outbox relay, which must resend what was never confirmed and leave alone what waits in the scheduler's queue.
+/// The job_requests side of submission on real PostgreSQL: the claims of a whole batch in one statement, the gateway's
+/// marks of the sends the broker confirmed, and the outbox relay, which must resend what was never confirmed and leave
+/// alone what waits in the scheduler's queue.
 /// The bus is MassTransit's in-memory harness, which records what is sent.
 /// </summary>
 public sealed class BatchClaimsAndRelayTests : IAsyncLifetime
@@ -80,7 +82,7 @@ public sealed class BatchClaimsAndRelayTests : IAsyncLifetime
         await _claims.TakeMany("dev",
             [Submission("never-confirmed"), Submission("confirmed-recently"), Submission("confirmed-long-ago"), Submission("too-new")],
             now, CancellationToken.None);
-        await _claims.MarkSent("dev", ["confirmed-recently", "confirmed-long-ago"], CancellationToken.None);
+        await _claims.MarkSent([("dev", "confirmed-recently"), ("dev", "confirmed-long-ago"), ("acme", "never-confirmed")], CancellationToken.None);
         await Execute("UPDATE job_requests SET created_at = now() - interval '30 minutes' WHERE request_id <> 'too-new'");
         await Execute("UPDATE job_requests SET sent_at = now() - interval '1 minute' WHERE request_id = 'confirmed-recently'");
         await Execute("UPDATE job_requests SET sent_at = now() - interval '11 minutes' WHERE request_id = 'confirmed-long-ago'");
@@ -92,6 +94,35 @@ public sealed class BatchClaimsAndRelayTests : IAsyncLifetime
 
         var sent = _bus.Harness.Sent.Select<SubmitJob>().Select(m => m.Context.Message.RequestId).ToHashSet();
         Assert.Equal(["confirmed-long-ago", "never-confirmed"], sent.Order());
+    }
+
+    [Fact]
+    public async Task Confirmed_sends_are_marked_in_the_background_per_tenant_and_a_clean_stop_marks_the_rest()
+    {
+        var now = DateTimeOffset.UtcNow;
+        await _claims.TakeMany("dev", [Submission("first"), Submission("at-stop"), Submission("unconfirmed")], now, CancellationToken.None);
+        await _claims.TakeMany("acme", [Submission("first"), Submission("unconfirmed")], now, CancellationToken.None);
+        var marks = new SentSubmissions(_claims, TimeProvider.System, NullLogger<SentSubmissions>.Instance);
+        await marks.StartAsync(CancellationToken.None);
+
+        marks.Confirmed("dev", ["first"]);
+        marks.Confirmed("acme", ["first"]);
+        await Eventually.Get(() => Marked(), m => m.Count == 2, TimeSpan.FromSeconds(10), "the first two marks");
+        marks.Confirmed("dev", ["at-stop"]);
+        await marks.StopAsync(CancellationToken.None);
+
+        Assert.Equal(["acme/first", "dev/at-stop", "dev/first"], await Marked());
+    }
+
+    async Task<List<string>> Marked()
+    {
+        await using var command = _database.DataSource.CreateCommand(
+            "SELECT tenant || '/' || request_id FROM job_requests WHERE sent_at IS NOT NULL ORDER BY 1");
+        var marked = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+            marked.Add(reader.GetString(0));
+        return marked;
     }
 
     // The rows' ages are the database's: the relay's clock is set to the same instant.

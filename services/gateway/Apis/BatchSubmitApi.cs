@@ -35,7 +35,7 @@ public static class BatchSubmitApi
     /// </summary>
     static async Task<Results<Accepted<BatchAccepted>, Ok<BatchAccepted>, ValidationProblem, ProblemHttpResult>> SubmitBatch(
         SubmitBatchRequest body, ClaimsPrincipal user, JobStore jobs, TenantQuota quota, LastKnownGood<LimitOptions> limits,
-        HttpContext context, ISendEndpointProvider send, ServiceCatalogue catalogue, TimeProvider clock, ILogger<SubmitRelay> logger,
+        HttpContext context, SubmitRelay relay, ServiceCatalogue catalogue, TimeProvider clock,
         CancellationToken cancellationToken)
     {
         var (submissions, invalid) = Validate(body);
@@ -53,30 +53,13 @@ public static class BatchSubmitApi
         var retried = claims.Where(c => !c.Created && c.SameBody).Select(c => c.JobId).ToArray();
         var states = retried.Length > 0 ? await jobs.States(retried, cancellationToken) : [];
         var unsent = claims.Where(c => c.SameBody && !states.ContainsKey(c.JobId)).Select(c => c.Command).ToList();
-        if (await SubmitRelay.TrySend(send, unsent, logger, cancellationToken))
-            await MarkSent(jobs, tenant, unsent, logger, cancellationToken);
+        await relay.TrySend(unsent, cancellationToken);
 
         var answers = claims.Select((claim, i) => Answer(i, submissions[i].RequestId, claim, states)).ToList();
         var batch = new BatchAccepted(answers, Count(BatchSubmission.Accepted), Count(BatchSubmission.AlreadyAccepted), Count(BatchSubmission.Refused));
         return batch.Accepted > 0 ? TypedResults.Accepted((string?)null, batch) : TypedResults.Ok(batch);
 
         int Count(string status) => answers.Count(a => a.Status == status);
-    }
-
-    /// <summary>
-    /// Tells the outbox relay these were confirmed. The jobs are accepted and sent already, so a database that fails
-    /// here costs only a resend by the relay, never the answer.
-    /// </summary>
-    static async Task MarkSent(JobStore jobs, string tenant, List<SubmitJob> sent, ILogger logger, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await jobs.MarkSent(tenant, sent, cancellationToken);
-        }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException && !cancellationToken.IsCancellationRequested)
-        {
-            logger.LogWarning("Recording {Count} sent jobs failed ({Error}); the outbox relay may send them again", sent.Count, e.Message);
-        }
     }
 
     /// <summary>

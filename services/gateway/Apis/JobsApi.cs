@@ -39,7 +39,7 @@ public static class JobsApi
     /// </summary>
     static async Task<Results<Accepted<JobAccepted>, Ok<JobAccepted>, ValidationProblem, ProblemHttpResult>> SubmitJob(
         SubmitJobRequest body, ClaimsPrincipal user, JobStore jobs, TenantQuota quota, LastKnownGood<LimitOptions> limits,
-        HttpContext context, ISendEndpointProvider send, ServiceCatalogue catalogue, TimeProvider clock, ILogger<SubmitRelay> logger,
+        HttpContext context, SubmitRelay relay, ServiceCatalogue catalogue, TimeProvider clock,
         CancellationToken cancellationToken)
     {
         var (submission, refused) = await catalogue.Validate(body, cancellationToken);
@@ -58,7 +58,7 @@ public static class JobsApi
 
         var state = claim.Created ? null : await jobs.State(claim.JobId, cancellationToken);
         if (state is null)
-            await SubmitRelay.TrySend(send, claim.Command, logger, cancellationToken);
+            await relay.TrySend(claim.Command, cancellationToken);
 
         var accepted = new JobAccepted(claim.JobId, state ?? JobStates.Pending);
         return claim.Created

@@ -39,6 +39,9 @@ public static class GatewayExtensions
         builder.Services.AddSingleton<JobStore>();
         builder.Services.AddSingleton<JobAttempts>();
         builder.Services.AddSingleton<JobRequestClaims>();
+        builder.Services.AddSingleton<SentSubmissions>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SentSubmissions>());
+        builder.Services.AddSingleton<SubmitRelay>();
         builder.Services.AddSingleton<SagaStore>();
         builder.Services.AddApiDocument();
         builder.Services.AddSingleton<JobEventStore>();
@@ -82,8 +85,10 @@ public static class GatewayExtensions
             .Validate(o => o.RequestsPerSecond > 0 && o.RequestBurst > 0, "Limits:RequestsPerSecond and RequestBurst must be positive")
             .Validate(o => o.MaxRequestBodyBytes >= 1024, "Limits:MaxRequestBodyBytes must be at least 1024")
             .Validate(o => o.MaxBatchRequestBodyBytes >= 1024, "Limits:MaxBatchRequestBodyBytes must be at least 1024")
+            .Validate(o => o.QuotaCountMaxAge >= TimeSpan.Zero, "Limits:QuotaCountMaxAge must not be negative")
             .ValidateOnStart()
             .KeepLastKnownGood();
+        builder.Services.AddSingleton<ActiveJobEstimates>();
         builder.Services.AddSingleton<TenantQuota>();
 
         // Errors are application/problem+json (RFC 9457), including 401, 403 and 404 without a body of their own.

@@ -26,10 +26,6 @@ public sealed class JobStore(NpgsqlDataSource dataSource, JobQueries jobs, JobRe
         CancellationToken cancellationToken) =>
         claims.TakeMany(tenant, submissions, now, cancellationToken);
 
-    /// <summary>Records the broker's confirmation of an array submission's sends (<see cref="JobRequestClaims.MarkSent"/>).</summary>
-    public Task MarkSent(string tenant, IEnumerable<SubmitJob> sent, CancellationToken cancellationToken) =>
-        claims.MarkSent(tenant, sent.Select(s => s.RequestId).ToArray(), cancellationToken);
-
     /// <summary>
     /// One of the tenant's jobs, or null. A job accepted but not yet taken up by the scheduler is shown from its
     /// request row as Pending, so a job never seems to vanish between the 202 and the saga's first write.

@@ -8,22 +8,21 @@ namespace Bus.Gateway.Jobs;
 /// Sends an accepted job's SubmitJob, waiting for the broker at most <see cref="SendTimeout"/> (and
 /// <see cref="PerMessage"/> more for each further job of a batch: 12 s for 1,000). The request row is
 /// already durable, so a send that fails or times out is not the client's problem: the reconciler's outbox relay
-/// sends every request whose saga does not exist after a few seconds.
+/// sends every request whose saga does not exist after a few seconds. A send the broker confirmed is noted in
+/// <see cref="SentSubmissions"/>, so the relay leaves it alone while it waits in the scheduler's queue.
 /// </summary>
-public sealed class SubmitRelay
+public sealed class SubmitRelay(IBus bus, SentSubmissions sent, ILogger<SubmitRelay> logger)
 {
     static readonly TimeSpan SendTimeout = TimeSpan.FromSeconds(2);
     static readonly TimeSpan PerMessage = TimeSpan.FromMilliseconds(10);
 
-    public static Task<bool> TrySend(ISendEndpointProvider send, SubmitJob command, ILogger<SubmitRelay> logger, CancellationToken cancellationToken) =>
-        TrySend(send, [command], logger, cancellationToken);
+    public Task<bool> TrySend(SubmitJob command, CancellationToken cancellationToken) => TrySend([command], cancellationToken);
 
     /// <summary>
-    /// Sends the SubmitJobs of an array submission: one message per job, since each is its own saga, sent at once so
+    /// Sends the SubmitJobs of one tenant's submission: one message per job, since each is its own saga, sent at once so
     /// their publisher confirms overlap instead of queueing one behind the other. True when the broker confirmed all.
     /// </summary>
-    public static async Task<bool> TrySend(ISendEndpointProvider send, IReadOnlyCollection<SubmitJob> commands, ILogger<SubmitRelay> logger,
-        CancellationToken cancellationToken)
+    public async Task<bool> TrySend(IReadOnlyCollection<SubmitJob> commands, CancellationToken cancellationToken)
     {
         if (commands.Count == 0)
             return true;
@@ -32,9 +31,8 @@ public sealed class SubmitRelay
         timeout.CancelAfter(SendTimeout + PerMessage * (commands.Count - 1));
         try
         {
-            var saga = await send.GetSendEndpoint(QueueNames.JobSagaAddress);
+            var saga = await bus.GetSendEndpoint(QueueNames.JobSagaAddress);
             await saga.SendBatch(commands, timeout.Token);
-            return true;
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -42,5 +40,8 @@ public sealed class SubmitRelay
                 commands.Count, commands.First().JobId, e.Message);
             return false;
         }
+        foreach (var tenant in commands.GroupBy(c => c.Tenant))
+            sent.Confirmed(tenant.Key, tenant.Select(c => c.RequestId));
+        return true;
     }
 }

@@ -15,7 +15,7 @@ namespace Bus.Reconciler.Sweeps;
 /// request older than <see cref="ReconcilerOptions.RelayAfter"/> whose saga does not exist gets its stored SubmitJob
 /// sent again, so a gateway that crashed between the insert and the send, or a broker that was down, loses nothing. The
 /// saga ignores a duplicate Submit. Only requests younger than <see cref="ReconcilerOptions.RelayWindow"/> are read, and a
-/// request whose send the broker confirmed (an array submission's) only after <see cref="ReconcilerOptions.RelayConfirmedAfter"/>.
+/// request whose send the broker confirmed (the gateway's <c>SentSubmissions</c> marks it) only after <see cref="ReconcilerOptions.RelayConfirmedAfter"/>.
 /// </summary>
 public sealed class OutboxRelay(NpgsqlDataSource dataSource, IBus send, IOptions<ReconcilerOptions> options, TimeProvider clock,
     ILogger<OutboxRelay> logger) : IReconcilerTask

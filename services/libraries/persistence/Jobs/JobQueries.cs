@@ -129,11 +129,11 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// How many of <paramref name="requestIds"/> the tenant has not used yet, with, in the same round trip, how many
-    /// jobs it has Pending, Allocated or Running: null when it used them all, since a retry of known requests must
-    /// never be refused.
+    /// How many jobs the tenant has Pending, Allocated or Running, with, in the same round trip, how many of
+    /// <paramref name="requestIds"/> it has not used yet (a retry of known requests must never be refused). The count
+    /// reads every active job of the tenant: about 1 ms at 10,000.
     /// </summary>
-    public async Task<(long Active, int Unused)?> ActiveUnlessRequested(string tenant, string[] requestIds, CancellationToken cancellationToken)
+    public async Task<(long Active, int Unused)> ActiveAndUnused(string tenant, string[] requestIds, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand($"""
             SELECT (SELECT count(*)::int FROM unnest($2::text[]) AS r(id)
@@ -144,8 +144,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue(requestIds);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        var unused = reader.GetInt32(0);
-        return unused == 0 ? null : (reader.GetInt64(1), unused);
+        return (reader.GetInt64(1), reader.GetInt32(0));
     }
 
     /// <summary>Jobs by tenant and state, with each group's oldest submission. Reads the whole table: for background work only.</summary>

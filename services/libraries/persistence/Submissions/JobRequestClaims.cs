@@ -123,15 +123,18 @@ public sealed class JobRequestClaims(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// Records that the broker confirmed these requests' SubmitJobs, so the outbox relay does not resend them while
-    /// the scheduler works through its queue (one statement for the whole batch).
+    /// Records that the broker confirmed these requests' SubmitJobs (their <c>sent_at</c>), so the outbox relay does not
+    /// resend them while the scheduler works through its queue: one statement for any number of requests and tenants.
     /// </summary>
-    public async Task MarkSent(string tenant, string[] requestIds, CancellationToken cancellationToken)
+    public async Task MarkSent(IReadOnlyCollection<(string Tenant, string RequestId)> sent, CancellationToken cancellationToken)
     {
-        await using var update = dataSource.CreateCommand(
-            "UPDATE job_requests SET sent_at = now() WHERE tenant = $1 AND request_id = ANY($2) AND sent_at IS NULL");
-        update.Parameters.AddWithValue(tenant);
-        update.Parameters.AddWithValue(requestIds);
+        await using var update = dataSource.CreateCommand("""
+            UPDATE job_requests r SET sent_at = now()
+            FROM unnest($1::text[], $2::text[]) AS s(tenant, request_id)
+            WHERE r.tenant = s.tenant AND r.request_id = s.request_id AND r.sent_at IS NULL
+            """);
+        update.Parameters.AddWithValue(sent.Select(s => s.Tenant).ToArray());
+        update.Parameters.AddWithValue(sent.Select(s => s.RequestId).ToArray());
         await update.ExecuteNonQueryAsync(cancellationToken);
     }
 
