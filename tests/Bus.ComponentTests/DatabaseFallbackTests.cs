@@ -125,6 +125,25 @@ public sealed class DatabaseFallbackTests(RedisTargets redis, ITestOutputHelper 
         Assert.Equal(8, (await parts.Registry.Read("w1"))!.Used.Cpus);
     }
 
+    [Theory, MemberData(nameof(RedisTargets.Both), MemberType = typeof(RedisTargets))]
+    public async Task Two_schedulers_whose_records_the_database_refused_rebuild_the_counters_once_not_each_other_s_in_turn(string target)
+    {
+        var keys = RedisTargets.FreshKeys();
+        var schedulers = new[] { new CapacityParts(redis.Connection(target), keys, _database.DataSource), new CapacityParts(redis.Connection(target), keys, _database.DataSource) };
+        await schedulers[0].Presence.Join(new WorkerRegistration("w1", new ResourceVector(64, 65536, 0), 64, ["shell"], [], WorkerStatus.Ready),
+            TimeSpan.FromMinutes(5));
+        // One reservation on the database alone (a scheduler that could not reach Redis) moves the epoch past Redis's.
+        await schedulers[1].Database.Reserve("w1", Guid.NewGuid(), 1, new ResourceVector(1, 0, 0), DateTimeOffset.UtcNow);
+        var before = await MaxEpoch();
+
+        var taken = await Task.WhenAll(Enumerable.Range(0, 32).Select(i => Task.Run(() =>
+            schedulers[i % 2].Ledger.Take("w1", Guid.NewGuid(), 1, new ResourceVector(1, 0, 0), DateTimeOffset.UtcNow))));
+
+        Assert.All(taken, t => Assert.Equal(("w1", false), (t.Holder, t.OnDatabase)));
+        Assert.Equal(before + 1, await MaxEpoch()); // one rebuild brought the counters up to date; nobody redid it
+        Assert.Equal(33, (await schedulers[0].Registry.Read("w1"))!.Used.Cpus);
+    }
+
     [Fact]
     public async Task With_Redis_unreachable_capacity_is_taken_on_the_database_and_still_limited()
     {

@@ -63,9 +63,10 @@ public sealed class CapacityLedger(
 
             // The rebuild drops this unrecorded reservation with everything else the rows do not hold. Not released
             // through the release script: that would mark the attempt released, and a rebuild would then never restore
-            // the row this same attempt is about to get, on the retry or on the database.
-            logger.LogInformation("The Redis counters of worker {WorkerId} are behind the database; rebuilding them", workerId);
-            await rebuilder.Rebuild(workerId);
+            // the row this same attempt is about to get, on the retry or on the database. Counters another scheduler
+            // rebuilt meanwhile are current, and dropped it already: they are used as they are.
+            logger.LogDebug("The Redis counters of worker {WorkerId} were behind the database; rebuilding them unless done meanwhile", workerId);
+            await rebuilder.Rebuild(workerId, onlyIfBehind: true);
         }
         return null;
     }

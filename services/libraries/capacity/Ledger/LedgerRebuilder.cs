@@ -13,23 +13,34 @@ namespace Bus.Capacity.Ledger;
 /// </summary>
 public sealed class LedgerRebuilder(NpgsqlDataSource dataSource, RedisCounters counters, ILogger<LedgerRebuilder> logger)
 {
-    /// <summary>Rebuilds the worker's counters. False when the worker has no row in <c>workers</c> (nothing to rebuild from).</summary>
-    public async Task<bool> Rebuild(string workerId, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Rebuilds the worker's counters. False when the worker has no row in <c>workers</c> (nothing to rebuild from).
+    /// With <paramref name="onlyIfBehind"/>, counters that already carry the worker's current epoch are left as they
+    /// are: another scheduler rebuilt them since the caller's record was refused. Rebuilding them again would refuse
+    /// that scheduler's reservations in flight, whose rebuilds would refuse this one's, on and on.
+    /// </summary>
+    public async Task<bool> Rebuild(string workerId, CancellationToken cancellationToken = default, bool onlyIfBehind = false)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
+        await using (var locked = new NpgsqlCommand("SELECT redis_epoch FROM workers WHERE worker_id = $1 FOR UPDATE", connection, transaction))
+        {
+            locked.Parameters.AddWithValue(workerId);
+            await using var reader = await locked.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+                return false;
+            var current = reader.IsDBNull(0) ? (long?)null : reader.GetInt64(0);
+            // Under the lock no rebuild or database reservation can move either epoch, so equal means current.
+            if (onlyIfBehind && current is not null && current == await counters.Epoch(workerId))
+                return true;
+        }
+
         long epoch;
         // A fresh number from the sequence, never current + 1: if this transaction does not commit, the epoch it wrote
         // to Redis must never become current for other rows (a sequence does not hand a number out twice).
-        await using (var locked = new NpgsqlCommand(
-            "SELECT nextval('redis_epoch_seq') FROM workers WHERE worker_id = $1 FOR UPDATE", connection, transaction))
-        {
-            locked.Parameters.AddWithValue(workerId);
-            if (await locked.ExecuteScalarAsync(cancellationToken) is not long next)
-                return false;
-            epoch = next;
-        }
+        await using (var next = new NpgsqlCommand("SELECT nextval('redis_epoch_seq')", connection, transaction))
+            epoch = (long)(await next.ExecuteScalarAsync(cancellationToken))!;
 
         var truth = new List<Reservation>();
         await using (var rows = new NpgsqlCommand("""

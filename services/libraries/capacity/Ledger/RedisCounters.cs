@@ -29,6 +29,13 @@ public sealed class RedisCounters(IConnectionMultiplexer redis, RedisKeys keys)
     public async Task<ReservationResult> Reserve(string workerId, Guid jobId, int attempt, ResourceVector resources) =>
         (await ReserveWithEpoch(workerId, jobId, attempt, resources)).Result;
 
+    /// <summary>The epoch the worker's counters were last rebuilt with; null when they never were (or Redis lost them).</summary>
+    public async Task<long?> Epoch(string workerId)
+    {
+        var epoch = await _db.HashGetAsync(keys.WorkerUsed(workerId), "epoch");
+        return epoch.IsNull ? null : (long)epoch;
+    }
+
     /// <summary>As <see cref="Reserve"/>, with the epoch of the counters the reservation was checked against.</summary>
     public async Task<ReservationOutcome> ReserveWithEpoch(string workerId, Guid jobId, int attempt, ResourceVector resources)
     {
