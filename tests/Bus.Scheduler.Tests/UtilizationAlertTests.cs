@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 
 namespace Bus.Scheduler.Tests;
 
-/// <summary>The utilization alert: once on the way up, once on the way down, never while it stays above.</summary>
+/// <summary>The utilization alert: once on the way up, once on the way down after a wait, never while it stays above.</summary>
 public sealed class UtilizationAlertTests
 {
     static readonly DateTimeOffset Now = DateTimeOffset.UnixEpoch;
@@ -67,50 +67,121 @@ public sealed class UtilizationAlertTests
     }
 
     [Fact]
+    public void With_a_wait_an_alert_clears_only_once_utilization_has_stayed_below_for_it()
+    {
+        var crossings = new ThresholdCrossings(0.9, hysteresis: 0.2, clearAfter: TimeSpan.FromSeconds(10));
+        Assert.True(crossings.Observe("w1", 1.0, Now)?.Above);
+
+        // Jobs of milliseconds: the worker empties and fills again and again.
+        Assert.Null(crossings.Observe("w1", 0.0, Now));
+        Assert.Equal(Now.AddSeconds(10), crossings.NextClearDue);
+        Assert.Null(crossings.Observe("w1", 1.0, Now.AddSeconds(3))); // full again: the wait starts over
+        Assert.Null(crossings.NextClearDue);
+        Assert.Null(crossings.Observe("w1", 0.25, Now.AddSeconds(4)));
+        Assert.Empty(crossings.ClearsDue(Now.AddSeconds(13.9)));
+        Assert.Null(crossings.Observe("w1", 0.0, Now.AddSeconds(13.9)));
+
+        Assert.Equal(["w1"], crossings.ClearsDue(Now.AddSeconds(14)));
+        Assert.Equal(new UtilizationThresholdCrossed("w1", 0.1, 0.9, false, Now.AddSeconds(14)), crossings.Observe("w1", 0.1, Now.AddSeconds(14)));
+        Assert.Null(crossings.NextClearDue);
+    }
+
+    [Fact]
     public async Task The_observer_publishes_each_crossing_once_from_its_background_loop()
     {
         var source = new FakeUtilization { Cluster = 0.95 };
-        await using var provider = new ServiceCollection()
-            .AddMetrics()
-            .AddLogging()
-            .AddSingleton<IUtilizationSource>(source)
-            .AddSingleton(TimeProvider.System)
-            .AddSingleton(Options.Create(new ObserverOptions { ClusterCheckInterval = TimeSpan.FromHours(1) }))
-            .AddSingleton<UtilizationAlertObserver>()
-            .AddMassTransitTestHarness()
-            .BuildServiceProvider(true);
-        var harness = provider.GetRequiredService<ITestHarness>();
-        await harness.Start();
-        var observer = provider.GetRequiredService<UtilizationAlertObserver>();
-        await observer.StartAsync(CancellationToken.None);
+        await using var observed = await Observed.Start(source, new ObserverOptions
+        {
+            ClusterCheckInterval = TimeSpan.FromHours(1),
+            UtilizationAlertClearAfter = TimeSpan.Zero,
+        });
 
         // Each step waits until the loop has read the worker, so no two steps are folded into one read.
-        await Step(0.95, observer.OnAllocated, reads: 1); // up
-        await Step(0.97, observer.OnAllocated, reads: 2); // still above: nothing
-        await Step(0.50, observer.OnReleased, reads: 3);  // down
-        await Step(0.40, observer.OnReleased, reads: 4);  // still below: nothing
-        await Step(0.90, observer.OnAllocated, reads: 5); // up again
-        Assert.True(await harness.Published.Any<UtilizationThresholdCrossed>(m => m.Context.Message is { Scope: "w1", Utilization: 0.90 }));
+        await observed.Step(0.95, reads: 1); // up
+        await observed.Step(0.97, reads: 2); // still above: nothing
+        await observed.Step(0.50, reads: 3); // down
+        await observed.Step(0.40, reads: 4); // still below: nothing
+        await observed.Step(0.90, reads: 5); // up again
+        Assert.True(await observed.Harness.Published.Any<UtilizationThresholdCrossed>(m => m.Context.Message is { Scope: "w1", Utilization: 0.90 }));
 
-        var published = harness.Published.Select<UtilizationThresholdCrossed>().Select(m => m.Context.Message).ToList();
+        var published = observed.Published();
         Assert.Equal([true, false, true], published.Where(m => m.Scope == "w1").Select(m => m.Above));
         // The cluster is read with the first change only (the interval is an hour), and it was above.
         Assert.Equal([(UtilizationAlertObserver.ClusterScope, 0.95, true)],
             published.Where(m => m.Scope != "w1").Select(m => (m.Scope, m.Utilization, m.Above)));
+    }
 
-        await observer.StopAsync(CancellationToken.None);
-        await harness.Stop();
+    [Fact]
+    public async Task A_worker_gone_quiet_below_the_threshold_is_read_again_and_cleared_once_the_wait_is_over()
+    {
+        var clearAfter = TimeSpan.FromSeconds(1);
+        var source = new FakeUtilization { Cluster = 0.5 };
+        await using var observed = await Observed.Start(source, new ObserverOptions
+        {
+            ClusterCheckInterval = TimeSpan.FromHours(1),
+            UtilizationAlertClearAfter = clearAfter,
+        });
 
-        async Task Step(double utilization, Action<AllocationEvent> notify, int reads)
+        await observed.Step(0.95, reads: 1); // up
+        var fellAt = DateTimeOffset.UtcNow;
+        await observed.Step(0.10, reads: 2); // below: the clearing waits
+
+        // No change comes after: the loop reads the worker again by itself when the wait is over, and only then clears.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!observed.Published().Any(m => !m.Above))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the alert was not cleared within 10 s");
+            await Task.Delay(10);
+        }
+        var cleared = observed.Published().Single(m => !m.Above);
+        Assert.True(cleared.At >= fellAt + clearAfter, $"cleared at {cleared.At:O}, {cleared.At - fellAt} after the fall");
+        Assert.True(source.Reads >= 3);
+    }
+
+    /// <summary>The observer's loop over a fake utilization source, publishing to MassTransit's test harness.</summary>
+    sealed class Observed(ServiceProvider provider, ITestHarness harness, UtilizationAlertObserver observer, FakeUtilization source) : IAsyncDisposable
+    {
+        public ITestHarness Harness => harness;
+
+        public static async Task<Observed> Start(FakeUtilization source, ObserverOptions options)
+        {
+            var provider = new ServiceCollection()
+                .AddMetrics()
+                .AddLogging()
+                .AddSingleton<IUtilizationSource>(source)
+                .AddSingleton(TimeProvider.System)
+                .AddSingleton(Options.Create(options))
+                .AddSingleton<UtilizationAlertObserver>()
+                .AddMassTransitTestHarness()
+                .BuildServiceProvider(true);
+            var harness = provider.GetRequiredService<ITestHarness>();
+            await harness.Start();
+            var observer = provider.GetRequiredService<UtilizationAlertObserver>();
+            await observer.StartAsync(CancellationToken.None);
+            return new Observed(provider, harness, observer, source);
+        }
+
+        /// <summary>Sets w1's utilization, tells the observer it changed, and waits until the loop has read it.</summary>
+        public async Task Step(double utilization, int reads)
         {
             source.Workers["w1"] = utilization;
-            notify(new AllocationEvent(Guid.NewGuid(), 1, "w1", new ResourceVector(1, 0, 0), DateTimeOffset.UtcNow));
+            observer.OnAllocated(new AllocationEvent(Guid.NewGuid(), 1, "w1", new ResourceVector(1, 0, 0), DateTimeOffset.UtcNow));
             var deadline = DateTime.UtcNow.AddSeconds(10);
             while (source.Reads < reads)
             {
                 Assert.True(DateTime.UtcNow < deadline, $"the loop did not read w1 a {reads}th time");
                 await Task.Delay(10);
             }
+        }
+
+        public List<UtilizationThresholdCrossed> Published() =>
+            harness.Published.Select<UtilizationThresholdCrossed>().Select(m => m.Context.Message).ToList();
+
+        public async ValueTask DisposeAsync()
+        {
+            await observer.StopAsync(CancellationToken.None);
+            await harness.Stop();
+            await provider.DisposeAsync();
         }
     }
 

@@ -17,6 +17,7 @@ public static class ObservabilityExtensions
             .Validate(o => o.UtilizationAlertHysteresis >= 0 && o.UtilizationAlertHysteresis < o.UtilizationAlertThreshold,
                 "Observers:UtilizationAlertHysteresis must be at least 0 and below the threshold")
             .Validate(o => o.ClusterCheckInterval > TimeSpan.Zero, "Observers:ClusterCheckInterval must be positive")
+            .Validate(o => o.UtilizationAlertClearAfter >= TimeSpan.Zero, "Observers:UtilizationAlertClearAfter must not be negative")
             .ValidateOnStart();
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<AllocationObservers>();

@@ -11,7 +11,8 @@ namespace Bus.Scheduler.Observability;
 /// <summary>
 /// Alerts when a worker's or the cluster's CPU utilization crosses <see cref="ObserverOptions.UtilizationAlertThreshold"/>,
 /// upwards (a warning log and a <c>UtilizationThresholdCrossed</c> event) or back below it by more than
-/// <see cref="ObserverOptions.UtilizationAlertHysteresis"/> (an information log and the event), once per crossing. Placement only queues the worker's id; a background loop reads utilization from the
+/// <see cref="ObserverOptions.UtilizationAlertHysteresis"/> for <see cref="ObserverOptions.UtilizationAlertClearAfter"/>
+/// (an information log and the event), once per crossing. Placement only queues the worker's id; a background loop reads utilization from the
 /// registry, so no Redis read or publish ever sits on the placement path. The loop also feeds the
 /// <c>bus.scheduler.utilization</c> gauge, since it is the one place utilization is read.
 /// Each scheduler instance alerts on what it sees, so with several instances a crossing may be reported by each.
@@ -36,7 +37,8 @@ public sealed class UtilizationAlertObserver : BackgroundService, IAllocationObs
         IMeterFactory meters, ILogger<UtilizationAlertObserver> logger)
     {
         (_source, _bus, _clock, _logger, _options) = (source, bus, clock, logger, options.Value);
-        _crossings = new ThresholdCrossings(_options.UtilizationAlertThreshold, _options.UtilizationAlertHysteresis);
+        _crossings = new ThresholdCrossings(_options.UtilizationAlertThreshold, _options.UtilizationAlertHysteresis,
+            _options.UtilizationAlertClearAfter);
         meters.Create(MetricsObserver.MeterName).CreateObservableGauge("bus.scheduler.utilization",
             () => _readings.Select(r => new Measurement<double>(r.Value, new KeyValuePair<string, object?>("scope", r.Key))),
             "1", "Allocated over offered CPUs, per worker and for the cluster, as last read after a change");
@@ -52,17 +54,23 @@ public sealed class UtilizationAlertObserver : BackgroundService, IAllocationObs
         var clusterOwed = false; // a worker changed since the cluster was last read
         while (!stoppingToken.IsCancellationRequested)
         {
-            await WaitForChanges(clusterOwed ? clusterReadAt + _options.ClusterCheckInterval - _clock.GetUtcNow() : null, stoppingToken);
+            DateTimeOffset? clusterDue = clusterOwed ? clusterReadAt + _options.ClusterCheckInterval : null;
+            var due = new[] { clusterDue, _crossings.NextClearDue }.Min();
+            await WaitForChanges(due - _clock.GetUtcNow(), stoppingToken);
 
             // Many changes of one worker since the last pass need one read, not one each.
             var workers = new HashSet<string>();
             while (_changes.Reader.TryRead(out var workerId))
                 workers.Add(workerId);
+            // A scope that has waited out its clearing is read again, changed or not: it may have been quiet since.
+            var clearsDue = _crossings.ClearsDue(_clock.GetUtcNow());
+            foreach (var scope in clearsDue.Where(s => s != ClusterScope))
+                workers.Add(scope);
             foreach (var workerId in workers)
                 await Check(workerId, () => _source.Worker(workerId), stoppingToken);
 
             clusterOwed |= workers.Count > 0;
-            if (clusterOwed && _clock.GetUtcNow() >= clusterReadAt + _options.ClusterCheckInterval)
+            if ((clusterOwed && _clock.GetUtcNow() >= clusterReadAt + _options.ClusterCheckInterval) || clearsDue.Contains(ClusterScope))
             {
                 (clusterReadAt, clusterOwed) = (_clock.GetUtcNow(), false);
                 await Check(ClusterScope, _source.Cluster, stoppingToken);
@@ -70,7 +78,7 @@ public sealed class UtilizationAlertObserver : BackgroundService, IAllocationObs
         }
     }
 
-    /// <summary>Waits for a change, but no longer than <paramref name="atMost"/> (when the owed cluster read falls due).</summary>
+    /// <summary>Waits for a change, but no longer than <paramref name="atMost"/> (when the owed cluster read, or a clearing, falls due).</summary>
     async Task WaitForChanges(TimeSpan? atMost, CancellationToken stoppingToken)
     {
         if (atMost <= TimeSpan.Zero)
