@@ -27,7 +27,8 @@ ensure_infrastructure() {
 # The whole system, as ./bus up starts it without demo jobs (idempotent: starts only what does not run), then
 # .state/env is loaded.
 ensure_system() {
-  BUS_NO_DEMO=1 "$ROOT/bus" up >&2
+  # shellcheck disable=SC2086 # BUS_UP_ARGS is a list of ./bus up options, e.g. --two
+  BUS_NO_DEMO=1 "$ROOT/bus" up ${BUS_UP_ARGS:-} >&2
   # shellcheck source=/dev/null
   source "$ENV_FILE"
 }

@@ -7,16 +7,22 @@
 #
 # --array N submits the jobs as arrays of N (POST /api/v1/jobs:batch), and Slurm's side then submits them as
 # `sbatch --array=1-N`, jobs/N times: e.g. --jobs 10000 --array 1000 is 10 arrays of 1,000 on both.
-# SLURM=0 skips the Slurm run. The system stays up afterwards (./bus down stops it).
+# SLURM=0 skips the Slurm run. BUS_UP_ARGS=--two brings up a second scheduler and gateway, and the jobs are spread
+# over both gateways. The system stays up afterwards (./bus down stops it).
 set -euo pipefail
 # shellcheck source=bench/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 ensure_system
 build_bench
 
+# Every gateway that runs: with ./bus up --two, gateway-2 listens on the next port, and the jobs are spread over both.
+gateways="http://127.0.0.1:${BUS_GATEWAY_PORT:-8080}"
+if [[ -f "$ROOT/.state/pids/gateway-2.pid" ]] && kill -0 "$(cat "$ROOT/.state/pids/gateway-2.pid")" 2>/dev/null; then
+  gateways+=",http://127.0.0.1:$((${BUS_GATEWAY_PORT:-8080} + 1))"
+fi
 out="$(mktemp)"
 status=0
-dotnet "$BENCH_DLL" end-to-end --gateway "http://127.0.0.1:${BUS_GATEWAY_PORT:-8080}" "$@" |
+dotnet "$BENCH_DLL" end-to-end --gateway "$gateways" "$@" |
   tee "$out" || status=$?
 [[ "${SLURM:-1}" == 0 ]] && exit $status
 

@@ -24,12 +24,13 @@ public sealed record EndToEndOptions
     /// </summary>
     public int Array { get; init; }
 
+    /// <summary>The gateway's URL, or several, comma-separated, to spread the jobs over (./bus up --two runs two).</summary>
     public string Gateway { get; init; } = "http://127.0.0.1:8080";
 
     public string ApiKey { get; init; } = Repository.AdminKey;
 
     public const string Usage =
-        "usage: Bus.Bench end-to-end [--jobs 10000] [--concurrency 32] [--service noop|shell] [--warmup 2000] [--rate JOBS_PER_S] [--array N] [--gateway URL] [--key KEY]";
+        "usage: Bus.Bench end-to-end [--jobs 10000] [--concurrency 32] [--service noop|shell] [--warmup 2000] [--rate JOBS_PER_S] [--array N] [--gateway URL[,URL...]] [--key KEY]";
 
     public static EndToEndOptions Parse(string[] args) =>
         BenchArguments.Parse(args, new EndToEndOptions(), Usage, (o, name, value) => name switch

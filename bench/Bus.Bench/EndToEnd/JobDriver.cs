@@ -17,11 +17,13 @@ public sealed record JobTimes(
 /// Submits jobs over the public HTTP API as fast as the gateway accepts them, then waits for the saga to record
 /// them all finished. Timings come from the saga's own timestamps in PostgreSQL, not from polling the API. The jobs
 /// of a run are read by the ids the gateway answered with (primary-key lookups), so however big the <c>jobs</c> table
-/// grows, watching a run costs the database next to nothing.
+/// grows, watching a run costs the database next to nothing. Given several gateways (a comma-separated
+/// <see cref="EndToEndOptions.Gateway"/>), the i-th job or array goes to gateway i modulo their number.
 /// </summary>
 public sealed class JobDriver(EndToEndOptions options, NpgsqlDataSource database) : IDisposable
 {
-    readonly HttpClient _http = CreateClient(options);
+    readonly HttpClient[] _gateways = options.Gateway.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+        .Select(url => CreateClient(url, options)).ToArray();
     readonly JobQueries _jobs = new(database);
     readonly ConcurrentDictionary<string, ConcurrentBag<Guid>> _accepted = new();
 
@@ -94,7 +96,7 @@ public sealed class JobDriver(EndToEndOptions options, NpgsqlDataSource database
     /// <summary>Returns how many of the array's jobs were accepted as new.</summary>
     async Task<int> SubmitArray(string run, int from, int size)
     {
-        var response = await _http.PostAsJsonAsync("/api/v1/jobs:batch", new { jobs = Enumerable.Range(from, size).Select(i => Body(run, i)) });
+        var response = await Gateway(from / options.Array).PostAsJsonAsync("/api/v1/jobs:batch", new { jobs = Enumerable.Range(from, size).Select(i => Body(run, i)) });
         if (response.StatusCode != HttpStatusCode.Accepted)
             return 0;
         var accepted = 0;
@@ -112,7 +114,7 @@ public sealed class JobDriver(EndToEndOptions options, NpgsqlDataSource database
 
     async Task<bool> SubmitOne(string run, int i)
     {
-        var response = await _http.PostAsJsonAsync("/api/v1/jobs", Body(run, i));
+        var response = await Gateway(i).PostAsJsonAsync("/api/v1/jobs", Body(run, i));
         if (response.StatusCode != HttpStatusCode.Accepted)
             return false;
         var jobId = (await response.Content.ReadFromJsonAsync<JsonObject>())!["jobId"]!.GetValue<Guid>();
@@ -140,18 +142,25 @@ public sealed class JobDriver(EndToEndOptions options, NpgsqlDataSource database
             .Select(j => new JobTimes(j.JobId, j.State, j.Attempt, j.SubmittedAt, j.AllocatedAt, j.StartedAt, j.FinishedAt))
             .ToList();
 
-    public HttpClient Http => _http;
+    /// <summary>The first gateway, for the reads around a run.</summary>
+    public HttpClient Http => _gateways[0];
 
-    static HttpClient CreateClient(EndToEndOptions options)
+    HttpClient Gateway(int i) => _gateways[i % _gateways.Length];
+
+    static HttpClient CreateClient(string url, EndToEndOptions options)
     {
         var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Concurrency })
         {
-            BaseAddress = new Uri(options.Gateway),
+            BaseAddress = new Uri(url),
             Timeout = TimeSpan.FromSeconds(60),
         };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.ApiKey);
         return client;
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        foreach (var gateway in _gateways)
+            gateway.Dispose();
+    }
 }
