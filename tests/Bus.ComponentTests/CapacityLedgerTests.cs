@@ -68,6 +68,23 @@ public sealed class CapacityLedgerTests(RedisTargets redis) : IClassFixture<Redi
     }
 
     [Theory, MemberData(nameof(RedisTargets.Both), MemberType = typeof(RedisTargets))]
+    public async Task An_attempt_released_on_a_worker_cannot_be_reserved_there_again(string target)
+    {
+        // Two schedulers: one places a job that runs and ends at once; the other, which read it as still pending,
+        // reserves the same attempt moments later. Held again, nothing would ever release it.
+        var (registry, ledger) = Open(target);
+        await registry.Register(Worker("w1", cpus: 4, slots: 4), TimeSpan.FromMinutes(1));
+        var job = Guid.NewGuid();
+        await ledger.Reserve("w1", job, 1, OneCpu);
+        Assert.Equal(ReleaseResult.Released, await ledger.Release("w1", job, 1));
+
+        Assert.Equal(ReservationResult.AttemptReleased, await ledger.Reserve("w1", job, 1, OneCpu));
+        var worker = await registry.Read("w1");
+        Assert.Equal((0, 0), (worker!.Used.Cpus, worker.RunningJobs));
+        Assert.Equal(ReservationResult.Reserved, await ledger.Reserve("w1", job, 2, OneCpu)); // the job's next attempt may
+    }
+
+    [Theory, MemberData(nameof(RedisTargets.Both), MemberType = typeof(RedisTargets))]
     public async Task Draining_and_unregistered_workers_refuse_reservations(string target)
     {
         var (registry, ledger) = Open(target);

@@ -42,6 +42,7 @@ public sealed class RedisCounters(IConnectionMultiplexer redis, RedisKeys keys)
         var reply = (RedisResult[])(await LuaScripts.Reserve.EvaluateAsync(_db, new
         {
             info = keys.WorkerInfo(workerId), used = keys.WorkerUsed(workerId), jobs = keys.WorkerJobs(workerId),
+            released = keys.WorkerReleased(workerId),
             jobId = jobId.ToString(), attempt, cpus = resources.Cpus, memoryMb = resources.MemoryMb, gpus = resources.Gpus,
         }))!;
         var epoch = reply.Length > 1 && !reply[1].IsNull ? (long?)reply[1] : null;

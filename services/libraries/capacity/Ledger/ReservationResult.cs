@@ -15,6 +15,9 @@ public enum ReservationResult
     WorkerDraining = -2,
     /// <summary>Another attempt of the same job holds a reservation on this worker.</summary>
     HeldByOtherAttempt = -3,
+    /// <summary>This attempt's reservation on this worker was released already: the attempt is over, and a late try to
+    /// place it (a second scheduler's, say) must not hold it again.</summary>
+    AttemptReleased = -4,
 }
 
 /// <summary>What giving back one attempt's Redis reservation came to. The values are <c>release.lua</c>'s reply codes.</summary>

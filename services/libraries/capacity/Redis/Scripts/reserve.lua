@@ -2,7 +2,7 @@
 -- Answers { ReservationResult code, epoch of the used counters it checked (absent if never rebuilt) }.
 -- Repeating a reservation of the same attempt changes nothing. When the worker registered GPU device ids, the
 -- reservation takes that many ids no other reservation of the worker holds, in the same step, and keeps them in its record.
-local info, used, jobs = @info, @used, @jobs
+local info, used, jobs, released = @info, @used, @jobs, @released
 local job, attempt = @jobId, @attempt
 local epoch = redis.call('HGET', used, 'epoch')
 local held = redis.call('HGET', jobs, job)
@@ -10,6 +10,9 @@ if held then
   if record_attempt(held) == attempt then return { 2, epoch } end
   return { -3 }
 end
+-- Released here already: the attempt ran and ended (or was given back), and this is a late try, say of a second
+-- scheduler's placement that read the job as still pending. Holding it again would hold it for ever.
+if redis.call('ZSCORE', released, job .. ':' .. attempt) then return { -4 } end
 local cap = redis.call('HMGET', info, 'cpus', 'memoryMb', 'gpus', 'maxJobs', 'status', 'gpuDevices')
 if not cap[1] then return { -1 } end
 if cap[5] ~= 'ready' then return { -2 } end
