@@ -65,8 +65,9 @@ public sealed class SentSubmissions(JobRequestClaims claims, TimeProvider clock,
         {
             await claims.MarkSent(batch, cancellationToken);
         }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or OperationCanceledException)
         {
+            // Also a stop cut short by the host's timeout: the marks are hints, not worth a failed shutdown.
             logger.LogWarning("Recording {Count} sent jobs failed ({Error}); the outbox relay may send them again", batch.Count, e.Message);
         }
     }
