@@ -138,6 +138,31 @@ public sealed class UtilizationAlertTests
         Assert.True(source.Reads >= 3);
     }
 
+    [Fact]
+    public async Task A_clearing_whose_read_fails_is_read_again_after_a_pause_not_in_a_busy_loop()
+    {
+        var source = new FakeUtilization { Cluster = 0.5 };
+        await using var observed = await Observed.Start(source, new ObserverOptions
+        {
+            ClusterCheckInterval = TimeSpan.FromHours(1),
+            UtilizationAlertClearAfter = TimeSpan.FromMilliseconds(100),
+        });
+        await observed.Step(0.95, reads: 1);
+        await observed.Step(0.10, reads: 2);
+
+        source.Fails = true; // Redis went away while the clearing waits
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (source.FailedReads.Count < 3)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"only {source.FailedReads.Count} failed reads within 10 s");
+            await Task.Delay(10);
+        }
+
+        var failed = source.FailedReads.ToArray();
+        Assert.True(failed[2] - failed[1] >= TimeSpan.FromMilliseconds(900), $"read again after {failed[2] - failed[1]}");
+        Assert.DoesNotContain(observed.Published(), m => !m.Above);
+    }
+
     /// <summary>The observer's loop over a fake utilization source, publishing to MassTransit's test harness.</summary>
     sealed class Observed(ServiceProvider provider, ITestHarness harness, UtilizationAlertObserver observer, FakeUtilization source) : IAsyncDisposable
     {
@@ -205,8 +230,16 @@ public sealed class UtilizationAlertTests
         public double Cluster { get; init; }
         public int Reads => Volatile.Read(ref _reads);
 
+        public volatile bool Fails;
+        public ConcurrentQueue<DateTime> FailedReads { get; } = new();
+
         public Task<double?> Worker(string workerId)
         {
+            if (Fails)
+            {
+                FailedReads.Enqueue(DateTime.UtcNow);
+                throw new TimeoutException("Redis does not answer");
+            }
             double? utilization = Workers.TryGetValue(workerId, out var u) ? u : null;
             Interlocked.Increment(ref _reads);
             return Task.FromResult(utilization);

@@ -21,6 +21,8 @@ public sealed class UtilizationAlertObserver : BackgroundService, IAllocationObs
 {
     public const string ClusterScope = "cluster";
 
+    static readonly TimeSpan ClearRetryPause = TimeSpan.FromSeconds(1);
+
     // Ids of workers that changed since the loop last looked. Bounded so a stalled loop cannot grow memory; dropping
     // an id is harmless because any later change of that worker queues it again.
     readonly Channel<string> _changes = Channel.CreateBounded<string>(
@@ -52,10 +54,13 @@ public sealed class UtilizationAlertObserver : BackgroundService, IAllocationObs
     {
         var clusterReadAt = DateTimeOffset.MinValue;
         var clusterOwed = false; // a worker changed since the cluster was last read
+        // A clearing whose read failed (Redis down) stays due: read it again after a pause, not in a busy loop.
+        var clearsNotBefore = DateTimeOffset.MinValue;
         while (!stoppingToken.IsCancellationRequested)
         {
             DateTimeOffset? clusterDue = clusterOwed ? clusterReadAt + _options.ClusterCheckInterval : null;
-            var due = new[] { clusterDue, _crossings.NextClearDue }.Min();
+            DateTimeOffset? clearDue = _crossings.NextClearDue is { } next && next < clearsNotBefore ? clearsNotBefore : _crossings.NextClearDue;
+            var due = new[] { clusterDue, clearDue }.Min();
             await WaitForChanges(due - _clock.GetUtcNow(), stoppingToken);
 
             // Many changes of one worker since the last pass need one read, not one each.
@@ -63,7 +68,9 @@ public sealed class UtilizationAlertObserver : BackgroundService, IAllocationObs
             while (_changes.Reader.TryRead(out var workerId))
                 workers.Add(workerId);
             // A scope that has waited out its clearing is read again, changed or not: it may have been quiet since.
-            var clearsDue = _crossings.ClearsDue(_clock.GetUtcNow());
+            var clearsDue = _clock.GetUtcNow() >= clearsNotBefore ? _crossings.ClearsDue(_clock.GetUtcNow()) : Array.Empty<string>();
+            if (clearsDue.Count > 0)
+                clearsNotBefore = _clock.GetUtcNow() + ClearRetryPause;
             foreach (var scope in clearsDue.Where(s => s != ClusterScope))
                 workers.Add(scope);
             foreach (var workerId in workers)
