@@ -7,11 +7,9 @@ using Bus.Gateway.Limits;
 using Bus.Hosting.Options;
 using Bus.Persistence.Catalogue;
 using Bus.Persistence.Submissions;
-using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace Bus.Gateway.Apis;
 
