@@ -29,7 +29,14 @@ public static class BusExtensions
             .BindConfiguration(RideThroughOptions.Section)
             .Validate(o => o.OutageWindow > TimeSpan.Zero && o.MaxRetryInterval > TimeSpan.Zero && o.KillSwitchRestart >= TimeSpan.FromSeconds(1),
                 "RideThrough: the window and the retry interval must be positive, the kill switch restart at least 1 s")
+            .Validate(o => o.RestartStoppedEndpointAfter > o.KillSwitchRestart,
+                "RideThrough:RestartStoppedEndpointAfter must be longer than RideThrough:KillSwitchRestart")
             .ValidateOnStart();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<EndpointWatchdog>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EndpointWatchdog>());
+        builder.Services.AddReceiveEndpointObserver(sp => sp.GetRequiredService<EndpointWatchdog>());
+        builder.Services.AddHealthChecks().AddCheck<EndpointWatchdog>("endpoints", tags: ["ready"]);
 
         builder.Services.TryAddSingleton<JobLogScopes>();
         builder.Services.AddMassTransit(x =>

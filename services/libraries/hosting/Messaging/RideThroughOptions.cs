@@ -29,6 +29,14 @@ public sealed class RideThroughOptions
     /// </summary>
     public TimeSpan KillSwitchRestart { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a receive endpoint may stay stopped before <see cref="EndpointWatchdog"/> starts it (again, every
+    /// such delay, until it reports Ready). Longer than <see cref="KillSwitchRestart"/>, so the kill switch's own
+    /// restart comes first; an endpoint taking no message for longer than that pause is already unhealthy in
+    /// <c>/health/ready</c>. Default 60 s.
+    /// </summary>
+    public TimeSpan RestartStoppedEndpointAfter { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>The retry intervals: growing from 10 ms to <see cref="MaxRetryInterval"/>, adding up to at least <see cref="OutageWindow"/>.</summary>
     public TimeSpan[] RetryIntervals()
     {

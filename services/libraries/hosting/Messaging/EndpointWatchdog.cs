@@ -1,0 +1,107 @@
+using System.Collections.Concurrent;
+using MassTransit;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Bus.Hosting.Messaging;
+
+/// <summary>
+/// Keeps every receive endpoint taking messages. MassTransit's kill switch (<see cref="RideThrough"/>) stops an
+/// endpoint and starts it again after <see cref="RideThroughOptions.KillSwitchRestart"/>, but its restart is lost
+/// when the endpoint reports Ready while the stop is still under way, as it does when the transport reconnects after
+/// RabbitMQ came back: the kill switch then believes the endpoint started and never starts it, and the queue keeps
+/// its messages with no consumer while the bus looks healthy. An endpoint still stopped
+/// <see cref="RideThroughOptions.RestartStoppedEndpointAfter"/> after it stopped is started here. A faulted endpoint
+/// (its transport reconnects by itself) is only logged, once. Either is unhealthy in <c>/health/ready</c> while it
+/// has taken no message for longer than the kill switch's own pause.
+/// </summary>
+public sealed class EndpointWatchdog(
+    IOptions<RideThroughOptions> options, IHostApplicationLifetime lifetime, TimeProvider clock, ILogger<EndpointWatchdog> log)
+    : BackgroundService, IReceiveEndpointObserver, IHealthCheck
+{
+    enum Status { Ready, Stopped, Faulted, Starting }
+
+    sealed record Watched(IReceiveEndpoint Endpoint, Status Status, DateTimeOffset Since, bool Reported = false);
+
+    readonly ConcurrentDictionary<Uri, Watched> _endpoints = new();
+
+    TimeSpan After => options.Value.RestartStoppedEndpointAfter;
+
+    public Task Ready(ReceiveEndpointReady ready) => Note(ready, Status.Ready);
+
+    // Completed follows once the stop is done; until then the endpoint still counts as it was.
+    public Task Stopping(ReceiveEndpointStopping stopping) => Task.CompletedTask;
+
+    public Task Completed(ReceiveEndpointCompleted completed) => Note(completed, Status.Stopped);
+
+    public Task Faulted(ReceiveEndpointFaulted faulted) => Note(faulted, Status.Faulted);
+
+    Task Note(ReceiveEndpointEvent e, Status status)
+    {
+        var now = clock.GetUtcNow();
+        // A run of faults, or a stop after them, counts from the first: the endpoint has not taken messages since.
+        _endpoints.AddOrUpdate(e.InputAddress, _ => new Watched(e.ReceiveEndpoint, status, now),
+            (_, was) => status == Status.Ready || was.Status == Status.Ready
+                ? new Watched(e.ReceiveEndpoint, status, now)
+                : was with { Endpoint = e.ReceiveEndpoint, Status = status });
+        return Task.CompletedTask;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromTicks(Math.Max(After.Ticks / 4, TimeSpan.TicksPerSecond)), clock);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+            Check(stoppingToken);
+    }
+
+    /// <summary>One pass: starts what stayed stopped, reports what stayed faulted. Public for tests on a fake clock.</summary>
+    public void Check(CancellationToken cancellationToken = default)
+    {
+        // The bus stops every endpoint when the service stops: those stay stopped.
+        if (lifetime.ApplicationStopping.IsCancellationRequested)
+            return;
+        var now = clock.GetUtcNow();
+        foreach (var (address, watched) in _endpoints)
+        {
+            if (watched.Status == Status.Ready || now - watched.Since < After)
+                continue;
+            if (watched.Status is Status.Stopped or Status.Starting)
+            {
+                log.LogWarning("Receive endpoint {Address} has been {Status} since {Since:O} and is not taking messages: starting it",
+                    address, watched.Status.ToString().ToLowerInvariant(), watched.Since);
+                // Tried again after another delay if no Ready follows.
+                _endpoints.TryUpdate(address, watched with { Status = Status.Starting, Since = now, Reported = true }, watched);
+                try
+                {
+                    watched.Endpoint.Start(cancellationToken);
+                }
+                catch (InvalidOperationException e)
+                {
+                    // Started meanwhile by the kill switch, or its transport never stopped: it reports Ready by itself.
+                    log.LogDebug(e, "Receive endpoint {Address} was already started", address);
+                }
+            }
+            else if (!watched.Reported)
+            {
+                log.LogWarning("Receive endpoint {Address} has taken no message since {Since:O} ({Status}); its transport keeps reconnecting",
+                    address, watched.Since, watched.Status);
+                _endpoints.TryUpdate(address, watched with { Reported = true }, watched);
+            }
+        }
+    }
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var now = clock.GetUtcNow();
+        var stalled = _endpoints
+            .Where(e => e.Value.Status != Status.Ready && now - e.Value.Since >= options.Value.KillSwitchRestart)
+            .Select(e => $"{e.Key.AbsolutePath.TrimStart('/')} {e.Value.Status.ToString().ToLowerInvariant()} since {e.Value.Since:O}")
+            .Order()
+            .ToList();
+        return Task.FromResult(stalled.Count == 0
+            ? HealthCheckResult.Healthy()
+            : HealthCheckResult.Unhealthy($"not taking messages: {string.Join("; ", stalled)}"));
+    }
+}
