@@ -5,6 +5,7 @@ using Bus.Hosting.Options;
 using Bus.ComponentTests.Support;
 using Bus.Scheduler;
 using Bus.Scheduler.Extensions;
+using Bus.Persistence.Jobs;
 using Bus.Scheduler.Placement;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -118,6 +119,27 @@ public sealed class PlacementRedisTests(RedisTargets redis) : IClassFixture<Redi
         Assert.Equal(hold, await instances[1].ReadHold());
         await instances[0].ClearHold();
         Assert.Null(await instances[1].ReadHold());
+    }
+
+    [Theory, MemberData(nameof(RedisTargets.Both), MemberType = typeof(RedisTargets))]
+    public async Task Two_instances_offering_at_once_split_the_jobs_between_them_and_a_job_is_offered_again_after_the_cooldown(string target)
+    {
+        var keys = RedisTargets.FreshKeys();
+        var (one, other) = (Parts(redis.Connection(target), keys).Create<PendingPassCoordinator>(),
+            Parts(redis.Connection(target), keys).Create<PendingPassCoordinator>());
+        var jobs = Enumerable.Range(0, 40).Select(i => new PendingJob(Guid.NewGuid(), "dev", "shell", new ResourceVector(1, 0, 0),
+            new PlacementConstraints(null, null, null, null), 50, DateTimeOffset.UtcNow)).ToList();
+        var cooldown = TimeSpan.FromMilliseconds(500);
+
+        // Both read the same head of the queue (the first 30) and a bit more each, at the same moment.
+        var claims = await Task.WhenAll(one.ClaimOffers(jobs[..30], cooldown), other.ClaimOffers(jobs[10..], cooldown));
+        Assert.Empty(claims[0].Select(j => j.JobId).Intersect(claims[1].Select(j => j.JobId)));
+        Assert.Equal(jobs.Select(j => j.JobId).Order(), claims.SelectMany(c => c).Select(j => j.JobId).Order());
+        Assert.Empty(await one.ClaimOffers(jobs, cooldown));
+
+        // Redis's clock ends the cooldown; then an offer that lost its slot can be made again, by either instance.
+        await Eventually.Get(() => other.ClaimOffers(jobs[..5], cooldown), again => again.Count == 5, TimeSpan.FromSeconds(10),
+            "the jobs offered again after the cooldown");
     }
 
     [Theory, MemberData(nameof(RedisTargets.Both), MemberType = typeof(RedisTargets))]

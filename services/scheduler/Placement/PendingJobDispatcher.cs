@@ -18,7 +18,9 @@ namespace Bus.Scheduler.Placement;
 /// <item>An <b>event pass</b> when poked (a job ended, a worker joined; each event reaches one instance, the
 /// capacity-changed queue has competing consumers). It takes a snapshot newer than the poke, reads only pending jobs
 /// that could fit the free room it shows, and offers those that fit one after another (backfill). Jobs this instance
-/// offered within the last <see cref="PlacementOptions.OfferCooldown"/> are not offered again.</item>
+/// offered within the last <see cref="PlacementOptions.OfferCooldown"/> are not offered again, nor those any instance
+/// offered in that time (<see cref="PendingPassCoordinator.ClaimOffers"/>): with two instances, two events at once
+/// would otherwise offer the same jobs twice, and lose half the saga writes to version conflicts.</item>
 /// <item>A <b>periodic pass</b> every <see cref="SchedulerOptions.PendingRetryInterval"/>, run by one instance per
 /// interval (a Redis lease). It offers the jobs that fit the snapshot, so nothing depends on an event arriving, the
 /// jobs whose pending reason is out of date, so reasons stay current, and one probe per job slot (the first jobs
@@ -160,11 +162,13 @@ public sealed class PendingJobDispatcher(
         var read = await ReadPending(eligibility, eligible: true, "event", cancellationToken);
         var pending = PendingQueue.Order(read.Jobs, settings.AgingInterval);
         var queue = FairShare.Order(pending.Where(j => !_offered.ContainsKey(j.JobId)).ToList(), read.Usage, settings.TenantShares, settings.AgingInterval);
-        var offers = PendingQueue.Fitting(queue, snapshot, options.Value.PendingBatchSize);
+        var fitting = PendingQueue.Fitting(queue, snapshot, options.Value.PendingBatchSize);
+        // Another instance, woken by another event, may be offering the same head of the queue right now.
+        var offers = await coordinator.ClaimOffers(fitting, cooldown);
         // An offer may lose its capacity to another placement, and jobs left alone because they were just offered may
         // have lost theirs. No event may follow (the cluster may go quiet, and the periodic pass offers only the head
         // of the queue, which a backlog of jobs that fit nowhere can fill), so look again once the cooldown is over.
-        if (offers.Count > 0 || queue.Count < pending.Count)
+        if (fitting.Count > 0 || queue.Count < pending.Count)
             PokeLater(cooldown);
         await Offer(offers, cancellationToken);
     }

@@ -1,14 +1,16 @@
 using System.Text.Json;
 using Bus.Capacity.Redis;
+using Bus.Persistence.Jobs;
 using StackExchange.Redis;
 
 namespace Bus.Scheduler.Placement;
 
 /// <summary>
 /// What scheduler instances share about the pending queue, in Redis: a lease so that one instance per interval runs
-/// the full periodic pass, and the capacity hold that pass decides, which every instance's snapshot reads. While Redis
-/// is down every instance leads (offers are idempotent, so that costs reads, not double placements) and no capacity
-/// is held.
+/// the full periodic pass, the capacity hold that pass decides, which every instance's snapshot reads, and the jobs
+/// event passes offered lately, so that two instances woken at once do not both offer the same jobs. While Redis
+/// is down every instance leads and offers what it chose (offers are idempotent, so that costs reads and saga
+/// conflicts, not double placements) and no capacity is held.
 /// </summary>
 public sealed class PendingPassCoordinator(IConnectionMultiplexer redis, RedisKeys keys, RedisOutagePolicy outage)
 {
@@ -22,6 +24,27 @@ public sealed class PendingPassCoordinator(IConnectionMultiplexer redis, RedisKe
     /// </remarks>
     public Task<bool> TryLead(TimeSpan period) =>
         outage.Run(() => _db.StringSetAsync(keys.PendingPassLease, _instance, period, When.NotExists), onOutage: true);
+
+    /// <summary>
+    /// Of <paramref name="jobs"/>, those no instance offered within <paramref name="cooldown"/>, now marked offered by
+    /// this one (one script on one key, <c>claim_offers.lua</c>); all of them while Redis is down.
+    /// </summary>
+    public async Task<IReadOnlyList<PendingJob>> ClaimOffers(IReadOnlyList<PendingJob> jobs, TimeSpan cooldown)
+    {
+        if (jobs.Count == 0)
+            return jobs;
+        var claimed = await outage.Run<HashSet<Guid>?>(async () =>
+        {
+            var reply = await LuaScripts.ClaimOffers.EvaluateAsync(_db, new
+            {
+                key = keys.RecentOffers,
+                cooldownMs = (long)Math.Ceiling(cooldown.TotalMilliseconds),
+                ids = string.Join(',', jobs.Select(j => j.JobId.ToString("N"))),
+            });
+            return ((RedisResult[])reply!).Select(r => Guid.ParseExact((string)r!, "N")).ToHashSet();
+        }, onOutage: null);
+        return claimed is null ? jobs : jobs.Where(j => claimed.Contains(j.JobId)).ToList();
+    }
 
     /// <summary>The hold every snapshot reads; none while Redis is down.</summary>
     public async Task<CapacityHold?> ReadHold()

@@ -29,6 +29,9 @@ public static class LuaScripts
     /// <summary><c>mark_unavailable.lua</c>: a service-unavailable report's window opened, or its time left read.</summary>
     public static LuaScript MarkUnavailable { get; } = Load("mark_unavailable", withRecord: false);
 
+    /// <summary><c>claim_offers.lua</c>: the pending jobs no scheduler instance offered within the cooldown, marked offered.</summary>
+    public static LuaScript ClaimOffers { get; } = Load("claim_offers", withRecord: false);
+
     /// <summary>
     /// A script's text, after <c>reservation_record.lua</c> when it reads or writes reservation records, so the record's
     /// Lua codec is written once.

@@ -49,4 +49,10 @@ public sealed class RedisKeys(string prefix)
 
     /// <summary>Lease of the periodic pending-job pass, so one scheduler instance per interval runs it.</summary>
     public RedisKey PendingPassLease => $"{prefix}placement:pending-pass";
+
+    /// <summary>
+    /// The jobs event passes offered lately, scored by when (unix ms), so two scheduler instances woken by two events
+    /// do not both offer the same head of the queue. Written once per event pass that offers anything.
+    /// </summary>
+    public RedisKey RecentOffers => $"{prefix}placement:offers";
 }
