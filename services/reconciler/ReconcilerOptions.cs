@@ -61,6 +61,14 @@ public sealed class ReconcilerOptions
     /// <summary>The most submissions the outbox relay sends per run. Default 500.</summary>
     public int RelayBatchSize { get; set; } = 500;
 
+    /// <summary>
+    /// The most requests older than <see cref="RelayConfirmedAfter"/> the outbox relay reads per run, from where it
+    /// stopped. Each is read about once, so this bounds only how fast a restarted reconciler catches up on the window
+    /// (it keeps its place in memory). More than the 1,000 jobs of the largest array, which share one creation time.
+    /// Default 5,000.
+    /// </summary>
+    public int RelayScanBatch { get; set; } = 5000;
+
     /// <summary>How often the outbox relay runs. Default 2 s.</summary>
     public TimeSpan RelayInterval { get; set; } = TimeSpan.FromSeconds(2);
 

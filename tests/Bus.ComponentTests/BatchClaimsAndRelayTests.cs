@@ -97,6 +97,50 @@ public sealed class BatchClaimsAndRelayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_relay_reads_old_requests_from_where_it_stopped_resending_the_first_without_a_saga_until_it_has_one()
+    {
+        var claims = await _claims.TakeMany("dev", [.. Enumerable.Range(0, 6).Select(i => Submission($"old-{i}"))], DateTimeOffset.UtcNow, CancellationToken.None);
+        // Created a second apart, half an hour ago, all confirmed at once; every one but old-3 taken up by a saga.
+        await Execute("UPDATE job_requests SET created_at = now() - interval '30 minutes' + substr(request_id, 5)::int * interval '1 second'");
+        await Execute("UPDATE job_requests SET sent_at = created_at");
+        foreach (var claim in claims.Where(c => c.Command.RequestId != "old-3"))
+            await InsertJob(claim.JobId);
+        var relay = new OutboxRelay(_database.DataSource, _bus.Harness.Bus, Options.Create(new ReconcilerOptions()),
+            new FakeTimeProvider(await DatabaseNow()), NullLogger<OutboxRelay>.Instance);
+
+        Assert.Equal(["old-3"], await Resent(relay));
+        Assert.Equal(["old-3"], await Resent(relay)); // the cursor waits before it
+
+        // Read again never: a request before the cursor (here, its saga row removed by hand) is not resent.
+        await Execute($"DELETE FROM jobs WHERE job_id = '{claims[1].JobId}'");
+        Assert.Equal(["old-3"], await Resent(relay));
+
+        // Once old-3 has its saga the cursor passes it and the rest, to the end.
+        await InsertJob(claims[3].JobId);
+        Assert.Empty(await Resent(relay));
+        await Execute($"DELETE FROM jobs WHERE job_id = '{claims[5].JobId}'");
+        Assert.Empty(await Resent(relay));
+    }
+
+    async Task<string[]> Resent(OutboxRelay relay)
+    {
+        var before = _bus.Harness.Sent.Select<SubmitJob>().Count();
+        await relay.Run(CancellationToken.None);
+        return [.. _bus.Harness.Sent.Select<SubmitJob>().Skip(before).Select(m => m.Context.Message.RequestId).Order()];
+    }
+
+    async Task InsertJob(Guid jobId)
+    {
+        await using var insert = _database.DataSource.CreateCommand("""
+            INSERT INTO jobs (job_id, current_state, version, tenant, request_id, service, command, cpus, memory_mb, gpus,
+                              priority, timeout_seconds, max_attempts, attempt, submitted_at, updated_at)
+            VALUES ($1, 'Completed', 1, 'dev', $1::text, 'shell', '{/bin/true}', 1, 0, 0, 0, 60, 3, 1, now(), now())
+            """);
+        insert.Parameters.AddWithValue(jobId);
+        await insert.ExecuteNonQueryAsync();
+    }
+
+    [Fact]
     public async Task Confirmed_sends_are_marked_in_the_background_per_tenant_and_a_clean_stop_marks_the_rest()
     {
         var now = DateTimeOffset.UtcNow;

@@ -84,6 +84,10 @@ public sealed class CostLedger(NpgsqlDataSource database) : IDisposable
             Console.WriteLine($"{"  postgresql statements",-34}{PerJob(statements.Sum(s => s.Calls)),10:F2}");
             foreach (var (query, calls, ms) in statements.Take(12))
                 Console.WriteLine($"{"",4}{PerJob(calls),6:F2} x {ms / calls,6:F3} ms  {Shorten(query)}");
+            // A rare statement can cost more than the frequent ones: the biggest by time, whatever their count.
+            Console.WriteLine($"{"  postgresql ms per job, costliest",-34}{PerJob(statements.Sum(s => s.Ms)),10:F2}");
+            foreach (var (query, calls, ms) in statements.OrderByDescending(s => s.Ms).Take(5))
+                Console.WriteLine($"{"",4}{PerJob(ms),6:F3} ms = {PerJob(calls),6:F2} x {ms / calls,7:F3} ms  {Shorten(query)}");
         }
         else
         {

@@ -128,11 +128,15 @@ public sealed class JobDriver(EndToEndOptions options, NpgsqlDataSource database
     public async Task<bool> WaitFinished(string run, int count, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
+        // Only the jobs not yet seen finished are asked about, once a second: asking about all 10,000 every 250 ms
+        // cost PostgreSQL 4.5 ms of CPU a job, which the ledger then charged to the system under test.
+        var finished = new HashSet<Guid>();
         while (DateTime.UtcNow < deadline)
         {
-            if (await _jobs.CountFinished(Accepted(run)) >= count)
+            finished.UnionWith(await _jobs.Finished(Accepted(run).Where(id => !finished.Contains(id)).ToArray()));
+            if (finished.Count >= count)
                 return true;
-            await Task.Delay(250);
+            await Task.Delay(1000);
         }
         return false;
     }

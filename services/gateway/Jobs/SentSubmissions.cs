@@ -38,7 +38,9 @@ public sealed class SentSubmissions(JobRequestClaims claims, TimeProvider clock,
         {
             while (await _confirmed.Reader.WaitToReadAsync(stoppingToken))
             {
-                await Flush(stoppingToken);
+                // Not cancelled by the stop: the marks it has taken would be lost, not left for the stop's own flush.
+                // The command timeout bounds it.
+                await Flush(CancellationToken.None);
                 await Task.Delay(FlushInterval, clock, stoppingToken);
             }
         }

@@ -413,13 +413,17 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
         return progress;
     }
 
-    /// <summary>How many of the jobs are in a final state.</summary>
-    public async Task<long> CountFinished(Guid[] jobIds, CancellationToken cancellationToken = default)
+    /// <summary>Which of the jobs are in a final state.</summary>
+    public async Task<List<Guid>> Finished(Guid[] jobIds, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand(
-            $"SELECT count(*) FROM {Table} WHERE {JobId} = ANY($1) AND {CurrentState} IN ({FinalStates})");
+            $"SELECT {JobId} FROM {Table} WHERE {JobId} = ANY($1) AND {CurrentState} IN ({FinalStates})");
         command.Parameters.AddWithValue(jobIds);
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        var finished = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            finished.Add(reader.GetGuid(0));
+        return finished;
     }
 
     static async Task<Dictionary<string, long>> ReadCounts(NpgsqlCommand command, CancellationToken cancellationToken)
