@@ -60,6 +60,15 @@ public sealed class PlacementOptions : WorkerPoolsOptions
     public TimeSpan OfferCooldown { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
+    /// With several scheduler instances, one runs the event passes at a time: each pass renews its lease for this
+    /// long, and an instance poked while another holds it passes once the lease lapses, if that one has not passed
+    /// again by then (it would have seen the same free room). Two instances passing on every event read the pending
+    /// queue twice as often, for offers of which one in two is already claimed. So a freed slot whose event reached
+    /// the other instance waits at most this long when the holder goes quiet. Default 250 ms.
+    /// </summary>
+    public TimeSpan EventPassLease { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
     /// Each tenant's share of the cluster for fair share between tenants, by tenant name; a tenant not listed has 1.
     /// When several tenants have jobs waiting, the pending passes offer next the job of the tenant whose Allocated
     /// and Running CPUs, divided by its share, are lowest: a tenant with share 2 gets about twice the CPUs of one

@@ -122,6 +122,26 @@ public sealed class PlacementRedisTests(RedisTargets redis) : IClassFixture<Redi
     }
 
     [Theory, MemberData(nameof(RedisTargets.Both), MemberType = typeof(RedisTargets))]
+    public async Task One_instance_runs_the_event_passes_while_it_renews_its_lease_and_another_takes_over_once_it_lapses(string target)
+    {
+        var keys = RedisTargets.FreshKeys();
+        var (one, other) = (Parts(redis.Connection(target), keys).Create<PendingPassCoordinator>(),
+            Parts(redis.Connection(target), keys).Create<PendingPassCoordinator>());
+        var lease = TimeSpan.FromSeconds(2);
+
+        Assert.Null(await one.LeadEventPasses(lease));
+        var left = await other.LeadEventPasses(lease);
+        Assert.NotNull(left);
+        Assert.InRange(left.Value, TimeSpan.FromMilliseconds(1), lease);
+        Assert.Null(await one.LeadEventPasses(lease)); // its holder renews it
+
+        // Unrenewed, it lapses by Redis's clock and the other instance leads.
+        await Eventually.Get(() => other.LeadEventPasses(TimeSpan.FromMilliseconds(300)), led => led is null, TimeSpan.FromSeconds(10),
+            "the other instance leading once the lease lapsed");
+        Assert.NotNull(await one.LeadEventPasses(lease));
+    }
+
+    [Theory, MemberData(nameof(RedisTargets.Both), MemberType = typeof(RedisTargets))]
     public async Task Two_instances_offering_at_once_split_the_jobs_between_them_and_a_job_is_offered_again_after_the_cooldown(string target)
     {
         var keys = RedisTargets.FreshKeys();

@@ -89,7 +89,7 @@ public static class SchedulerExtensions
             .BindConfiguration(PlacementOptions.Section)
             .Validate(o => o.SnapshotInterval > TimeSpan.Zero && o.AgingInterval > TimeSpan.Zero && o.UnavailableTtl > TimeSpan.Zero
                     && o.AffinityTtl > TimeSpan.Zero && o.HoldCapacityAfter > TimeSpan.Zero && o.MinPassInterval >= TimeSpan.Zero
-                    && o.OfferCooldown > TimeSpan.Zero,
+                    && o.OfferCooldown > TimeSpan.Zero && o.EventPassLease > TimeSpan.Zero,
                 "Placement: intervals and TTLs must be positive")
             .Validate(o => o.StaleSnapshotTries >= 0, "Placement:StaleSnapshotTries must be 0 or more")
             .Validate(o => o.TenantShares.Values.All(share => share > 0 && double.IsFinite(share)), "Placement:TenantShares must be positive")

@@ -16,7 +16,8 @@ namespace Bus.Scheduler.Placement;
 /// tenants by fair share (<see cref="FairShare"/>). Two kinds of pass:
 /// <list type="bullet">
 /// <item>An <b>event pass</b> when poked (a job ended, a worker joined; each event reaches one instance, the
-/// capacity-changed queue has competing consumers). It takes a snapshot newer than the poke, reads only pending jobs
+/// capacity-changed queue has competing consumers), by the instance holding the event-pass lease
+/// (<see cref="PlacementOptions.EventPassLease"/>; another one poked passes once it lapses). It takes a snapshot newer than the poke, reads only pending jobs
 /// that could fit the free room it shows, and offers those that fit one after another (backfill). Jobs this instance
 /// offered within the last <see cref="PlacementOptions.OfferCooldown"/> are not offered again, nor those any instance
 /// offered in that time (<see cref="PendingPassCoordinator.ClaimOffers"/>): with two instances, two events at once
@@ -150,6 +151,13 @@ public sealed class PendingJobDispatcher(
 
     async Task EventPass(DateTimeOffset pokedAt, CancellationToken cancellationToken)
     {
+        if (await coordinator.LeadEventPasses(placement.CurrentValue.EventPassLease) is { } othersLeaseLeft)
+        {
+            // Another instance runs the passes: its next one sees this event's room too. Look again once its lease
+            // lapses, in case it has gone quiet.
+            PokeLater(othersLeaseLeft + TimeSpan.FromMilliseconds(1));
+            return;
+        }
         // The event says capacity changed: a snapshot from before it would not show the change.
         var snapshot = await snapshots.Fresh(pokedAt);
         var eligibility = PendingEligibility.Of(snapshot, freeRoomOnly: true);

@@ -26,6 +26,20 @@ public sealed class PendingPassCoordinator(IConnectionMultiplexer redis, RedisKe
         outage.Run(() => _db.StringSetAsync(keys.PendingPassLease, _instance, period, When.NotExists), onOutage: true);
 
     /// <summary>
+    /// Null when this instance runs event passes for the next <paramref name="lease"/> (taken, or renewed as its
+    /// holder); else how long the instance that holds the lease keeps it, unless it passes again. Null while Redis is
+    /// down: every instance passes then.
+    /// </summary>
+    public async Task<TimeSpan?> LeadEventPasses(TimeSpan lease)
+    {
+        var left = await outage.Run(async () => (long)(await LuaScripts.LeadEventPasses.EvaluateAsync(_db, new
+        {
+            key = keys.EventPassLease, instance = _instance, ttlMs = (long)Math.Ceiling(lease.TotalMilliseconds),
+        })), onOutage: -1L);
+        return left < 0 ? null : TimeSpan.FromMilliseconds(left);
+    }
+
+    /// <summary>
     /// Of <paramref name="jobs"/>, those no instance offered within <paramref name="cooldown"/>, now marked offered by
     /// this one (one script on one key, <c>claim_offers.lua</c>); all of them while Redis is down.
     /// </summary>

@@ -32,6 +32,9 @@ public static class LuaScripts
     /// <summary><c>claim_offers.lua</c>: the pending jobs no scheduler instance offered within the cooldown, marked offered.</summary>
     public static LuaScript ClaimOffers { get; } = Load("claim_offers", withRecord: false);
 
+    /// <summary><c>lead_event_passes.lua</c>: the event-pass lease taken or renewed, or the time another's has left.</summary>
+    public static LuaScript LeadEventPasses { get; } = Load("lead_event_passes", withRecord: false);
+
     /// <summary>
     /// A script's text, after <c>reservation_record.lua</c> when it reads or writes reservation records, so the record's
     /// Lua codec is written once.

@@ -55,4 +55,10 @@ public sealed class RedisKeys(string prefix)
     /// do not both offer the same head of the queue. Written once per event pass that offers anything.
     /// </summary>
     public RedisKey RecentOffers => $"{prefix}placement:offers";
+
+    /// <summary>
+    /// Lease of the event passes: the instance holding it runs them, renewing it with each; another instance poked
+    /// meanwhile passes only once the lease has lapsed. Written once per event pass.
+    /// </summary>
+    public RedisKey EventPassLease => $"{prefix}placement:event-pass";
 }
