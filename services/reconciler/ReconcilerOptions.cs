@@ -62,10 +62,9 @@ public sealed class ReconcilerOptions
     public int RelayBatchSize { get; set; } = 500;
 
     /// <summary>
-    /// The most requests older than <see cref="RelayConfirmedAfter"/> the outbox relay reads per run, from where it
-    /// stopped. Each is read about once, so this bounds only how fast a restarted reconciler catches up on the window
-    /// (it keeps its place in memory). More than the 1,000 jobs of the largest array, which share one creation time.
-    /// Default 5,000.
+    /// The most requests older than <see cref="RelayConfirmedAfter"/> the outbox relay reads per run, in order from
+    /// where it stopped. Each is read once (those found without a saga are then checked by id), so this bounds only
+    /// how fast a restarted reconciler catches up on the window (it keeps its place in memory). Default 5,000.
     /// </summary>
     public int RelayScanBatch { get; set; } = 5000;
 

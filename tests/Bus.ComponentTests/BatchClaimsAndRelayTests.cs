@@ -7,7 +7,6 @@ using Bus.ComponentTests.Support;
 using MassTransit;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Bus.ComponentTests;
 
@@ -88,7 +87,7 @@ public sealed class BatchClaimsAndRelayTests : IAsyncLifetime
         await Execute("UPDATE job_requests SET sent_at = now() - interval '11 minutes' WHERE request_id = 'confirmed-long-ago'");
         var relay = new OutboxRelay(_database.DataSource, _bus.Harness.Bus,
             Options.Create(new ReconcilerOptions { RelayAfter = TimeSpan.FromSeconds(5), RelayConfirmedAfter = TimeSpan.FromMinutes(10) }),
-            new FakeTimeProvider(await DatabaseNow()), NullLogger<OutboxRelay>.Instance);
+            NullLogger<OutboxRelay>.Instance);
 
         Assert.Equal(2, await relay.Run(CancellationToken.None));
 
@@ -97,28 +96,33 @@ public sealed class BatchClaimsAndRelayTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_relay_reads_old_requests_from_where_it_stopped_resending_the_first_without_a_saga_until_it_has_one()
+    public async Task The_relay_reads_old_requests_once_each_in_batches_and_resends_every_one_without_a_saga_until_it_has_one()
     {
-        var claims = await _claims.TakeMany("dev", [.. Enumerable.Range(0, 6).Select(i => Submission($"old-{i}"))], DateTimeOffset.UtcNow, CancellationToken.None);
-        // Created a second apart, half an hour ago, all confirmed at once; every one but old-3 taken up by a saga.
-        await Execute("UPDATE job_requests SET created_at = now() - interval '30 minutes' + substr(request_id, 5)::int * interval '1 second'");
-        await Execute("UPDATE job_requests SET sent_at = created_at");
-        foreach (var claim in claims.Where(c => c.Command.RequestId != "old-3"))
+        // One statement: the seven share a creation time, as an array's jobs do. Then the last three a second apart.
+        var claims = await _claims.TakeMany("dev", [.. Enumerable.Range(0, 7).Select(i => Submission($"old-{i}"))], DateTimeOffset.UtcNow, CancellationToken.None);
+        await Execute("UPDATE job_requests SET created_at = now() - interval '30 minutes', sent_at = now() - interval '30 minutes'");
+        await Execute("UPDATE job_requests SET created_at = created_at + substr(request_id, 5)::int * interval '1 second' WHERE substr(request_id, 5)::int >= 4");
+        foreach (var claim in claims.Where(c => c.Command.RequestId is not ("old-1" or "old-5")))
             await InsertJob(claim.JobId);
-        var relay = new OutboxRelay(_database.DataSource, _bus.Harness.Bus, Options.Create(new ReconcilerOptions()),
-            new FakeTimeProvider(await DatabaseNow()), NullLogger<OutboxRelay>.Instance);
+        var relay = new OutboxRelay(_database.DataSource, _bus.Harness.Bus, Options.Create(new ReconcilerOptions { RelayScanBatch = 2 }),
+            NullLogger<OutboxRelay>.Instance);
 
-        Assert.Equal(["old-3"], await Resent(relay));
-        Assert.Equal(["old-3"], await Resent(relay)); // the cursor waits before it
+        // Two requests read a run: four runs read all seven, and each one without a saga is sent from the run that read it.
+        var firstRuns = new List<string>();
+        for (var run = 0; run < 4; run++)
+            firstRuns.AddRange(await Resent(relay));
+        Assert.Contains("old-1", firstRuns);
+        Assert.Contains("old-5", firstRuns);
+        Assert.All(firstRuns, r => Assert.Contains(r, (string[])["old-1", "old-5"]));
+        // old-1 never got its saga, and old-5 behind it is found all the same; both are sent every run.
+        Assert.Equal(["old-1", "old-5"], await Resent(relay));
 
-        // Read again never: a request before the cursor (here, its saga row removed by hand) is not resent.
-        await Execute($"DELETE FROM jobs WHERE job_id = '{claims[1].JobId}'");
-        Assert.Equal(["old-3"], await Resent(relay));
-
-        // Once old-3 has its saga the cursor passes it and the rest, to the end.
-        await InsertJob(claims[3].JobId);
-        Assert.Empty(await Resent(relay));
-        await Execute($"DELETE FROM jobs WHERE job_id = '{claims[5].JobId}'");
+        await InsertJob(claims[1].JobId);
+        Assert.Equal(["old-5"], await Resent(relay));
+        // Read once: a request read with its saga is not read again (here its saga row removed by hand).
+        await Execute($"DELETE FROM jobs WHERE job_id = '{claims[2].JobId}'");
+        Assert.Equal(["old-5"], await Resent(relay));
+        await InsertJob(claims[5].JobId);
         Assert.Empty(await Resent(relay));
     }
 
@@ -169,8 +173,6 @@ public sealed class BatchClaimsAndRelayTests : IAsyncLifetime
         return marked;
     }
 
-    // The rows' ages are the database's: the relay's clock is set to the same instant.
-    async Task<DateTimeOffset> DatabaseNow() => new((DateTime)(await Scalar("SELECT now()"))!);
 
     async Task<object?> Scalar(string sql)
     {

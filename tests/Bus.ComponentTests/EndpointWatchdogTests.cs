@@ -90,7 +90,7 @@ public sealed class EndpointWatchdogTests : IAsyncLifetime
         _clock.Advance(TimeSpan.FromSeconds(45));
         var stalled = await Health(watchdog);
         Assert.Equal(HealthStatus.Unhealthy, stalled.Status);
-        Assert.Contains($"{Queue} stopped", stalled.Description);
+        Assert.Contains($"{Queue} stopped, taking no message since", stalled.Description);
         Assert.Equal(1, _seen.Count);
 
         // The watchdog's pass at 60 s (its timer runs on the fake clock) starts it: the waiting probe is consumed.

@@ -25,7 +25,7 @@ public sealed class ObservabilityTests(RunningSystem system) : IClassFixture<Run
                 async () => (await (await Http.GetAsync(new Uri(address, "/health/ready"))).Content.ReadFromJsonAsync<JsonObject>())!,
                 h => (string?)h["status"] == "Healthy", TimeSpan.FromSeconds(60), $"{service} ready");
             Assert.Equal("Healthy", (string?)health["status"]);
-            Assert.Equal(["masstransit-bus", "postgres", "redis"], health["checks"]!.AsObject().Select(c => c.Key).Order());
+            Assert.Equal(["endpoints", "masstransit-bus", "postgres", "redis"], health["checks"]!.AsObject().Select(c => c.Key).Order());
 
             var live = await Http.GetAsync(new Uri(address, "/health/live"));
             Assert.Equal(HttpStatusCode.OK, live.StatusCode);

@@ -52,17 +52,23 @@ public sealed class SentSubmissions(JobRequestClaims claims, TimeProvider clock,
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
+        // The host gave up waiting for the loop, whose statement still runs: it is the channel's one reader.
+        if (ExecuteTask is { IsCompleted: false })
+            return;
         // What came in since the last statement, so a clean stop leaves nothing for the relay to resend.
-        await Flush(cancellationToken);
+        while (await Flush(cancellationToken) == MaxPerStatement)
+        {
+        }
     }
 
-    async Task Flush(CancellationToken cancellationToken)
+    /// <summary>Marks up to <see cref="MaxPerStatement"/> confirmed requests; returns how many it took.</summary>
+    async Task<int> Flush(CancellationToken cancellationToken)
     {
         var batch = new List<(string Tenant, string RequestId)>();
         while (batch.Count < MaxPerStatement && _confirmed.Reader.TryRead(out var sent))
             batch.Add(sent);
         if (batch.Count == 0)
-            return;
+            return 0;
         try
         {
             await claims.MarkSent(batch, cancellationToken);
@@ -72,5 +78,6 @@ public sealed class SentSubmissions(JobRequestClaims claims, TimeProvider clock,
             // Also a stop cut short by the host's timeout: the marks are hints, not worth a failed shutdown.
             logger.LogWarning("Recording {Count} sent jobs failed ({Error}); the outbox relay may send them again", batch.Count, e.Message);
         }
+        return batch.Count;
     }
 }

@@ -28,7 +28,7 @@ public static class ReconcilerExtensions
             .Validate(o => o.StartTries >= 0, "Reconciler:StartTries must be 0 or more")
             .Validate(o => o.RelayAfter > TimeSpan.Zero && o.RelayWindow > o.RelayAfter && o.RelayInterval > TimeSpan.Zero && o.RelayBatchSize > 0,
                 "Reconciler: the relay's delay, interval and batch size must be positive, and its window longer than its delay")
-            .Validate(o => o.RelayScanBatch > 1000, "Reconciler:RelayScanBatch must be more than 1,000 (the largest array shares one creation time)")
+            .Validate(o => o.RelayScanBatch > 0, "Reconciler:RelayScanBatch must be positive")
             .ValidateOnStart();
         builder.AddCapacity(); // the sweeps read the workers, and the allocation sync repairs through the ledger
         builder.AddBus(); // sends and publishes only: RunJob again, SubmitJob again, ReconcileAttempt, JobStopped, JobAttemptLost, WorkerLost

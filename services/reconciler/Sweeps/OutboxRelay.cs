@@ -16,23 +16,26 @@ namespace Bus.Reconciler.Sweeps;
 /// sent again, so a gateway that crashed between the insert and the send, or a broker that was down, loses nothing. The
 /// saga ignores a duplicate Submit. A request whose send the broker confirmed (the gateway's <c>SentSubmissions</c>
 /// marks it) is sent again only after <see cref="ReconcilerOptions.RelayConfirmedAfter"/>, and nothing older than
-/// <see cref="ReconcilerOptions.RelayWindow"/> is read.
+/// <see cref="ReconcilerOptions.RelayWindow"/> is read. Every time is the database's (<c>now()</c>), as the rows' are.
 /// <para>
 /// Each run reads what can have changed, not the whole window: the requests younger than
-/// <see cref="ReconcilerOptions.RelayConfirmedAfter"/> that no send confirmed (a partial index holds only those), and
-/// the older requests from a cursor on: every request before it had its saga when last read, so it is read again
-/// never. The cursor stops at the first request still without one, which is sent again each run until it has one.
-/// Reading the whole window every 2 s cost PostgreSQL 1.6 s a run on a database of a few hundred thousand requests.
+/// <see cref="ReconcilerOptions.RelayConfirmedAfter"/> that no send confirmed (a partial index holds only those); the
+/// older requests once each, in order from where the last run stopped; and, by id, the older ones those reads found
+/// without a saga, until they have one. Reading the whole window every 2 s cost PostgreSQL 1.6 s a run on a database of
+/// a few hundred thousand requests.
 /// </para>
 /// </summary>
-public sealed class OutboxRelay(NpgsqlDataSource dataSource, IBus send, IOptions<ReconcilerOptions> options, TimeProvider clock,
+public sealed class OutboxRelay(NpgsqlDataSource dataSource, IBus send, IOptions<ReconcilerOptions> options,
     ILogger<OutboxRelay> logger) : IReconcilerTask
 {
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    // Every request created up to here had its saga when last read. In memory: after a restart the first runs read
-    // the window again, RelayScanBatch requests a run.
-    DateTimeOffset? _allTakenUpTo;
+    // Where the in-order read of older requests stopped: (created_at, job_id) of the last one read. In memory: after a
+    // restart the first runs read the window again, RelayScanBatch requests a run.
+    (DateTimeOffset CreatedAt, Guid JobId)? _readUpTo;
+
+    // Older requests read without a saga: checked again by id every run until they have one or leave the window.
+    readonly HashSet<Guid> _waiting = [];
 
     public static JobKey Key { get; } = new("outbox-relay", "reconciler");
 
@@ -41,9 +44,9 @@ public sealed class OutboxRelay(NpgsqlDataSource dataSource, IBus send, IOptions
     /// <summary>Returns how many submissions were sent.</summary>
     public async Task<int> Run(CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow();
-        var pending = await Unconfirmed(now, cancellationToken);
-        pending.AddRange(await Overdue(now, options.Value.RelayBatchSize - pending.Count, cancellationToken));
+        var pending = await Unconfirmed(cancellationToken);
+        await ReadOlder(cancellationToken);
+        pending.AddRange(await Overdue(options.Value.RelayBatchSize - pending.Count, cancellationToken));
         if (pending.Count == 0)
             return 0;
         var saga = await send.GetSendEndpoint(QueueNames.JobSagaAddress);
@@ -54,17 +57,18 @@ public sealed class OutboxRelay(NpgsqlDataSource dataSource, IBus send, IOptions
     }
 
     /// <summary>Requests younger than RelayConfirmedAfter that no send confirmed and no saga took up.</summary>
-    async Task<List<SubmitJob>> Unconfirmed(DateTimeOffset now, CancellationToken cancellationToken)
+    async Task<List<SubmitJob>> Unconfirmed(CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand($"""
             SELECT r.submit_command::text FROM job_requests r
-            WHERE r.sent_at IS NULL AND r.created_at > $1 AND r.created_at < $2
+            WHERE r.sent_at IS NULL AND r.created_at > now() - LEAST($1::interval, $2::interval) AND r.created_at < now() - $3::interval
               AND NOT EXISTS (SELECT FROM {JobColumns.Table} j WHERE j.{JobColumns.JobId} = r.job_id)
             ORDER BY r.created_at
-            LIMIT $3
+            LIMIT $4
             """);
-        command.Parameters.AddWithValue(Max(now - options.Value.RelayConfirmedAfter, now - options.Value.RelayWindow));
-        command.Parameters.AddWithValue(now - options.Value.RelayAfter);
+        command.Parameters.AddWithValue(options.Value.RelayConfirmedAfter);
+        command.Parameters.AddWithValue(options.Value.RelayWindow);
+        command.Parameters.AddWithValue(options.Value.RelayAfter);
         command.Parameters.AddWithValue(options.Value.RelayBatchSize);
         var pending = new List<SubmitJob>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -74,50 +78,62 @@ public sealed class OutboxRelay(NpgsqlDataSource dataSource, IBus send, IOptions
     }
 
     /// <summary>
-    /// Requests older than RelayConfirmedAfter with no saga, confirmed or not, read from the cursor on; moves the
-    /// cursor to the last request before the first without a saga (requests created in one statement share a time,
-    /// so it moves by whole times only).
+    /// The next RelayScanBatch requests older than RelayConfirmedAfter, in (created_at, job_id) order from where the last
+    /// run stopped; those without a saga join the ones checked by id.
     /// </summary>
-    async Task<List<SubmitJob>> Overdue(DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    async Task ReadOlder(CancellationToken cancellationToken)
     {
-        var upTo = now - options.Value.RelayConfirmedAfter;
-        var from = Max(_allTakenUpTo ?? DateTimeOffset.MinValue, now - options.Value.RelayWindow);
         await using var command = dataSource.CreateCommand($"""
-            SELECT r.created_at, r.sent_at IS NULL OR r.sent_at <= $2, t.taken_up,
-                   CASE WHEN NOT t.taken_up THEN r.submit_command::text END
+            SELECT r.created_at, r.job_id,
+                   EXISTS (SELECT FROM {JobColumns.Table} j WHERE j.{JobColumns.JobId} = r.job_id)
             FROM job_requests r
-            CROSS JOIN LATERAL (SELECT EXISTS (SELECT FROM {JobColumns.Table} j WHERE j.{JobColumns.JobId} = r.job_id) AS taken_up) t
-            WHERE r.created_at > $1 AND r.created_at <= $2
-            ORDER BY r.created_at
-            LIMIT $3
+            WHERE (r.created_at, r.job_id) > (GREATEST($1, now() - $2::interval), $3)
+              AND r.created_at <= now() - $4::interval
+            ORDER BY r.created_at, r.job_id
+            LIMIT $5
             """);
-        command.Parameters.AddWithValue(from);
-        command.Parameters.AddWithValue(upTo);
+        command.Parameters.AddWithValue(_readUpTo?.CreatedAt ?? DateTimeOffset.UnixEpoch);
+        command.Parameters.AddWithValue(options.Value.RelayWindow);
+        command.Parameters.AddWithValue(_readUpTo?.JobId ?? Guid.Empty);
+        command.Parameters.AddWithValue(options.Value.RelayConfirmedAfter);
         command.Parameters.AddWithValue(options.Value.RelayScanBatch);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            _readUpTo = (reader.GetFieldValue<DateTimeOffset>(0), reader.GetGuid(1));
+            if (!reader.GetBoolean(2))
+                _waiting.Add(reader.GetGuid(1));
+        }
+    }
+
+    /// <summary>
+    /// Of the older requests read without a saga, those still without one; sent again once confirmed long enough ago
+    /// (one confirmed late, its send having waited out an outage, say, is in the queue: not yet).
+    /// </summary>
+    async Task<List<SubmitJob>> Overdue(int limit, CancellationToken cancellationToken)
+    {
+        if (_waiting.Count == 0)
+            return [];
+        await using var command = dataSource.CreateCommand($"""
+            SELECT r.job_id, CASE WHEN r.sent_at IS NULL OR r.sent_at <= now() - $2::interval THEN r.submit_command::text END
+            FROM job_requests r
+            WHERE r.job_id = ANY($1) AND r.created_at > now() - $3::interval
+              AND NOT EXISTS (SELECT FROM {JobColumns.Table} j WHERE j.{JobColumns.JobId} = r.job_id)
+            """);
+        command.Parameters.AddWithValue(_waiting.ToArray());
+        command.Parameters.AddWithValue(options.Value.RelayConfirmedAfter);
+        command.Parameters.AddWithValue(options.Value.RelayWindow);
         var overdue = new List<SubmitJob>();
-        DateTimeOffset? complete = null, current = null;
-        var blocked = false;
-        var rows = 0;
+        var still = new List<Guid>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             while (await reader.ReadAsync(cancellationToken))
             {
-                rows++;
-                var createdAt = reader.GetFieldValue<DateTimeOffset>(0);
-                if (!blocked && current != createdAt)
-                    (complete, current) = (current ?? complete, createdAt);
-                if (reader.GetBoolean(2))
-                    continue;
-                blocked = true;
-                // Confirmed lately (its send waited out an outage, say): it is in the queue; not yet.
-                if (reader.GetBoolean(1) && overdue.Count < limit)
-                    overdue.Add(JsonSerializer.Deserialize<SubmitJob>(reader.GetString(3), Json)!);
+                still.Add(reader.GetGuid(0));
+                if (!reader.IsDBNull(1) && overdue.Count < limit)
+                    overdue.Add(JsonSerializer.Deserialize<SubmitJob>(reader.GetString(1), Json)!);
             }
-        if (!blocked)
-            complete = rows < options.Value.RelayScanBatch ? upTo : complete;
-        if (complete > from)
-            _allTakenUpTo = complete;
+        // Taken up meanwhile, or out of the window: not checked again.
+        _waiting.IntersectWith(still);
         return overdue;
     }
-
-    static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 }

@@ -153,8 +153,9 @@ public sealed class PendingJobDispatcher(
     {
         if (await coordinator.LeadEventPasses(placement.CurrentValue.EventPassLease) is { } othersLeaseLeft)
         {
-            // Another instance runs the passes: its next one sees this event's room too. Look again once its lease
-            // lapses, in case it has gone quiet.
+            // Another instance runs the passes, and renews its lease with each. Look again once the lease lapses: by
+            // then that instance has passed again, or gone quiet, and this one passes itself. A freed slot whose event
+            // came here waits at most that long.
             PokeLater(othersLeaseLeft + TimeSpan.FromMilliseconds(1));
             return;
         }

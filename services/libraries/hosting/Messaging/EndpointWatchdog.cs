@@ -23,7 +23,9 @@ public sealed class EndpointWatchdog(
 {
     enum Status { Ready, Stopped, Faulted, Starting }
 
-    sealed record Watched(IReceiveEndpoint Endpoint, Status Status, DateTimeOffset Since, bool Reported = false);
+    /// <param name="NotTakingSince">Since when it has taken no message: what <c>/health/ready</c> reports.</param>
+    /// <param name="Since">Since when it has been in <paramref name="Status"/>, or since the last start tried.</param>
+    sealed record Watched(IReceiveEndpoint Endpoint, Status Status, DateTimeOffset NotTakingSince, DateTimeOffset Since, bool Reported = false);
 
     readonly ConcurrentDictionary<Uri, Watched> _endpoints = new();
 
@@ -41,11 +43,12 @@ public sealed class EndpointWatchdog(
     Task Note(ReceiveEndpointEvent e, Status status)
     {
         var now = clock.GetUtcNow();
-        // A run of faults, or a stop after them, counts from the first: the endpoint has not taken messages since.
-        _endpoints.AddOrUpdate(e.InputAddress, _ => new Watched(e.ReceiveEndpoint, status, now),
+        _endpoints.AddOrUpdate(e.InputAddress, _ => new Watched(e.ReceiveEndpoint, status, now, now),
             (_, was) => status == Status.Ready || was.Status == Status.Ready
-                ? new Watched(e.ReceiveEndpoint, status, now)
-                : was with { Endpoint = e.ReceiveEndpoint, Status = status });
+                ? new Watched(e.ReceiveEndpoint, status, now, now)
+                // Still not taking messages. A stop counts from itself, so the kill switch's own pause comes first;
+                // another fault in a run of faults changes nothing.
+                : was with { Endpoint = e.ReceiveEndpoint, Status = status, Since = status == was.Status ? was.Since : now });
         return Task.CompletedTask;
     }
 
@@ -69,8 +72,8 @@ public sealed class EndpointWatchdog(
                 continue;
             if (watched.Status is Status.Stopped or Status.Starting)
             {
-                log.LogWarning("Receive endpoint {Address} has been {Status} since {Since:O} and is not taking messages: starting it",
-                    address, watched.Status.ToString().ToLowerInvariant(), watched.Since);
+                log.LogWarning("Receive endpoint {Address} has taken no message since {Since:O} ({Status}): starting it",
+                    address, watched.NotTakingSince, watched.Status.ToString().ToLowerInvariant());
                 // Tried again after another delay if no Ready follows.
                 _endpoints.TryUpdate(address, watched with { Status = Status.Starting, Since = now, Reported = true }, watched);
                 try
@@ -82,11 +85,16 @@ public sealed class EndpointWatchdog(
                     // Started meanwhile by the kill switch, or its transport never stopped: it reports Ready by itself.
                     log.LogDebug(e, "Receive endpoint {Address} was already started", address);
                 }
+                catch (Exception e)
+                {
+                    // Whatever it is, the other endpoints still get their pass, and this one another try.
+                    log.LogError(e, "Starting receive endpoint {Address} failed", address);
+                }
             }
             else if (!watched.Reported)
             {
                 log.LogWarning("Receive endpoint {Address} has taken no message since {Since:O} ({Status}); its transport keeps reconnecting",
-                    address, watched.Since, watched.Status);
+                    address, watched.NotTakingSince, watched.Status);
                 _endpoints.TryUpdate(address, watched with { Reported = true }, watched);
             }
         }
@@ -96,8 +104,8 @@ public sealed class EndpointWatchdog(
     {
         var now = clock.GetUtcNow();
         var stalled = _endpoints
-            .Where(e => e.Value.Status != Status.Ready && now - e.Value.Since >= options.Value.KillSwitchRestart)
-            .Select(e => $"{e.Key.AbsolutePath.TrimStart('/')} {e.Value.Status.ToString().ToLowerInvariant()} since {e.Value.Since:O}")
+            .Where(e => e.Value.Status != Status.Ready && now - e.Value.NotTakingSince >= options.Value.KillSwitchRestart)
+            .Select(e => $"{e.Key.AbsolutePath.TrimStart('/')} {e.Value.Status.ToString().ToLowerInvariant()}, taking no message since {e.Value.NotTakingSince:O}")
             .Order()
             .ToList();
         return Task.FromResult(stalled.Count == 0
