@@ -17,8 +17,9 @@ namespace Bus.Scheduler.Placement;
 /// <list type="bullet">
 /// <item>An <b>event pass</b> when poked (a job ended, a worker joined; each event reaches one instance, the
 /// capacity-changed queue has competing consumers), by the instance holding the event-pass lease
-/// (<see cref="PlacementOptions.EventPassLease"/>; another one poked passes once it lapses). It takes a snapshot newer than the poke, reads only pending jobs
-/// that could fit the free room it shows, and offers those that fit one after another (backfill). Jobs this instance
+/// (<see cref="PlacementOptions.EventPassLease"/>; another one poked passes once it lapses). It takes a snapshot
+/// newer than the poke, reads only pending jobs that could fit the free room it shows, and offers those that fit one
+/// after another (backfill). Jobs this instance
 /// offered within the last <see cref="PlacementOptions.OfferCooldown"/> are not offered again, nor those any instance
 /// offered in that time (<see cref="PendingPassCoordinator.ClaimOffers"/>): with two instances, two events at once
 /// would otherwise offer the same jobs twice, and lose half the saga writes to version conflicts.</item>

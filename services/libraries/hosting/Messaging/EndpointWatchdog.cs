@@ -10,9 +10,9 @@ namespace Bus.Hosting.Messaging;
 /// <summary>
 /// Keeps every receive endpoint taking messages. MassTransit's kill switch (<see cref="RideThrough"/>) stops an
 /// endpoint and starts it again after <see cref="RideThroughOptions.KillSwitchRestart"/>, but its restart is lost
-/// when the endpoint reports Ready while the stop is still under way, as it does when the transport reconnects after
-/// RabbitMQ came back: the kill switch then believes the endpoint started and never starts it, and the queue keeps
-/// its messages with no consumer while the bus looks healthy. An endpoint still stopped
+/// when the endpoint reports Ready while the stop is still under way, as it can when the transport reconnects after
+/// RabbitMQ came back (its Ready handler marks the switch started, and the restart timer, expecting it stopped, does
+/// nothing): the endpoint stays stopped, its queue keeps its messages with no consumer, and the bus looks healthy. An endpoint still stopped
 /// <see cref="RideThroughOptions.RestartStoppedEndpointAfter"/> after it stopped is started here. A faulted endpoint
 /// (its transport reconnects by itself) is only logged, once. Either is unhealthy in <c>/health/ready</c> while it
 /// has taken no message for longer than the kill switch's own pause.
