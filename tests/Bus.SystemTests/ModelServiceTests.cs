@@ -149,15 +149,17 @@ public sealed class ModelServiceTests(ModelServiceTests.System fixture) : IClass
         await using var tts = await TtsServer.Start("tts-contract");
         await Task.WhenAll(
             _system.StartWorker("ms-424-a", cpus: 2, [.. TtsWorker(statusOnly.Url, "da"), ("Worker__Http__ModelNotAvailableStatus", "424")]),
-            _system.StartWorker("ms-424-b", cpus: 2, TtsWorker(tts.SynthesizeUrl, "da")),
             _system.StartWorker("ms-500", cpus: 2, TtsWorker(broken.Url, "pl")),
             _system.StartWorker("ms-503", cpus: 2, TtsWorker(bare503.Url, "hu")),
             _system.StartWorker("ms-html", cpus: 2, TtsWorker(notJson.Url, "cs")));
 
         // The configured status means model-not-available whatever the body: handed back, done elsewhere, no failure.
-        var handedBack = await _system.WaitForJob(await Submit("da", "God morgen.", maxAttempts: 1), "Completed", "Failed");
+        // The other Danish worker starts only once a has answered, so the job surely tries a first.
+        var danish = await Submit("da", "God morgen.", maxAttempts: 1);
+        await Eventually.Get(() => Task.FromResult(statusOnly.Requests.Count), n => n > 0, TimeSpan.FromSeconds(30), "the request at a's model server");
+        await _system.StartWorker("ms-424-b", cpus: 2, TtsWorker(tts.SynthesizeUrl, "da"));
+        var handedBack = await _system.WaitForJob(danish, "Completed", "Failed");
         Assert.Equal(("Completed", "ms-424-b"), ((string?)handedBack["state"], (string?)handedBack["workerId"]));
-        Assert.NotEmpty(statusOnly.Requests);
 
         // A server error fails the attempt and is retried; its body is the output.
         var crashed = await _system.WaitForJob(await Submit("pl", "Dzień dobry.", maxAttempts: 2), "Completed", "Failed");
