@@ -59,8 +59,8 @@ public sealed class EndpointWatchdog(
             Check(stoppingToken);
     }
 
-    /// <summary>One pass: starts what stayed stopped, reports what stayed faulted. Public for tests on a fake clock.</summary>
-    public void Check(CancellationToken cancellationToken = default)
+    /// <summary>One pass: starts what stayed stopped, reports what stayed faulted.</summary>
+    void Check(CancellationToken cancellationToken)
     {
         // The bus stops every endpoint when the service stops: those stay stopped.
         if (lifetime.ApplicationStopping.IsCancellationRequested)
