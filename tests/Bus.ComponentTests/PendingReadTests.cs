@@ -108,6 +108,19 @@ public sealed class PendingReadTests : IAsyncLifetime
     [Fact]
     public async Task The_read_walks_the_pending_index_and_skips_a_backlog_no_worker_can_take_without_reading_it()
     {
+        // The statistics first describe a table of finished history with almost nothing pending, as they do when a
+        // burst arrives at a quiet system: autovacuum analyzes a large table only after a tenth of it changed, so the
+        // planner meets the burst with estimates of one pending row. Its plan must not depend on those estimates.
+        await using (var history = _database.DataSource.CreateCommand("""
+            INSERT INTO jobs (job_id, current_state, version, tenant, request_id, service, command, cpus, memory_mb, gpus, priority,
+                              timeout_seconds, max_attempts, attempt, submitted_at, updated_at, finished_at)
+            SELECT gen_random_uuid(), 'Completed', 3, 'a', 'done-' || n, 'shell', ARRAY['/bin/true'], 1, 0, 0, 0, 60, 1, 1,
+                   now() - interval '1 day', now(), now()
+            FROM generate_series(1, 20000) n
+            """))
+            await history.ExecuteNonQueryAsync();
+        await Analyze();
+
         const int backlog = 20_000;
         await using (var insert = _database.DataSource.CreateCommand($"""
             INSERT INTO jobs (job_id, current_state, version, tenant, request_id, service, command, cpus, memory_mb, gpus, priority,
@@ -119,9 +132,14 @@ public sealed class PendingReadTests : IAsyncLifetime
             await insert.ExecuteNonQueryAsync();
         var random = new Random(7);
         await Insert([.. Enumerable.Range(0, 60).Select(i => RandomRow(random, i % 2 == 0 ? "a" : "backlogged"))]);
-        await using (var analyze = _database.DataSource.CreateCommand("ANALYZE jobs"))
-            await analyze.ExecuteNonQueryAsync();
 
+        await AssertThePlanReadsClassHeadsThroughTheIndex("statistics from before the backlog");
+        await Analyze();
+        await AssertThePlanReadsClassHeadsThroughTheIndex("statistics that count the backlog");
+    }
+
+    async Task AssertThePlanReadsClassHeadsThroughTheIndex(string statistics)
+    {
         foreach (var (filter, admitted) in new[] { (Workers, true), (Workers, false), ((PendingFilter?)null, true) })
         {
             var plan = await Plan(filter, admitted);
@@ -129,13 +147,20 @@ public sealed class PendingReadTests : IAsyncLifetime
             Assert.NotEmpty(scans);
             // Every read of jobs is an index scan of the pending index: no sequential or bitmap scan of the table.
             Assert.All(scans, s => Assert.Contains(s.GetProperty("Node Type").GetString(), new[] { "Index Scan", "Index Only Scan" }));
-            Assert.All(scans, s => Assert.Equal("jobs_pending_by_class", s.GetProperty("Index Name").GetString()));
+            Assert.All(scans, s => Assert.True(s.GetProperty("Index Name").GetString() == "jobs_pending_by_class",
+                $"with {statistics}, a read of jobs used {s.GetProperty("Index Name")}"));
             // It reads class heads: at most the limit of the backlog's class and the few other jobs, never the backlog.
             var rowsRead = scans.Sum(s => s.GetProperty("Actual Rows").GetDouble() * s.GetProperty("Actual Loops").GetDouble());
             Assert.InRange(rowsRead, 1, 1_000);
             Assert.All(Nodes(plan).Where(n => n.GetProperty("Node Type").GetString() == "Sort"),
                 sort => Assert.InRange(sort.GetProperty("Actual Rows").GetDouble(), 0, 1_000));
         }
+    }
+
+    async Task Analyze()
+    {
+        await using var analyze = _database.DataSource.CreateCommand("ANALYZE jobs");
+        await analyze.ExecuteNonQueryAsync();
     }
 
     async Task<Dictionary<string, List<Guid>>> Read(PendingFilter? filter, bool admitted, TimeSpan aging)
@@ -203,9 +228,15 @@ public sealed class PendingReadTests : IAsyncLifetime
 
     async Task<JsonElement> Plan(PendingFilter? filter, bool admitted)
     {
-        await using var command = _queries.PendingCommand(filter, admitted, BatchSize, TimeSpan.FromMinutes(1).TotalSeconds);
-        command.CommandText = "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + command.CommandText;
-        using var document = JsonDocument.Parse((string)(await command.ExecuteScalarAsync())!);
+        await using var batch = _queries.PendingBatch(filter, admitted, BatchSize, TimeSpan.FromMinutes(1).TotalSeconds);
+        var read = batch.BatchCommands[^1];
+        read.CommandText = "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + read.CommandText;
+        await using var reader = await batch.ExecuteReaderAsync();
+        await reader.NextResultAsync();
+        await reader.ReadAsync();
+        using var document = JsonDocument.Parse(reader.GetString(0));
+        // Compiling a plan costs PostgreSQL far more than this read does (JIT was once on for it, at 1 s a read).
+        Assert.False(document.RootElement[0].TryGetProperty("JIT", out _), "the read was JIT-compiled");
         return document.RootElement[0].GetProperty("Plan").Clone();
     }
 

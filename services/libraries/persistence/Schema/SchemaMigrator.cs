@@ -4,7 +4,7 @@ using Npgsql;
 namespace Bus.Persistence.Schema;
 
 /// <summary>
-/// Applies the SQL files in <c>Data/Migrations</c> in name order, each once, recorded in <c>schema_migrations</c>.
+/// Applies the SQL files in <c>Schema/Migrations</c> in name order, each once, recorded in <c>schema_migrations</c>.
 /// Plain SQL keeps the schema reviewable in one read. The scheduler applies them at start and every other service waits
 /// for them (<see cref="DatabaseExtensions.AppliesSchemaMigrations"/>); tests and benchmarks that set up a database call
 /// <see cref="Migrate"/> themselves. An advisory lock makes concurrent runs take turns.
