@@ -53,7 +53,9 @@ public static class GatewayExtensions
         builder.Services.AddOptions<StatsOptions>()
             .BindConfiguration(StatsOptions.Section)
             .Validate(o => o.RefreshInterval > TimeSpan.Zero, "Stats:RefreshInterval must be positive")
+            .Validate(o => o.FullCountInterval > TimeSpan.Zero, "Stats:FullCountInterval must be positive")
             .ValidateOnStart();
+        builder.Services.AddSingleton<FinishedJobCounts>();
         builder.Services.AddSingleton<StatsSnapshots>();
         builder.Services.AddSingleton<StatsHistory>();
         builder.Services.AddHostedService<StatsRefresher>();

@@ -9,7 +9,7 @@ namespace Bus.Gateway.Stats;
 /// it, so the cost of a snapshot does not grow with the number of clients polling. Until the first build has
 /// finished, every caller (requests and the refresher alike) awaits one shared build: a cold start computes it once.
 /// </summary>
-public sealed class StatsSnapshots(LiveWorkers liveWorkers, JobQueries jobs, TimeProvider clock)
+public sealed class StatsSnapshots(LiveWorkers liveWorkers, JobQueries jobs, FinishedJobCounts finished, TimeProvider clock)
 {
     readonly Lock _gate = new();
     Task<StatsSnapshot>? _firstBuild;
@@ -50,19 +50,22 @@ public sealed class StatsSnapshots(LiveWorkers liveWorkers, JobQueries jobs, Tim
         var live = liveWorkers.List(cancellationToken);
 
         // Counted per tenant, once per snapshot, not per request: an admin sees the sum, any other key only its
-        // own tenant's (capacity and load stay cluster-wide: every tenant shares them). The GROUP BY reads the whole
-        // table, so it runs in the background, never for a request.
+        // own tenant's (capacity and load stay cluster-wide: every tenant shares them). Unfinished jobs are read
+        // through their partial index, finished ones kept as a running count: neither reads the history.
         DateTimeOffset? oldestPending = null;
         var byTenant = new Dictionary<string, Dictionary<string, long>>();
         Dictionary<string, long> Of(string tenant) =>
             byTenant.TryGetValue(tenant, out var counts) ? counts : byTenant[tenant] = JobStates.All.ToDictionary(s => s, _ => 0L);
-        foreach (var group in await jobs.CountByTenantAndState(cancellationToken))
+        foreach (var group in await jobs.CountActiveByTenantAndState(cancellationToken))
         {
             Of(group.Tenant)[group.State] = group.Count;
             if (group.State == JobStates.Pending && (oldestPending is null || group.OldestSubmittedAt < oldestPending))
                 oldestPending = group.OldestSubmittedAt;
         }
-        var completedByTenant = await jobs.CompletedInLastMinuteByTenant(cancellationToken);
+        var done = await finished.Read(cancellationToken);
+        foreach (var ((tenant, state), count) in done.ByTenantAndState)
+            Of(tenant)[state] = count;
+        var completedByTenant = done.CompletedLastMinuteByTenant;
         // Pending jobs only, read through the partial index on them; a code with no job counts 0.
         var byReasonCode = Enum.GetValues<PendingReasonCode>().ToDictionary(c => c, _ => 0L);
         foreach (var (code, count) in await jobs.PendingByReasonCode(cancellationToken))

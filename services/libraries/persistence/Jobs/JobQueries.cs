@@ -147,10 +147,14 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
         return (reader.GetInt64(1), reader.GetInt32(0));
     }
 
-    /// <summary>Jobs by tenant and state, with each group's oldest submission. Reads the whole table: for background work only.</summary>
-    public async Task<List<JobStateCount>> CountByTenantAndState(CancellationToken cancellationToken)
+    /// <summary>
+    /// Unfinished jobs (Pending, Allocated, Running) by tenant and state, with each group's oldest submission; read
+    /// through the partial index on them, so it costs what is active, not the history.
+    /// </summary>
+    public async Task<List<JobStateCount>> CountActiveByTenantAndState(CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"SELECT {Tenant}, {CurrentState}, count(*), min({SubmittedAt}) FROM {Table} GROUP BY 1, 2");
+        await using var command = dataSource.CreateCommand(
+            $"SELECT {Tenant}, {CurrentState}, count(*), min({SubmittedAt}) FROM {Table} WHERE {CurrentState} IN ({ActiveStates}) GROUP BY 1, 2");
         var counts = new List<JobStateCount>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -158,14 +162,49 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
         return counts;
     }
 
-    /// <summary>Jobs that completed within the last minute, by tenant.</summary>
-    public async Task<Dictionary<string, long>> CompletedInLastMinuteByTenant(CancellationToken cancellationToken)
+    /// <summary>
+    /// Every job in a final state whose final write is older than <paramref name="settled"/>, by tenant and state, and
+    /// the database time that boundary stands at. Reads the whole table: for a rare background recount only.
+    /// </summary>
+    public Task<FinishedCount> CountFinished(TimeSpan settled, CancellationToken cancellationToken) =>
+        ReadFinished($"""
+            SELECT {Tenant}, {CurrentState}, count(*), count(*), 0::bigint FROM {Table}
+            WHERE {CurrentState} IN ({FinalStates}) AND {UpdatedAt} <= now() - $1::interval
+            GROUP BY 1, 2
+            """, settled, after: null, cancellationToken);
+
+    /// <summary>
+    /// The jobs that reached a final state after <paramref name="after"/>, by tenant and state, read through
+    /// <c>jobs_finished_by_update</c>: how many of them are older than <paramref name="settled"/> (the new boundary,
+    /// also returned), how many in all, and how many of those became Completed within the last minute.
+    /// </summary>
+    public Task<FinishedCount> CountFinishedAfter(DateTimeOffset after, TimeSpan settled, CancellationToken cancellationToken) =>
+        ReadFinished($"""
+            SELECT {Tenant}, {CurrentState}, count(*) FILTER (WHERE {UpdatedAt} <= now() - $1::interval), count(*),
+                   count(*) FILTER (WHERE {CurrentState} = '{State.Completed}' AND {UpdatedAt} > now() - interval '1 minute')
+            FROM {Table}
+            WHERE {CurrentState} IN ({FinalStates}) AND {UpdatedAt} > $2
+            GROUP BY 1, 2
+            """, settled, after, cancellationToken);
+
+    /// <summary>The boundary, then the counts, in one transaction: both read the same <c>now()</c>.</summary>
+    async Task<FinishedCount> ReadFinished(string counts, TimeSpan settled, DateTimeOffset? after, CancellationToken cancellationToken)
     {
-        // No index covers finished_at, so this is a scan too; an index on (finished_at) WHERE current_state =
-        // 'Completed' would make it a short range read if the table grows large.
-        await using var command = dataSource.CreateCommand(
-            $"SELECT {Tenant}, count(*) FROM {Table} WHERE {FinishedAt} > now() - interval '1 minute' AND {CurrentState} = '{State.Completed}' GROUP BY 1");
-        return await ReadCounts(command, cancellationToken);
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT now() - $1::interval") { Parameters = { new() { Value = settled } } });
+        var read = new NpgsqlBatchCommand(counts) { Parameters = { new() { Value = settled } } };
+        if (after is { } from)
+            read.Parameters.Add(new NpgsqlParameter { Value = from });
+        batch.BatchCommands.Add(read);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var boundary = reader.GetFieldValue<DateTimeOffset>(0);
+        await reader.NextResultAsync(cancellationToken);
+        var groups = new List<FinishedGroup>();
+        while (await reader.ReadAsync(cancellationToken))
+            groups.Add(new FinishedGroup(reader.GetString(0), reader.GetString(1),
+                Settled: reader.GetInt64(2), All: reader.GetInt64(3), CompletedLastMinute: reader.GetInt64(4)));
+        return new FinishedCount(boundary, groups);
     }
 
     /// <summary>

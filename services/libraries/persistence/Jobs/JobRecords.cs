@@ -90,3 +90,13 @@ public sealed record JobProgress(
 
 /// <summary>How many of one tenant's jobs are in one state, and the oldest submission among them.</summary>
 public sealed record JobStateCount(string Tenant, string State, long Count, DateTimeOffset OldestSubmittedAt);
+
+/// <summary>Jobs in final states by tenant and state (<see cref="JobQueries.CountFinished"/>, <see cref="JobQueries.CountFinishedAfter"/>).</summary>
+/// <param name="SettledBefore">The database time the settled counts stop at.</param>
+public sealed record FinishedCount(DateTimeOffset SettledBefore, IReadOnlyList<FinishedGroup> Groups);
+
+/// <summary>One tenant and final state of a <see cref="FinishedCount"/>.</summary>
+/// <param name="Settled">Jobs whose final write is older than the boundary: no transaction still running can add one.</param>
+/// <param name="All">Every job the read counted, settled or not.</param>
+/// <param name="CompletedLastMinute">Of those, the ones that became Completed within the last minute.</param>
+public sealed record FinishedGroup(string Tenant, string State, long Settled, long All, long CompletedLastMinute);
