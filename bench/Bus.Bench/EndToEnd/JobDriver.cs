@@ -25,7 +25,7 @@ public sealed class JobDriver(EndToEndOptions options, NpgsqlDataSource database
     readonly HttpClient[] _gateways = options.Gateway.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
         .Select(url => CreateClient(url, options)).ToArray();
     readonly JobQueries _jobs = new(database);
-    readonly ConcurrentDictionary<string, ConcurrentBag<Guid>> _accepted = new();
+    readonly ConcurrentDictionary<string, ConcurrentQueue<Guid>> _accepted = new();
 
     readonly ConcurrentDictionary<string, (int Arrays, double Seconds)> _arrays = new();
 
@@ -103,7 +103,7 @@ public sealed class JobDriver(EndToEndOptions options, NpgsqlDataSource database
         foreach (var job in (await response.Content.ReadFromJsonAsync<JsonObject>())!["jobs"]!.AsArray())
             if ((string?)job!["status"] == "accepted")
             {
-                _accepted.GetOrAdd(run, _ => []).Add(job["jobId"]!.GetValue<Guid>());
+                _accepted.GetOrAdd(run, _ => []).Enqueue(job["jobId"]!.GetValue<Guid>());
                 accepted++;
             }
         return accepted;
@@ -118,7 +118,7 @@ public sealed class JobDriver(EndToEndOptions options, NpgsqlDataSource database
         if (response.StatusCode != HttpStatusCode.Accepted)
             return false;
         var jobId = (await response.Content.ReadFromJsonAsync<JsonObject>())!["jobId"]!.GetValue<Guid>();
-        _accepted.GetOrAdd(run, _ => []).Add(jobId);
+        _accepted.GetOrAdd(run, _ => []).Enqueue(jobId);
         return true;
     }
 
@@ -128,12 +128,14 @@ public sealed class JobDriver(EndToEndOptions options, NpgsqlDataSource database
     public async Task<bool> WaitFinished(string run, int count, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
-        // Only the jobs not yet seen finished are asked about, once a second: asking about all 10,000 every 250 ms
-        // cost PostgreSQL 4.5 ms of CPU a job, which the ledger then charged to the system under test.
+        // Only the oldest jobs not yet seen finished are asked about, at most 1,000 once a second (jobs finish about
+        // in the order they were accepted, so the window moves on as they do): asking about all 10,000 every 250 ms
+        // cost PostgreSQL 4.5 ms of CPU a job, and every unfinished one each second still 1 ms, which the ledger then
+        // charged to the system under test.
         var finished = new HashSet<Guid>();
         while (DateTime.UtcNow < deadline)
         {
-            finished.UnionWith(await _jobs.Finished(Accepted(run).Where(id => !finished.Contains(id)).ToArray()));
+            finished.UnionWith(await _jobs.Finished(Accepted(run).Where(id => !finished.Contains(id)).Take(1000).ToArray()));
             if (finished.Count >= count)
                 return true;
             await Task.Delay(1000);
