@@ -102,6 +102,22 @@ public sealed class JobIsolationTests(RunningSystem system) : IClassFixture<Runn
     }
 
     [Fact]
+    public async Task A_worker_stopped_with_SIGTERM_leaves_no_cgroup_behind()
+    {
+        var worker = await system.StartWorker("iso-tidy", 2, ("Worker__Languages__0", "iso-tidy"));
+        var job = await system.WaitForJob(await Submit(["/bin/true"], language: "iso-tidy"), "Completed", "Failed");
+        Assert.Equal("Completed", (string?)job["state"]);
+        var folders = system.CgroupFolders("iso-tidy");
+        Assert.Contains(folders, Directory.Exists); // its own, holding the spares made ahead for the next attempts
+
+        await worker.Terminate(TimeSpan.FromSeconds(60));
+
+        // Left behind, they would stay in the kernel for good, and each CPU quota written walks all of them.
+        Assert.Equal(0, worker.ExitCode);
+        Assert.DoesNotContain(folders, Directory.Exists);
+    }
+
+    [Fact]
     public async Task A_restarted_worker_kills_what_its_killed_predecessor_left_in_its_cgroups_before_the_job_is_retried()
     {
         var first = await system.StartWorker("iso-phoenix", 2, ("Worker__Languages__0", "iso-phoenix"));

@@ -74,6 +74,9 @@ public sealed class CgroupV2Containment(string hierarchy, string parent, string 
         return occupied;
     }
 
+    /// <summary>The worker's folder, once its attempts' cgroups are gone (an attempt still running keeps it).</summary>
+    public Task RemoveUnused() => _worker.Children().Any() ? Task.CompletedTask : CgroupRemoval.Remove(_worker);
+
     sealed class Attempt(CgroupDirectory cgroup) : IAttemptContainer
     {
         public IReadOnlyList<string> JoinFiles { get; } = [cgroup.File("cgroup.procs")];

@@ -19,6 +19,13 @@ public interface IContainment
     /// cleaning up) and removes the containers. Returns how many still held processes.
     /// </summary>
     Task<int> KillLeftovers(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// At the worker's stop: removes the containers it made ahead for attempts to come, and its own folder once no
+    /// attempt is left in it. Cgroups left behind would stay in the kernel for good, and every CPU quota written on
+    /// the machine walks all of them.
+    /// </summary>
+    Task RemoveUnused();
 }
 
 /// <summary>One attempt's container: the launcher joins it before it execs the job, so every descendant is in it.</summary>

@@ -23,5 +23,6 @@ public sealed class IsolationStartup(
         logger.LogInformation("Jobs run as {User}, contained by {Enforcement}", sandbox.Description, containment.Mode);
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>Last to stop (the first to start), after the runner has ended or handed back every attempt.</summary>
+    public Task StopAsync(CancellationToken cancellationToken) => containment.RemoveUnused().WaitAsync(cancellationToken);
 }

@@ -15,6 +15,8 @@ public sealed class ProcessGroupContainment : IContainment
 
     public Task<int> KillLeftovers(CancellationToken cancellationToken) => Task.FromResult(0);
 
+    public Task RemoveUnused() => Task.CompletedTask;
+
     sealed class Group : IAttemptContainer
     {
         public IReadOnlyList<string> JoinFiles => [];

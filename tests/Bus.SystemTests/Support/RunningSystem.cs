@@ -33,6 +33,18 @@ public sealed class RunningSystem : IAsyncLifetime
     public HttpClient Api { get; private set; } = null!;
     public Uri BaseAddress { get; private set; } = null!;
     public string KeyPrefix { get; } = $"e2e-{Guid.NewGuid():N}:";
+
+    /// <summary>The cgroup folder this run's workers make theirs in (<c>Worker:CgroupParent</c>).</summary>
+    public string CgroupParent => $"bus-test-{KeyPrefix[4..16]}";
+
+    /// <summary>
+    /// Where a worker of this run keeps its cgroups, in every hierarchy this machine may have: the v1 controllers'
+    /// and the unified one.
+    /// </summary>
+    public IReadOnlyList<string> CgroupFolders(string workerId) => [.. CgroupRoots().Select(r => Path.Combine(r, CgroupParent, workerId))];
+
+    static IEnumerable<string> CgroupRoots() =>
+        new[] { "cpu", "cpuacct", "memory", "pids", "freezer" }.Select(c => Path.Combine("/sys/fs/cgroup", c)).Append("/sys/fs/cgroup");
     public TestDatabase Database => _database;
 
     /// <summary>The RabbitMQ virtual host of this run, for a test that talks to the bus itself.</summary>
@@ -107,7 +119,7 @@ public sealed class RunningSystem : IAsyncLifetime
             ["Worker__RegistrationTtl"] = "00:00:06",
             // Every test system has a worker-a: a cgroup parent of this run's own, or a starting worker-a clears the
             // cgroups another system's live worker-a is using (a worker removes what it finds under its own id).
-            ["Worker__CgroupParent"] = $"bus-test-{KeyPrefix[4..16]}",
+            ["Worker__CgroupParent"] = CgroupParent,
             ["Reconciler__LostWorkerSweepInterval"] = "00:00:01",
             ["Reconciler__StartLease"] = "00:00:05",
             // This run's own copy of the service catalogue, shared by its gateways and schedulers.
@@ -283,6 +295,28 @@ public sealed class RunningSystem : IAsyncLifetime
             await _database.DisposeAsync();
         if (Directory.Exists(_stateRoot))
             Directory.Delete(_stateRoot, recursive: true);
+        RemoveCgroups();
+    }
+
+    /// <summary>
+    /// Removes this run's cgroup folder in every hierarchy, deepest first (rmdir: it fails on a cgroup that still has
+    /// a process, which is then left). A worker that was killed, not stopped, leaves its cgroups, and the kernel keeps
+    /// them until removed: thousands of them make every CPU quota written on the machine slower.
+    /// </summary>
+    void RemoveCgroups()
+    {
+        foreach (var folder in CgroupRoots().Select(r => Path.Combine(r, CgroupParent)).Where(Directory.Exists))
+            foreach (var cgroup in Directory.EnumerateDirectories(folder, "*", SearchOption.AllDirectories).OrderByDescending(d => d.Length).Append(folder))
+            {
+                try
+                {
+                    Directory.Delete(cgroup, recursive: false);
+                }
+                catch (IOException)
+                {
+                    // Still has a process, or a child that had one.
+                }
+            }
     }
 
     static readonly HashSet<int> HandedOut = [];
