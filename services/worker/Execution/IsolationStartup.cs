@@ -23,6 +23,20 @@ public sealed class IsolationStartup(
         logger.LogInformation("Jobs run as {User}, contained by {Enforcement}", sandbox.Description, containment.Mode);
     }
 
-    /// <summary>Last to stop (the first to start), after the runner has ended or handed back every attempt.</summary>
-    public Task StopAsync(CancellationToken cancellationToken) => containment.RemoveUnused().WaitAsync(cancellationToken);
+    /// <summary>
+    /// Removes the spare cgroups, and the worker's own folders once empty. An attempt still running at this point
+    /// keeps its cgroups and those folders; the next start of this worker removes them (<see cref="IContainment.KillLeftovers"/>).
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await containment.RemoveUnused().WaitAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException)
+        {
+            // Not a reason to fail the stop: the next start of this worker removes what is left (KillLeftovers).
+            logger.LogWarning(e, "Could not remove this worker's unused cgroups at its stop");
+        }
+    }
 }
