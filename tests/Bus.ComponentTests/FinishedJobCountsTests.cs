@@ -69,6 +69,28 @@ public sealed class FinishedJobCountsTests : IAsyncLifetime
             Render(await _counts.Read(CancellationToken.None)));
     }
 
+    [Fact]
+    public async Task A_final_write_that_commits_after_a_read_it_was_stamped_before_is_counted_by_the_next_read()
+    {
+        await Insert("a", "Completed", count: 1, stampedSecondsAgo: 86_400);
+        Assert.Equal(Render(("a", "Completed", 1)), Render(await _counts.Read(CancellationToken.None)));
+
+        // A saga stamps its write before it commits: this one, stamped 30 s ago, is still uncommitted while a read runs.
+        await using var connection = await _database.DataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var late = new Npgsql.NpgsqlCommand(InsertSql, connection, transaction))
+        {
+            foreach (var value in new object[] { "a", "Completed", 30, 1 })
+                late.Parameters.AddWithValue(value);
+            await late.ExecuteNonQueryAsync();
+        }
+        Assert.Equal(Render(("a", "Completed", 1)), Render(await _counts.Read(CancellationToken.None)));
+        await transaction.CommitAsync();
+
+        foreach (var read in new[] { "the read after the commit", "the one after that" })
+            Assert.True(Render(("a", "Completed", 2)).SequenceEqual(Render(await _counts.Read(CancellationToken.None))), read);
+    }
+
     async Task<bool> SettlingBoundaryPassedTheOldestRecentJob()
     {
         await using var command = _database.DataSource.CreateCommand(
@@ -83,16 +105,19 @@ public sealed class FinishedJobCountsTests : IAsyncLifetime
     static List<string> Render(params (string Tenant, string State, long Count)[] counts) =>
         [.. counts.Select(c => $"{c.Tenant}/{c.State}: {c.Count}").Order()];
 
+    // $1 tenant, $2 state, $3 seconds ago its write was stamped, $4 how many.
+    const string InsertSql = """
+        INSERT INTO jobs (job_id, current_state, version, tenant, request_id, service, command, cpus, memory_mb, gpus, priority,
+                          timeout_seconds, max_attempts, attempt, submitted_at, updated_at, finished_at)
+        SELECT gen_random_uuid(), $2, 3, $1, gen_random_uuid()::text, 'shell', ARRAY['/bin/true'], 1, 0, 0, 0, 60, 1, 1,
+               now() - interval '1 day', clock_timestamp() - $3 * interval '1 second',
+               CASE WHEN $2 IN ('Pending', 'Running') THEN NULL ELSE clock_timestamp() - $3 * interval '1 second' END
+        FROM generate_series(1, $4)
+        """;
+
     async Task Insert(string tenant, string state, int count, int stampedSecondsAgo)
     {
-        await using var insert = _database.DataSource.CreateCommand("""
-            INSERT INTO jobs (job_id, current_state, version, tenant, request_id, service, command, cpus, memory_mb, gpus, priority,
-                              timeout_seconds, max_attempts, attempt, submitted_at, updated_at, finished_at)
-            SELECT gen_random_uuid(), $2, 3, $1, gen_random_uuid()::text, 'shell', ARRAY['/bin/true'], 1, 0, 0, 0, 60, 1, 1,
-                   now() - interval '1 day', now() - $3 * interval '1 second',
-                   CASE WHEN $2 IN ('Pending', 'Running') THEN NULL ELSE now() - $3 * interval '1 second' END
-            FROM generate_series(1, $4)
-            """);
+        await using var insert = _database.DataSource.CreateCommand(InsertSql);
         insert.Parameters.AddWithValue(tenant);
         insert.Parameters.AddWithValue(state);
         insert.Parameters.AddWithValue(stampedSecondsAgo);

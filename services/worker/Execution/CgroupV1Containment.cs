@@ -22,6 +22,9 @@ public sealed class CgroupV1Containment(string root, string parent, string worke
 
     readonly ConcurrentQueue<Dictionary<string, CgroupDirectory>> _spares = new();
     int _refilling;
+    // Set by RemoveUnused at the stop: no more spares, and the refill in flight, if any, is awaited before the last are removed.
+    bool _closed;
+    volatile Task _refill = Task.CompletedTask;
 
     public string Mode => EnforcementModes.CgroupV1;
 
@@ -69,21 +72,22 @@ public sealed class CgroupV1Containment(string root, string parent, string worke
         {
             throw failure;
         }
-        // Once, not per attempt: every write of the CPU bandwidth walks every cgroup of the hierarchy in the kernel
-        // (tg_set_bandwidth: a quarter of a worker's CPU on a machine with 9,000 cgroups), and the period never changes.
+        // Here, ahead of the attempt (spares are made in the background), not on its way to starting: every write of
+        // the CPU bandwidth walks every cgroup of the hierarchy in the kernel (tg_set_bandwidth, a quarter of a
+        // worker's CPU on a machine with 9,000 cgroups), and the period never changes.
         cgroups["cpu"].Write("cpu.cfs_period_us", CpuPeriodMicroseconds.ToString());
         return cgroups;
     }
 
     void Refill()
     {
-        if (Interlocked.Exchange(ref _refilling, 1) == 1)
+        if (Volatile.Read(ref _closed) || Interlocked.Exchange(ref _refilling, 1) == 1)
             return;
-        _ = KernelCalls.Run(() =>
+        _refill = KernelCalls.Run(() =>
         {
             try
             {
-                while (_spares.Count < spares)
+                while (_spares.Count < spares && !Volatile.Read(ref _closed))
                     _spares.Enqueue(Make($"spare-{Guid.NewGuid():N}"));
             }
             catch (IOException)
@@ -117,6 +121,8 @@ public sealed class CgroupV1Containment(string root, string parent, string worke
 
     public async Task RemoveUnused()
     {
+        Volatile.Write(ref _closed, true);
+        await _refill.WaitAsync(TimeSpan.FromSeconds(10)); // it makes at most the spare in hand once closed
         while (_spares.TryDequeue(out var spare))
             await new Attempt(spare).Remove();
         // Ended attempts' cgroups are removed in the background: give the last of them a moment.

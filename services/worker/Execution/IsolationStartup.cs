@@ -33,7 +33,7 @@ public sealed class IsolationStartup(
         {
             await containment.RemoveUnused().WaitAsync(cancellationToken);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException or TimeoutException)
         {
             // Not a reason to fail the stop: the next start of this worker removes what is left (KillLeftovers).
             logger.LogWarning(e, "Could not remove this worker's unused cgroups at its stop");

@@ -306,17 +306,28 @@ public sealed class RunningSystem : IAsyncLifetime
     void RemoveCgroups()
     {
         foreach (var folder in CgroupRoots().Select(r => Path.Combine(r, CgroupParent)).Where(Directory.Exists))
-            foreach (var cgroup in Directory.EnumerateDirectories(folder, "*", SearchOption.AllDirectories).OrderByDescending(d => d.Length).Append(folder))
+        {
+            string[] cgroups;
+            try
+            {
+                cgroups = [.. Directory.EnumerateDirectories(folder, "*", SearchOption.AllDirectories).OrderByDescending(d => d.Length).Append(folder)];
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                continue; // removed meanwhile, or not ours to read
+            }
+            foreach (var cgroup in cgroups)
             {
                 try
                 {
                     Directory.Delete(cgroup, recursive: false);
                 }
-                catch (IOException)
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
                     // Still has a process, or a child that had one.
                 }
             }
+        }
     }
 
     static readonly HashSet<int> HandedOut = [];
