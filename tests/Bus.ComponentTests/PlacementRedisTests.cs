@@ -26,9 +26,11 @@ public sealed class PlacementRedisTests(RedisTargets redis) : IClassFixture<Redi
     public async Task A_report_opens_a_window_that_later_reports_do_not_reopen_and_it_lapses_by_itself(string target)
     {
         var availability = new ServiceAvailability(redis.Connection(target), RedisTargets.FreshKeys(), TimeProvider.System);
+        // Long enough that the second report lands inside the window even when the machine stalls between the two.
+        var ttl = TimeSpan.FromSeconds(2);
 
-        var (first, until) = await availability.MarkUnavailable("w1", "asr", "model failed to load", TimeSpan.FromMilliseconds(700));
-        var (second, sameUntil) = await availability.MarkUnavailable("w1", "asr", "again", TimeSpan.FromMilliseconds(700));
+        var (first, until) = await availability.MarkUnavailable("w1", "asr", "model failed to load", ttl);
+        var (second, sameUntil) = await availability.MarkUnavailable("w1", "asr", "again", ttl);
 
         Assert.True(first);
         Assert.False(second);
@@ -108,7 +110,7 @@ public sealed class PlacementRedisTests(RedisTargets redis) : IClassFixture<Redi
         // Each instance stands for another scheduler process, so each has its own parts.
         var instances = Enumerable.Range(0, 3).Select(_ => Parts(redis.Connection(target), keys).Create<PendingPassCoordinator>()).ToArray();
 
-        var leads = await Task.WhenAll(instances.Select(i => i.TryLead(TimeSpan.FromMilliseconds(500))));
+        var leads = await Task.WhenAll(instances.Select(i => i.TryLead(TimeSpan.FromSeconds(2))));
         Assert.Single(leads, led => led);
         // The lease lapses by Redis's clock.
         await Eventually.Get(() => instances[2].TryLead(TimeSpan.FromSeconds(5)), led => led, TimeSpan.FromSeconds(10), "another instance leading once the lease lapsed");
@@ -149,7 +151,8 @@ public sealed class PlacementRedisTests(RedisTargets redis) : IClassFixture<Redi
             Parts(redis.Connection(target), keys).Create<PendingPassCoordinator>());
         var jobs = Enumerable.Range(0, 40).Select(i => new PendingJob(Guid.NewGuid(), "dev", "shell", new ResourceVector(1, 0, 0),
             new PlacementConstraints(null, null, null, null), 50, DateTimeOffset.UtcNow)).ToList();
-        var cooldown = TimeSpan.FromMilliseconds(500);
+        // Long enough that the claims below all fall inside it even when the machine stalls between them.
+        var cooldown = TimeSpan.FromSeconds(2);
 
         // Both read the same head of the queue (the first 30) and a bit more each, at the same moment.
         var claims = await Task.WhenAll(one.ClaimOffers(jobs[..30], cooldown), other.ClaimOffers(jobs[10..], cooldown));
