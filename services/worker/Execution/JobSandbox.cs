@@ -128,16 +128,19 @@ public sealed class JobSandbox
 
     /// <summary>
     /// The launcher's argv, then the job's. A small shell writes its own pid into each of the attempt's cgroups, so it
-    /// and everything it starts are contained before the job's code runs; <c>setsid</c> gives the attempt a session
+    /// and everything it starts from then on are contained before the job's code runs; <c>setsid</c> gives the attempt a session
     /// and process group of its own, led by the process the worker started; <c>setpriv</c> drops to the job user, with
     /// no supplementary groups and no way to gain privileges back (setuid programs do not elevate), and execs the job.
     /// <para>
-    /// Before that, the launcher leaves a watchdog behind, reading the stdin pipe from the worker: the worker writes
+    /// First, the launcher leaves a watchdog behind, reading the stdin pipe from the worker: the worker writes
     /// <see cref="AttemptOverLine"/> when the attempt is over, and a worker that dies (kill -9, a crash) closes the pipe
     /// without it, so the watchdog kills the attempt's process group at once. A job must not outlive its worker: nobody
     /// would see it end, and the job is run again elsewhere, so a job that finished while its worker was dead would
     /// have run twice. The job's own stdin is /dev/null, so it can neither read nor hold the pipe. The watchdog runs
-    /// as the worker's user; the job cannot signal it or reach its descriptors.
+    /// as the worker's user; the job cannot signal it or reach its descriptors. It is forked before the launcher joins
+    /// the cgroups and before <c>setsid</c>, so it is in neither the attempt's cgroups nor its process group: an
+    /// attempt whose job left nothing running is empty the moment its job exits, and the worker's kill of leftovers
+    /// finds nothing to freeze or signal; the watchdog exits by itself on the worker's line.
     /// </para>
     /// <para>
     /// The job runs as the child of a supervising shell (the group's leader, the worker's user), which writes the job's
@@ -150,8 +153,8 @@ public sealed class JobSandbox
     public IEnumerable<string> LauncherArguments(IReadOnlyList<string> joinFiles, string exitNote, IReadOnlyList<string> command)
     {
         yield return "-c";
-        yield return """for f do [ "$f" = -- ] && break; echo $$ > "$f" || exit 125; shift; done; shift; """ +
-                     $$"""exec 3<&0; { read -r line; [ "$line" = {{AttemptOverLine}} ] || kill -s KILL -- -$$; } <&3 >/dev/null 2>&1 & """ +
+        yield return $$"""exec 3<&0; { read -r line; [ "$line" = {{AttemptOverLine}} ] || kill -s KILL -- -$$; } <&3 >/dev/null 2>&1 & """ +
+                     """for f do [ "$f" = -- ] && break; echo $$ > "$f" || exit 125; shift; done; shift; """ +
                      $$"""exec /usr/bin/setsid /bin/sh -c 'note=$1; shift; "$@"; status=$?; echo $status > "$note"; exit $status' {{SupervisorName}} "$@" </dev/null 3<&-""";
         yield return LauncherName;
         foreach (var file in joinFiles)

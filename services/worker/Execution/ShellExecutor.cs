@@ -133,7 +133,8 @@ public sealed class ShellExecutor(
         }
         catch (IOException)
         {
-            // The watchdog is gone already: killed with the attempt's cgroup.
+            // The watchdog is gone already (it is outside the attempt's cgroups and group, so only a kill from
+            // outside ends it early): there is nothing left to release.
         }
     }
 
