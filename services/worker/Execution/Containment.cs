@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Bus.Contracts;
 
 namespace Bus.Worker.Execution;
@@ -50,11 +51,57 @@ public interface IAttemptContainer : IAsyncDisposable
 /// core, a few such calls hold every thread, and whatever is queued behind them waits until the pool grows (about a
 /// thread per half second): the end of an attempt and its journal write among them, so a worker killed in that second
 /// had not journaled a job that had already ended, and the job ran again.
+/// <para>
+/// The threads are kept: a thread started for each call (ten a shell job, five cgroups made and five removed) cost a
+/// worker more CPU in starting and ending threads than in the calls. A call that finds every thread busy starts
+/// another, up to <see cref="MaxThreads"/>, so slow calls overlap as they did; past that, calls wait their turn.
+/// </para>
 /// </summary>
 internal static class KernelCalls
 {
-    public static Task Run(Action call) =>
-        Task.Factory.StartNew(call, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    const int MaxThreads = 16;
+
+    static readonly BlockingCollection<(Action Call, TaskCompletionSource Done)> Queue = new();
+    static readonly Lock Starting = new();
+    static int _threads;
+    static int _idle;
+
+    public static Task Run(Action call)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (Starting)
+        {
+            // Counted before the call is queued, so two calls arriving at once at one idle thread start a second.
+            if (Interlocked.Decrement(ref _idle) < 0 && _threads < MaxThreads)
+            {
+                _threads++;
+                Interlocked.Increment(ref _idle);
+                new Thread(Serve) { IsBackground = true, Name = "kernel calls" }.Start();
+            }
+        }
+        Queue.Add((call, done));
+        return done.Task;
+    }
+
+    static void Serve()
+    {
+        foreach (var (call, done) in Queue.GetConsumingEnumerable())
+        {
+            try
+            {
+                call();
+                done.SetResult();
+            }
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+            finally
+            {
+                Interlocked.Increment(ref _idle);
+            }
+        }
+    }
 }
 
 /// <summary>Shared by the containers: polling until a condition holds, without a fixed wait.</summary>
