@@ -10,7 +10,7 @@ public static class MachineInfo
         yield return $"cores:   {Environment.ProcessorCount} ({CpuModel()})";
         yield return $"memory:  {MemoryGiB():F1} GiB (MemTotal in /proc/meminfo)";
         yield return $"os:      {OsName()}, kernel {Kernel()}";
-        yield return $".net:    {RuntimeInformation.FrameworkDescription}, {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC";
+        yield return $".net:    {RuntimeInformation.FrameworkDescription}, {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC in this program (the services, Web SDK projects, run server GC)";
     }
 
     /// <summary>The 1, 5 and 15 minute load averages: on a shared 2-core machine other work moves every number.</summary>
