@@ -91,6 +91,26 @@ public sealed class FinishedJobCountsTests : IAsyncLifetime
             Assert.True(Render(("a", "Completed", 2)).SequenceEqual(Render(await _counts.Read(CancellationToken.None))), read);
     }
 
+    [Fact]
+    public async Task Reads_in_one_snapshot_see_one_moment_so_a_job_that_finishes_between_them_counts_once()
+    {
+        await Insert("a", "Running", count: 1, stampedSecondsAgo: 0);
+        var queries = new JobQueries(_database.DataSource);
+
+        await using (var snapshot = await queries.BeginSnapshot(CancellationToken.None))
+        {
+            Assert.Equal([("a", "Running", 1L)], (await snapshot.Queries.CountActiveByTenantAndState(CancellationToken.None))
+                .Select(c => (c.Tenant, c.State, c.Count)));
+            // The job ends after the snapshot's first read and before its second, committed by another connection.
+            await Execute("UPDATE jobs SET current_state = 'Completed', updated_at = now(), finished_at = now() WHERE tenant = 'a'");
+            Assert.Empty(Render(await _counts.Read(snapshot.Queries, CancellationToken.None)));
+        }
+
+        // Outside the snapshot, the end is seen: finished once, no longer running.
+        Assert.Equal(Render(("a", "Completed", 1)), Render(await _counts.Read(CancellationToken.None)));
+        Assert.Empty(await queries.CountActiveByTenantAndState(CancellationToken.None));
+    }
+
     async Task<bool> SettlingBoundaryPassedTheOldestRecentJob()
     {
         await using var command = _database.DataSource.CreateCommand(

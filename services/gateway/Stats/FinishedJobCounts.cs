@@ -29,19 +29,23 @@ public sealed class FinishedJobCounts(JobQueries jobs, IOptions<StatsOptions> op
     DateTimeOffset _countedAllAt;
 
     /// <summary>The jobs in each final state by tenant, and those that became Completed within the last minute by tenant.</summary>
-    public async Task<FinishedJobs> Read(CancellationToken cancellationToken)
+    public Task<FinishedJobs> Read(CancellationToken cancellationToken) => Read(jobs, cancellationToken);
+
+    /// <summary>As <see cref="Read(CancellationToken)"/>, through <paramref name="within"/>: the queries of a
+    /// <see cref="JobSnapshot"/>, so the count sees the same moment as the snapshot's other reads.</summary>
+    public async Task<FinishedJobs> Read(JobQueries within, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
         {
             if (_settledBefore is null || clock.GetUtcNow() - _countedAllAt >= options.Value.FullCountInterval)
             {
-                var all = await jobs.CountFinished(Settling, cancellationToken);
+                var all = await within.CountFinished(Settling, cancellationToken);
                 _settled = all.Groups.ToDictionary(g => (g.Tenant, g.State), g => g.Settled);
                 _settledBefore = all.SettledBefore;
                 _countedAllAt = clock.GetUtcNow();
             }
-            var recent = await jobs.CountFinishedAfter(_settledBefore.Value, Settling, cancellationToken);
+            var recent = await within.CountFinishedAfter(_settledBefore.Value, Settling, cancellationToken);
             var counts = new Dictionary<(string Tenant, string State), long>(_settled);
             var completedLastMinute = new Dictionary<string, long>();
             foreach (var group in recent.Groups)
@@ -61,6 +65,6 @@ public sealed class FinishedJobCounts(JobQueries jobs, IOptions<StatsOptions> op
     }
 }
 
-/// <summary>What <see cref="FinishedJobCounts.Read"/> found.</summary>
+/// <summary>What <see cref="FinishedJobCounts.Read(CancellationToken)"/> found.</summary>
 public sealed record FinishedJobs(IReadOnlyDictionary<(string Tenant, string State), long> ByTenantAndState,
     IReadOnlyDictionary<string, long> CompletedLastMinuteByTenant);

@@ -51,24 +51,27 @@ public sealed class StatsSnapshots(LiveWorkers liveWorkers, JobQueries jobs, Fin
 
         // Counted per tenant, once per snapshot, not per request: an admin sees the sum, any other key only its
         // own tenant's (capacity and load stay cluster-wide: every tenant shares them). Unfinished jobs are read
-        // through their partial index, finished ones kept as a running count: neither reads the history.
+        // through their partial index, finished ones kept as a running count: neither reads the history. All the
+        // reads see one moment of the table, so a job that finishes between two of them counts once.
+        await using var snapshot = await jobs.BeginSnapshot(cancellationToken);
+        var table = snapshot.Queries;
         DateTimeOffset? oldestPending = null;
         var byTenant = new Dictionary<string, Dictionary<string, long>>();
         Dictionary<string, long> Of(string tenant) =>
             byTenant.TryGetValue(tenant, out var counts) ? counts : byTenant[tenant] = JobStates.All.ToDictionary(s => s, _ => 0L);
-        foreach (var group in await jobs.CountActiveByTenantAndState(cancellationToken))
+        foreach (var group in await table.CountActiveByTenantAndState(cancellationToken))
         {
             Of(group.Tenant)[group.State] = group.Count;
             if (group.State == JobStates.Pending && (oldestPending is null || group.OldestSubmittedAt < oldestPending))
                 oldestPending = group.OldestSubmittedAt;
         }
-        var done = await finished.Read(cancellationToken);
+        var done = await finished.Read(table, cancellationToken);
         foreach (var ((tenant, state), count) in done.ByTenantAndState)
             Of(tenant)[state] = count;
         var completedByTenant = done.CompletedLastMinuteByTenant;
         // Pending jobs only, read through the partial index on them; a code with no job counts 0.
         var byReasonCode = Enum.GetValues<PendingReasonCode>().ToDictionary(c => c, _ => 0L);
-        foreach (var (code, count) in await jobs.PendingByReasonCode(cancellationToken))
+        foreach (var (code, count) in await table.PendingByReasonCode(cancellationToken))
             byReasonCode[code] = count;
 
         var jobsByState = JobStates.All.ToDictionary(s => s, s => byTenant.Values.Sum(c => c[s]));
