@@ -50,10 +50,10 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
         }
     }
 
-    NpgsqlCommand Command(string sql) =>
+    NpgsqlCommand NewCommand(string sql) =>
         _snapshot is null ? dataSource.CreateCommand(sql) : new NpgsqlCommand(sql, _snapshot.Connection, _snapshot);
 
-    NpgsqlBatch Batch() => _snapshot is null ? dataSource.CreateBatch() : new NpgsqlBatch(_snapshot.Connection, _snapshot);
+    NpgsqlBatch NewBatch() => _snapshot is null ? dataSource.CreateBatch() : new NpgsqlBatch(_snapshot.Connection, _snapshot);
 
     const string OnWorkerStates = $"'{State.Allocated}', '{State.Running}'";
     const string ActiveStates = $"'{State.Pending}', '{State.Allocated}', '{State.Running}'";
@@ -70,7 +70,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
     /// <summary>The tenant's job, with its result; null when the scheduler has no row for it in that tenant.</summary>
     public async Task<JobDetails?> Find(string tenant, Guid jobId, CancellationToken cancellationToken)
     {
-        await using var command = Command(
+        await using var command = NewCommand(
             $"SELECT {RecordColumns}, {ResultJson}::text FROM {Table} WHERE {JobId} = $1 AND {Tenant} = $2");
         command.Parameters.AddWithValue(jobId);
         command.Parameters.AddWithValue(tenant);
@@ -86,7 +86,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
     public async Task<List<JobDetails>> List(string tenant, string? state, string? service, ReasonCode? pendingReasonCode,
         DateTimeOffset? afterTime, Guid afterId, int limit, CancellationToken cancellationToken)
     {
-        await using var command = Command($"""
+        await using var command = NewCommand($"""
             SELECT {RecordColumns} FROM {Table}
             WHERE {Tenant} = $1 AND ($2::text IS NULL OR {CurrentState} = $2) AND ($3::text IS NULL OR {Service} = $3)
               AND ($4::timestamptz IS NULL OR ({SubmittedAt}, {JobId}) < ($4, $5))
@@ -129,7 +129,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
     /// <summary>The job's state, in any tenant; null before the scheduler has taken it up (written its row).</summary>
     public async Task<string?> StateOf(Guid jobId, CancellationToken cancellationToken)
     {
-        await using var command = Command($"SELECT {CurrentState} FROM {Table} WHERE {JobId} = $1");
+        await using var command = NewCommand($"SELECT {CurrentState} FROM {Table} WHERE {JobId} = $1");
         command.Parameters.AddWithValue(jobId);
         return (string?)await command.ExecuteScalarAsync(cancellationToken);
     }
@@ -137,7 +137,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
     /// <summary>The tenant's job's structured result; null when it has none.</summary>
     public async Task<JsonElement?> ResultOf(string tenant, Guid jobId, CancellationToken cancellationToken)
     {
-        await using var command = Command($"SELECT {ResultJson}::text FROM {Table} WHERE {JobId} = $1 AND {Tenant} = $2");
+        await using var command = NewCommand($"SELECT {ResultJson}::text FROM {Table} WHERE {JobId} = $1 AND {Tenant} = $2");
         command.Parameters.AddWithValue(jobId);
         command.Parameters.AddWithValue(tenant);
         return await command.ExecuteScalarAsync(cancellationToken) is string json ? ParseResult(json) : null;
@@ -149,7 +149,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<IReadOnlyDictionary<string, object?>?> RowOf(Guid jobId, CancellationToken cancellationToken)
     {
-        await using var command = Command($"SELECT * FROM {Table} WHERE {JobId} = $1");
+        await using var command = NewCommand($"SELECT * FROM {Table} WHERE {JobId} = $1");
         command.Parameters.AddWithValue(jobId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
@@ -167,7 +167,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<(long Active, int Unused)> ActiveAndUnused(string tenant, string[] requestIds, CancellationToken cancellationToken)
     {
-        await using var command = Command($"""
+        await using var command = NewCommand($"""
             SELECT (SELECT count(*)::int FROM unnest($2::text[]) AS r(id)
                     WHERE NOT EXISTS (SELECT 1 FROM job_requests WHERE tenant = $1 AND request_id = r.id)),
                    (SELECT count(*) FROM {Table} WHERE {Tenant} = $1 AND {CurrentState} IN ({ActiveStates}))
@@ -185,7 +185,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<List<JobStateCount>> CountActiveByTenantAndState(CancellationToken cancellationToken)
     {
-        await using var command = Command(
+        await using var command = NewCommand(
             $"SELECT {Tenant}, {CurrentState}, count(*), min({SubmittedAt}) FROM {Table} WHERE {CurrentState} IN ({ActiveStates}) GROUP BY 1, 2");
         var counts = new List<JobStateCount>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -222,7 +222,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
     /// <summary>The boundary, then the counts, in one transaction: both read the same <c>now()</c>.</summary>
     async Task<FinishedCount> ReadFinished(string counts, TimeSpan settled, DateTimeOffset? after, CancellationToken cancellationToken)
     {
-        await using var batch = Batch();
+        await using var batch = NewBatch();
         batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT now() - $1::interval") { Parameters = { new() { Value = settled } } });
         var read = new NpgsqlBatchCommand(counts) { Parameters = { new() { Value = settled } } };
         if (after is { } from)
@@ -245,7 +245,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<Dictionary<ReasonCode, long>> PendingByReasonCode(CancellationToken cancellationToken)
     {
-        await using var command = Command(
+        await using var command = NewCommand(
             $"SELECT {PendingReasonCode}, count(*) FROM {Table} WHERE {CurrentState} = '{State.Pending}' AND {PendingReasonCode} IS NOT NULL GROUP BY 1");
         var counts = new Dictionary<ReasonCode, long>();
         foreach (var (name, count) in await ReadCounts(command, cancellationToken))
@@ -308,7 +308,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
     /// </remarks>
     internal NpgsqlBatch PendingBatch(PendingFilter? filter, bool admitted, int perTenant, double agingSeconds)
     {
-        var batch = Batch();
+        var batch = NewBatch();
         batch.BatchCommands.Add(new NpgsqlBatchCommand(
             "SELECT set_config('enable_sort', 'off', true), set_config('enable_incremental_sort', 'off', true), set_config('jit', 'off', true)"));
         batch.BatchCommands.Add(PendingCommand(filter, admitted, perTenant, agingSeconds));
@@ -375,7 +375,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
     /// <summary>The CPUs each tenant has Allocated or Running.</summary>
     public async Task<Dictionary<string, long>> CpusOnWorkersByTenant(CancellationToken cancellationToken)
     {
-        await using var command = Command(
+        await using var command = NewCommand(
             $"SELECT {Tenant}, sum({Cpus})::bigint FROM {Table} WHERE {CurrentState} IN ({OnWorkerStates}) GROUP BY {Tenant}");
         return await ReadCounts(command, cancellationToken);
     }
@@ -387,7 +387,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<List<RunJob>> AllocatedBefore(DateTimeOffset before, CancellationToken cancellationToken)
     {
-        await using var command = Command($"""
+        await using var command = NewCommand($"""
             SELECT j.{JobId}, j.{Attempt}, j.{WorkerId}, j.{Service}, j.{Command}, j.{PayloadJson}::text, j.{Cpus}, j.{MemoryMb}, j.{Gpus}, j.{TimeoutSeconds},
                    j.{EnvironmentJson}::text, j.{Language}
             FROM {Table} j
@@ -412,7 +412,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
     /// <summary>Every attempt Allocated or Running on some worker.</summary>
     public async Task<List<JobAttemptOnWorker>> OnAnyWorker(CancellationToken cancellationToken)
     {
-        await using var command = Command(
+        await using var command = NewCommand(
             $"SELECT {JobId}, {Attempt}, {WorkerId} FROM {Table} WHERE {CurrentState} IN ({OnWorkerStates}) AND {WorkerId} IS NOT NULL");
         return await ReadAttempts(command, cancellationToken);
     }
@@ -420,7 +420,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
     /// <summary>Attempts Allocated or Running on <paramref name="workerId"/>, with what its allocation row recorded.</summary>
     public async Task<List<WorkerAttemptRecord>> OnWorker(string workerId, CancellationToken cancellationToken)
     {
-        await using var command = Command($"""
+        await using var command = NewCommand($"""
             SELECT j.{JobId}, j.{Attempt}, j.{CurrentState}, a.process_id, coalesce(a.allocated_at, j.{AllocatedAt}, j.{SubmittedAt}),
                    j.{StartedAt}, j.{TimeoutSeconds}
             FROM {Table} j LEFT JOIN resource_allocations a ON a.job_id = j.{JobId} AND a.attempt = j.{Attempt}
@@ -439,7 +439,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
     public async Task<List<(JobAttemptOnWorker Attempt, int TimeoutSeconds)>> RunningPastTimeout(TimeSpan grace, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
-        await using var command = Command($"""
+        await using var command = NewCommand($"""
             SELECT {JobId}, {Attempt}, {WorkerId}, {TimeoutSeconds} FROM {Table}
             WHERE {CurrentState} = '{State.Running}' AND {WorkerId} IS NOT NULL AND {StartedAt} IS NOT NULL
               AND {StartedAt} + make_interval(secs => {TimeoutSeconds}) + $1 < $2
@@ -459,7 +459,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<List<JobAttemptOnWorker>> RunningUnlisted(CancellationToken cancellationToken)
     {
-        await using var command = Command($"""
+        await using var command = NewCommand($"""
             SELECT j.{JobId}, j.{Attempt}, j.{WorkerId} FROM {Table} j JOIN workers w ON w.worker_id = j.{WorkerId}
             WHERE j.{CurrentState} = '{State.Running}' AND w.expires_at > now() AND w.running_reported_at > j.{StartedAt}
               AND NOT (j.{JobId}::text || ':' || j.{Attempt}) = ANY (w.running_attempts)
@@ -475,7 +475,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
     public async Task<int> DeleteFinishedBefore(DateTimeOffset finishedBefore, int batchSize, CancellationToken cancellationToken)
     {
         // A job cancelled before it ran may have no finished_at of its own; its submission time stands in.
-        await using var command = Command($"""
+        await using var command = NewCommand($"""
             WITH gone AS (
                 DELETE FROM {Table}
                 WHERE {JobId} IN (
@@ -497,7 +497,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
     /// <summary>Where each of the jobs stands; jobs without a row are left out.</summary>
     public async Task<List<JobProgress>> Progress(Guid[] jobIds, CancellationToken cancellationToken = default)
     {
-        await using var command = Command(
+        await using var command = NewCommand(
             $"SELECT {JobId}, {CurrentState}, {Attempt}, {SubmittedAt}, {AllocatedAt}, {StartedAt}, {FinishedAt} FROM {Table} WHERE {JobId} = ANY($1)");
         command.Parameters.AddWithValue(jobIds);
         var progress = new List<JobProgress>();
@@ -511,7 +511,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
     /// <summary>Which of the jobs are in a final state.</summary>
     public async Task<List<Guid>> Finished(Guid[] jobIds, CancellationToken cancellationToken = default)
     {
-        await using var command = Command(
+        await using var command = NewCommand(
             $"SELECT {JobId} FROM {Table} WHERE {JobId} = ANY($1) AND {CurrentState} IN ({FinalStates})");
         command.Parameters.AddWithValue(jobIds);
         var finished = new List<Guid>();
