@@ -16,9 +16,11 @@ public sealed class TracedSystem : IAsyncLifetime
         ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
         // Export within a fifth of a second instead of the default five, so the test waits less.
         ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
-        // The outbox relay resends a submission the scheduler has not taken up within RelayAfter; on a loaded machine
-        // that joins the reconciler to the trace, which is right but not what this test is about.
+        // The outbox relay resends a submission the scheduler has not taken up within RelayAfter, and the lease sweep
+        // resends a RunJob its worker has not started within StartLease (5 s in test systems); on a loaded machine
+        // either joins the reconciler to the trace, which is right but not what this test is about.
         ["Reconciler__RelayAfter"] = "00:01:00",
+        ["Reconciler__StartLease"] = "00:01:00",
     });
 
     public Task InitializeAsync() => System.InitializeAsync();
