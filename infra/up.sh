@@ -57,6 +57,9 @@ pkg_installed redis-tools && [[ -x /usr/bin/redis-cli ]] || missing+=(redis-tool
 [[ -x "$PG_BIN/initdb" ]] && pkg_installed postgresql-15 || missing+=(postgresql-15)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v jq >/dev/null 2>&1 || missing+=(jq) # ./bus errors reads the management API with it
+# The worker's job launcher (services/worker/Execution/bus-launch.c) is built with the worker, in C.
+command -v cc >/dev/null 2>&1 || missing+=(gcc)
+pkg_installed libc6-dev || missing+=(libc6-dev)
 if ((${#missing[@]})); then
   log "installing: ${missing[*]}"
   apt_get update -q

@@ -35,7 +35,7 @@ public sealed class JobIsolationTests(RunningSystem system) : IClassFixture<Runn
         Assert.Equal((string)job["jobId"]!, variables["BUS_JOB_ID"]);
         Assert.Equal(("1", "1", "0", "0"), (variables["BUS_ATTEMPT"], variables["BUS_CPUS"], variables["BUS_MEMORY_MB"], variables["BUS_GPUS"]));
         Assert.Equal(["BUS_ATTEMPT", "BUS_CPUS", "BUS_GPUS", "BUS_JOB_ID", "BUS_MEMORY_MB", "CUDA_VISIBLE_DEVICES", "GREETING", "HOME", "LANG",
-            "LOGNAME", "PATH", "PWD", "TMPDIR", "USER"], variables.Keys.Order()); // PWD: the launcher's shell sets it
+            "LOGNAME", "PATH", "PWD", "TMPDIR", "USER"], variables.Keys.Order()); // PWD: the worker sets it, as a shell would
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public sealed record ServiceUsage(string Name, double CpuSeconds, double PeakMem
         var pids = Path.Combine(stateFolder, "pids");
         var services = Directory.Exists(pids)
             ? Directory.GetFiles(pids, "*.pid").Order()
-                .Select(f => ReadOne(Path.GetFileNameWithoutExtension(f), PidIn(f), withChildren: false))
+                .SelectMany(f => ReadService(Path.GetFileNameWithoutExtension(f), PidIn(f)))
             : [];
         var infra = Path.Combine(stateFolder, "infra");
         var infrastructure = new[]
@@ -30,6 +30,18 @@ public sealed record ServiceUsage(string Name, double CpuSeconds, double PeakMem
 
     /// <summary>One process by its pid, or null when it no longer runs.</summary>
     public static ServiceUsage? Of(string name, int pid) => ReadOne(name, pid.ToString(), withChildren: false);
+
+    /// <summary>
+    /// A service, and apart from it what its reaped children spent: a worker's jobs, their launcher and the programs
+    /// they ran (a job's CPU is the machine's too, and the launch is the worker's overhead), named "{service} jobs".
+    /// </summary>
+    static IEnumerable<ServiceUsage?> ReadService(string name, string? pid)
+    {
+        var own = ReadOne(name, pid, withChildren: false);
+        yield return own;
+        if (own is not null && pid is not null && Stat(pid) is { Reaped: > 0 } stat)
+            yield return new ServiceUsage($"{name} jobs", stat.Reaped / ClockTicksPerSecond, 0);
+    }
 
     static string? PidIn(string file) => File.Exists(file) ? File.ReadLines(file).FirstOrDefault()?.Trim() : null;
 

@@ -112,6 +112,7 @@ public sealed class JobSandbox
         var userName = User?.Name ?? System.Environment.UserName;
         environment["HOME"] = workingDirectory;
         environment["TMPDIR"] = workingDirectory;
+        environment["PWD"] = workingDirectory; // as a shell would have set it; the launcher is not one
         environment["USER"] = userName;
         environment["LOGNAME"] = userName;
         foreach (var (name, value) in job.Environment ?? new Dictionary<string, string>())
@@ -127,10 +128,18 @@ public sealed class JobSandbox
     }
 
     /// <summary>
-    /// The launcher's argv, then the job's. A small shell writes its own pid into each of the attempt's cgroups, so it
-    /// and everything it starts from then on are contained before the job's code runs; <c>setsid</c> gives the attempt a session
-    /// and process group of its own, led by the process the worker started; <c>setpriv</c> drops to the job user, with
-    /// no supplementary groups and no way to gain privileges back (setuid programs do not elevate), and execs the job.
+    /// The program every attempt starts through: <c>bus-launch</c>, built with the worker from
+    /// <c>Execution/bus-launch.c</c> and copied next to its assembly.
+    /// </summary>
+    public static string LauncherPath { get; } = Path.Combine(AppContext.BaseDirectory, LauncherName);
+
+    /// <summary>
+    /// The launcher's argv, then the job's. The launcher writes its own pid into each of the attempt's cgroups, so it
+    /// and everything it starts from then on are contained before the job's code runs; it then starts a session of its
+    /// own, so the attempt has a process group of its own led by the process the worker started; the job's process
+    /// drops to the job user, with no supplementary groups and no way to gain privileges back (<c>no_new_privs</c>:
+    /// setuid programs do not elevate), and execs the job. One small program does what two shells, <c>setsid</c> and
+    /// <c>setpriv</c> did: two execs a job instead of five.
     /// <para>
     /// First, the launcher leaves a watchdog behind, reading the stdin pipe from the worker: the worker writes
     /// <see cref="AttemptOverLine"/> when the attempt is over, and a worker that dies (kill -9, a crash) closes the pipe
@@ -138,37 +147,25 @@ public sealed class JobSandbox
     /// would see it end, and the job is run again elsewhere, so a job that finished while its worker was dead would
     /// have run twice. The job's own stdin is /dev/null, so it can neither read nor hold the pipe. The watchdog runs
     /// as the worker's user; the job cannot signal it or reach its descriptors. It is forked before the launcher joins
-    /// the cgroups and before <c>setsid</c>, so it is in neither the attempt's cgroups nor its process group: an
-    /// attempt whose job left nothing running is empty the moment its job exits, and the worker's kill of leftovers
+    /// the cgroups and before it starts its session, so it is in neither the attempt's cgroups nor its process group:
+    /// an attempt whose job left nothing running is empty the moment its job exits, and the worker's kill of leftovers
     /// finds nothing to freeze or signal; the watchdog exits by itself on the worker's line.
     /// </para>
     /// <para>
-    /// The job runs as the child of a supervising shell (the group's leader, the worker's user), which writes the job's
-    /// exit status to <paramref name="exitNote"/> the moment the job exits. The note outlives a worker killed between
-    /// the job's exit and the worker's own record of it, so the restarted worker reports how the attempt ended instead
-    /// of counting it lost and running it again (see <see cref="Journal.AttemptJournal.ExitNoted"/>). Only a watchdog
-    /// kill beats the note to it, and then the job was killed too.
+    /// The launcher stays the job's parent (the group's leader, the worker's user) and writes the job's exit status to
+    /// <paramref name="exitNote"/> the moment the job exits. The note outlives a worker killed between the job's exit
+    /// and the worker's own record of it, so the restarted worker reports how the attempt ended instead of counting it
+    /// lost and running it again (see <see cref="Journal.AttemptJournal.ExitNoted"/>). Only a watchdog kill beats the
+    /// note to it, and then the job was killed too.
     /// </para>
     /// </summary>
     public IEnumerable<string> LauncherArguments(IReadOnlyList<string> joinFiles, string exitNote, IReadOnlyList<string> command)
     {
-        yield return "-c";
-        yield return $$"""exec 3<&0; { read -r line; [ "$line" = {{AttemptOverLine}} ] || kill -s KILL -- -$$; } <&3 >/dev/null 2>&1 & """ +
-                     """for f do [ "$f" = -- ] && break; echo $$ > "$f" || exit 125; shift; done; shift; """ +
-                     $$"""exec /usr/bin/setsid /bin/sh -c 'note=$1; shift; "$@"; status=$?; echo $status > "$note"; exit $status' {{SupervisorName}} "$@" </dev/null 3<&-""";
-        yield return LauncherName;
+        yield return exitNote;
+        yield return User is null ? "-" : User.Uid.ToString(CultureInfo.InvariantCulture);
+        yield return User is null ? "-" : User.Gid.ToString(CultureInfo.InvariantCulture);
         foreach (var file in joinFiles)
             yield return file;
-        yield return "--";
-        yield return exitNote;
-        yield return "/usr/bin/setpriv";
-        if (User is not null)
-        {
-            yield return $"--reuid={User.Uid}";
-            yield return $"--regid={User.Gid}";
-            yield return "--clear-groups";
-        }
-        yield return "--no-new-privs";
         yield return "--";
         foreach (var argument in command)
             yield return argument;
@@ -177,15 +174,15 @@ public sealed class JobSandbox
     /// <summary>What the worker writes to the launcher's watchdog when the attempt is over, so it exits without a kill.</summary>
     public const string AttemptOverLine = "over";
 
-    /// <summary>The launcher shell's name ($0), which starts its own error messages.</summary>
+    /// <summary>The launcher's file name, which also starts each of its complaints ("bus-launch: ...").</summary>
     public const string LauncherName = "bus-launch";
 
-    /// <summary>The supervising shell's name ($0), the parent of the job that notes its exit status.</summary>
-    public const string SupervisorName = "bus-supervise";
+    /// <summary>The launcher's exit code when the launch went wrong before the job's program was reached.</summary>
+    public const int LaunchFailedExitCode = 125;
 
-    /// <summary>The launcher's exit code when it could not join the attempt's cgroups.</summary>
-    public const int JoinFailedExitCode = 125;
+    /// <summary>How the launcher says it could not join the attempt's cgroups (its exit code is then 125).</summary>
+    public const string JoinFailedPrefix = LauncherName + ": cannot join ";
 
-    /// <summary>How <c>setpriv</c> says it could not exec the job's program (its exit code is then 126 or 127).</summary>
-    public const string ExecFailedPrefix = "setpriv: failed to execute ";
+    /// <summary>How the launcher says it could not exec the job's program (its exit code is then 126 or 127).</summary>
+    public const string ExecFailedPrefix = LauncherName + ": failed to execute ";
 }

@@ -65,7 +65,7 @@ public sealed class ShellExecutor(
         var errors = new OutputTail(512); // the start of stderr: the launcher's own complaint, if it could not exec
         using var process = new Process
         {
-            StartInfo = new ProcessStartInfo("/bin/sh")
+            StartInfo = new ProcessStartInfo(JobSandbox.LauncherPath)
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
@@ -116,10 +116,13 @@ public sealed class ShellExecutor(
         var output = tail.ToString();
         if (container.MemoryLimitHit)
             return new ExecutionResult(exitCode, output, $"exceeded its memory limit of {job.Resources.MemoryMb} MB");
-        if (exitCode == JobSandbox.JoinFailedExitCode && errors.ToString().StartsWith(JobSandbox.LauncherName + ":", StringComparison.Ordinal))
-            return new ExecutionResult(exitCode, output, "the worker could not place the job in its cgroup");
-        if (exitCode is 126 or 127 && errors.ToString() is var complaint && complaint.StartsWith(JobSandbox.ExecFailedPrefix, StringComparison.Ordinal))
+        var complaint = errors.ToString();
+        if (exitCode is 126 or 127 && complaint.StartsWith(JobSandbox.ExecFailedPrefix, StringComparison.Ordinal))
             return new ExecutionResult(exitCode, output, $"could not start '{job.Command[0]}': {ExecFailure(complaint)}", Retryable: false);
+        if (exitCode == JobSandbox.LaunchFailedExitCode && complaint.StartsWith(JobSandbox.JoinFailedPrefix, StringComparison.Ordinal))
+            return new ExecutionResult(exitCode, output, "the worker could not place the job in its cgroup");
+        if (exitCode == JobSandbox.LaunchFailedExitCode && complaint.StartsWith(JobSandbox.LauncherName + ": ", StringComparison.Ordinal))
+            return new ExecutionResult(exitCode, output, $"the worker could not launch the job: {complaint.Split('\n')[0][(JobSandbox.LauncherName.Length + 2)..]}");
         return new ExecutionResult(exitCode, output, exitCode == 0 ? null : $"exited with code {exitCode}");
     }
 
@@ -139,8 +142,8 @@ public sealed class ShellExecutor(
     }
 
     /// <summary>Reads stderr into the job's tail, and its first 512 bytes into the launcher's complaint.</summary>
-    /// <remarks>Across reads, not from the first read alone: setpriv writes its complaint in several writes
-    /// ("setpriv: ", then the rest), and a reader quick enough gets them as separate chunks.</remarks>
+    /// <remarks>Across reads, not from the first read alone: a complaint may come in several writes, and a reader
+    /// quick enough gets them as separate chunks.</remarks>
     static async Task Both(Stream stream, OutputTail tail, OutputTail errors, CancellationToken cancellationToken)
     {
         const int complaintBytes = 512;
@@ -174,7 +177,7 @@ public sealed class ShellExecutor(
         }
     }
 
-    /// <summary>"setpriv: failed to execute X: No such file or directory" becomes "No such file or directory".</summary>
+    /// <summary>"bus-launch: failed to execute X: No such file or directory" becomes "No such file or directory".</summary>
     static string ExecFailure(string complaint)
     {
         var line = complaint.Split('\n')[0];
