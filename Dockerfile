@@ -2,6 +2,8 @@
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 ARG SERVICE
 ARG ASSEMBLY
+# The worker's job launcher (services/worker/Execution/bus-launch.c) is built with it, in C.
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 RUN dotnet publish services/${SERVICE}/${ASSEMBLY}.csproj -c Release -o /app

@@ -39,6 +39,22 @@ public sealed class JobIsolationTests(RunningSystem system) : IClassFixture<Runn
     }
 
     [Fact]
+    public async Task A_jobs_loader_variables_reach_only_its_own_program_not_the_launcher_that_runs_as_root()
+    {
+        // A library named in LD_PRELOAD is loaded by every dynamically linked program started with it, and the loader
+        // says so when it cannot find it. Were the job's environment the launcher's too, the launcher, which runs as
+        // root until the job drops, would load (and here complain about) it as well: a job could run code as root.
+        await Worker();
+        const string library = "/nonexistent/bus-test-preload.so";
+        var job = await Run(["/bin/echo", "ran"], env: new Dictionary<string, string> { ["LD_PRELOAD"] = library });
+
+        var output = (string)job["output"]!;
+        Assert.Equal("Completed", (string?)job["state"]);
+        Assert.Contains("ran", output);
+        Assert.Equal(1, output.Split('\n').Count(line => line.Contains(library, StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task A_job_runs_as_an_unprivileged_user_in_its_own_folder_which_is_removed_afterwards()
     {
         await Worker();

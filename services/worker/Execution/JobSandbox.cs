@@ -112,11 +112,11 @@ public sealed class JobSandbox
         var userName = User?.Name ?? System.Environment.UserName;
         environment["HOME"] = workingDirectory;
         environment["TMPDIR"] = workingDirectory;
-        environment["PWD"] = workingDirectory; // as a shell would have set it; the launcher is not one
         environment["USER"] = userName;
         environment["LOGNAME"] = userName;
         foreach (var (name, value) in job.Environment ?? new Dictionary<string, string>())
             environment[name] = value;
+        environment["PWD"] = workingDirectory; // as a shell would set it, whatever the submission said; the launcher is not one
         environment["BUS_JOB_ID"] = job.JobId.ToString();
         environment["BUS_ATTEMPT"] = job.Attempt.ToString(CultureInfo.InvariantCulture);
         environment["BUS_CPUS"] = job.Resources.Cpus.ToString(CultureInfo.InvariantCulture);
@@ -141,6 +141,12 @@ public sealed class JobSandbox
     /// setuid programs do not elevate), and execs the job. One small program does what two shells, <c>setsid</c> and
     /// <c>setpriv</c> did: two execs a job instead of five.
     /// <para>
+    /// The job's <paramref name="environment"/> travels as arguments, and the launcher itself starts with an empty
+    /// environment: it runs as the worker's user (root) until the job's process drops, and a job's <c>LD_PRELOAD</c>
+    /// (a library another job left in /tmp) in the launcher's own environment would run as root. Only the job's
+    /// program, already the job user, gets the job's environment.
+    /// </para>
+    /// <para>
     /// First, the launcher leaves a watchdog behind, reading the stdin pipe from the worker: the worker writes
     /// <see cref="AttemptOverLine"/> when the attempt is over, and a worker that dies (kill -9, a crash) closes the pipe
     /// without it, so the watchdog kills the attempt's process group at once. A job must not outlive its worker: nobody
@@ -159,13 +165,17 @@ public sealed class JobSandbox
     /// note to it, and then the job was killed too.
     /// </para>
     /// </summary>
-    public IEnumerable<string> LauncherArguments(IReadOnlyList<string> joinFiles, string exitNote, IReadOnlyList<string> command)
+    public IEnumerable<string> LauncherArguments(IReadOnlyList<string> joinFiles, string exitNote,
+        IReadOnlyDictionary<string, string> environment, IReadOnlyList<string> command)
     {
         yield return exitNote;
         yield return User is null ? "-" : User.Uid.ToString(CultureInfo.InvariantCulture);
         yield return User is null ? "-" : User.Gid.ToString(CultureInfo.InvariantCulture);
         foreach (var file in joinFiles)
             yield return file;
+        yield return "--";
+        foreach (var (name, value) in environment)
+            yield return $"{name}={value}";
         yield return "--";
         foreach (var argument in command)
             yield return argument;

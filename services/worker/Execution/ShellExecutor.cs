@@ -74,11 +74,12 @@ public sealed class ShellExecutor(
                 WorkingDirectory = directory,
             },
         };
-        foreach (var argument in sandbox.LauncherArguments(container.JoinFiles, journal.ExitNotePath(job.JobId, job.Attempt), job.Command))
+        var environment = sandbox.Environment(job, directory, devices);
+        foreach (var argument in sandbox.LauncherArguments(container.JoinFiles, journal.ExitNotePath(job.JobId, job.Attempt), environment, job.Command))
             process.StartInfo.ArgumentList.Add(argument);
-        process.StartInfo.Environment.Clear(); // nothing of the worker's own environment reaches the job
-        foreach (var (key, value) in sandbox.Environment(job, directory, devices))
-            process.StartInfo.Environment[key] = value;
+        // The launcher starts with no environment at all: nothing of the worker's reaches the job, and nothing of the
+        // job's reaches the launcher, which runs as root until the job drops (see JobSandbox.LauncherArguments).
+        process.StartInfo.Environment.Clear();
 
         try
         {
@@ -106,6 +107,22 @@ public sealed class ShellExecutor(
         }
         // Stopped: everything goes. Ended by itself: what it left behind goes, so nothing outlives the attempt.
         await container.KillAll(process.Id, CancellationToken.None);
+        if (stopped)
+        {
+            // A stop that came before the launcher joined the attempt's cgroups (or started its session) found nothing
+            // to kill, and the job would have run to its end. The launcher is the worker's child, not yet reaped, so
+            // its pid is still its own: it goes, and then whatever it had started by then.
+            try
+            {
+                process.Kill();
+            }
+            catch (InvalidOperationException)
+            {
+                // It had exited already.
+            }
+            await process.WaitForExitAsync(CancellationToken.None);
+            await container.KillAll(process.Id, CancellationToken.None);
+        }
         await process.WaitForExitAsync(CancellationToken.None);
         await ReleaseWatchdog(process);
         await FinishReading(pumps, reading, job);

@@ -1,17 +1,20 @@
 /*
  * bus-launch: starts one attempt of a shell job, contained, as the job user, and notes how it ended.
  *
- *   bus-launch EXIT_NOTE UID GID [CGROUP_PROCS_FILE...] -- PROGRAM [ARGUMENT...]
+ *   bus-launch EXIT_NOTE UID GID [CGROUP_PROCS_FILE...] -- [NAME=VALUE...] -- PROGRAM [ARGUMENT...]
  *
- * UID and GID are "-" to run the job as the launcher's own user. The worker starts it with the attempt's environment
- * and working directory, its stdin a pipe from the worker and its stdout and stderr pipes to the worker. What each step
- * is for, and why it comes where it does, is told in JobSandbox.LauncherArguments; in order:
+ * UID and GID are both "-" to run the job as the launcher's own user. The NAME=VALUE words are the job's environment.
+ * The worker starts the launcher with an empty environment of its own (it runs as root until the job drops to the job
+ * user: a job's LD_PRELOAD in the launcher's environment would run its code as root), the attempt's working directory,
+ * its stdin a pipe from the worker and its stdout and stderr pipes to the worker. What each step is for, and why it
+ * comes where it does, is told in JobSandbox.LauncherArguments; in order:
  *
  *  1. fork the watchdog, still outside the attempt's cgroups and process group: it reads the worker's pipe and kills
  *     the attempt's group unless the worker writes "over" first (a worker that dies closes the pipe without it);
  *  2. join the attempt's cgroups, so everything started from here on is contained;
  *  3. take /dev/null as stdin and start a session of its own, whose process group is the attempt's;
- *  4. fork the job, which drops to the job user (no supplementary groups, no_new_privs) and execs the program;
+ *  4. fork the job, which drops to the job user (no supplementary groups, no_new_privs), takes the job's environment
+ *     and execs the program;
  *  5. wait for the job, write its exit status to EXIT_NOTE, and exit with it (128 + the signal if it was killed).
  *
  * One program instead of the shells, setsid and setpriv it replaces: a job's launch was five execs, now it is two.
@@ -22,6 +25,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,9 +50,16 @@ static void complain(const char *format, ...)
     va_end(arguments);
 }
 
+extern char **environ;
+
 /* The watchdog: anything but the worker's "over" line (end of file: the worker is gone) kills the attempt. */
 static void watch(pid_t attempt)
 {
+    /* Its life is the pipe's: a Ctrl-C or a stop signal sent to the worker's process group must not end it early. */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
     char line[sizeof over_line - 1];
     size_t got = 0;
     while (got < sizeof line) {
@@ -61,37 +72,39 @@ static void watch(pid_t attempt)
     }
     if (got == sizeof line && memcmp(line, over_line, sizeof line) == 0)
         _exit(0);
-    /* The group once the launcher has its session; the launcher itself if it has not got there yet. */
+    /*
+     * The launcher first, while it is still this process's parent (once it is gone, its pid may be another's): with a
+     * kill pending it can no longer fork the job, so a job exists only if it was forked already, after the launcher's
+     * setsid, and then it is in the attempt's group, which goes next.
+     */
+    if (getppid() == attempt)
+        kill(attempt, SIGKILL);
     kill(-attempt, SIGKILL);
-    kill(attempt, SIGKILL);
     _exit(0);
 }
 
+/* A user or group id in decimal; not -1, which to setresuid means "unchanged". */
 static int parse_id(const char *text, unsigned long *id)
 {
     char *end;
+    if (text[0] < '0' || text[0] > '9')
+        return 0;
     errno = 0;
     *id = strtoul(text, &end, 10);
-    return errno == 0 && end != text && *end == '\0';
+    return errno == 0 && *end == '\0' && *id < (unsigned long)(uid_t)-1;
 }
 
-/* In the job's process, after the fork: the job user, then the program. Never returns. */
-static void become_job(const char *uid_text, const char *gid_text, char **command)
+/* In the job's process, after the fork: the job user, the job's environment, then the program. Never returns. */
+static void become_job(const char *uid_text, const char *gid_text, char **environment, char **command)
 {
-    unsigned long uid, gid;
-    if (strcmp(gid_text, "-") != 0) {
-        if (!parse_id(gid_text, &gid)) {
-            complain("bad group id '%s'", gid_text);
+    if (strcmp(uid_text, "-") != 0) {
+        unsigned long uid, gid;
+        if (!parse_id(uid_text, &uid) || !parse_id(gid_text, &gid)) {
+            complain("bad user or group id '%s' '%s'", uid_text, gid_text);
             _exit(LAUNCH_FAILED);
         }
         if (setgroups(0, NULL) != 0 || setresgid((gid_t)gid, (gid_t)gid, (gid_t)gid) != 0) {
             complain("cannot become group %lu: %s", gid, strerror(errno));
-            _exit(LAUNCH_FAILED);
-        }
-    }
-    if (strcmp(uid_text, "-") != 0) {
-        if (!parse_id(uid_text, &uid)) {
-            complain("bad user id '%s'", uid_text);
             _exit(LAUNCH_FAILED);
         }
         if (setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) != 0) {
@@ -104,6 +117,10 @@ static void become_job(const char *uid_text, const char *gid_text, char **comman
         complain("cannot set no_new_privs: %s", strerror(errno));
         _exit(LAUNCH_FAILED);
     }
+    /* Nothing but the standard streams reaches the job (the worker's own descriptors are close-on-exec already). */
+    close_range(STDERR_FILENO + 1, UINT_MAX, 0);
+    /* execvp searches the job's PATH, not the launcher's (it has none). */
+    environ = environment;
     execvp(command[0], command);
     int failure = errno;
     complain("failed to execute %s: %s", command[0], strerror(failure));
@@ -122,10 +139,14 @@ static void write_exit_note(const char *path, int code)
 int main(int argc, char **argv)
 {
     if (argc < 6) {
-        complain("usage: bus-launch EXIT_NOTE UID GID [CGROUP_PROCS_FILE...] -- PROGRAM [ARGUMENT...]");
+        complain("usage: bus-launch EXIT_NOTE UID GID [CGROUP_PROCS_FILE...] -- [NAME=VALUE...] -- PROGRAM [ARGUMENT...]");
         return LAUNCH_FAILED;
     }
     const char *exit_note = argv[1], *uid_text = argv[2], *gid_text = argv[3];
+    if ((strcmp(uid_text, "-") == 0) != (strcmp(gid_text, "-") == 0)) {
+        complain("give both a user and a group id, or neither");
+        return LAUNCH_FAILED;
+    }
     pid_t self = getpid();
 
     pid_t watchdog = fork();
@@ -156,11 +177,21 @@ int main(int argc, char **argv)
         }
         close(procs);
     }
-    if (i + 1 >= argc) {
-        complain("no program to run after --");
+    if (i >= argc) {
+        complain("no -- after the cgroup files");
         return LAUNCH_FAILED;
     }
-    char **command = argv + i + 1;
+    /* The job's environment: NAME=VALUE words up to the second "--" (a word with '=' is never "--"). */
+    char **environment = argv + i + 1;
+    int j = i + 1;
+    while (j < argc && strcmp(argv[j], "--") != 0)
+        j++;
+    if (j + 1 >= argc) {
+        complain("no program to run after the environment's --");
+        return LAUNCH_FAILED;
+    }
+    argv[j] = NULL; /* ends the environment */
+    char **command = argv + j + 1;
 
     /* Neither this process nor the job may read or hold the worker's pipe: that is the watchdog's alone. */
     int null = open("/dev/null", O_RDONLY);
@@ -181,7 +212,7 @@ int main(int argc, char **argv)
         return LAUNCH_FAILED;
     }
     if (job == 0)
-        become_job(uid_text, gid_text, command);
+        become_job(uid_text, gid_text, environment, command);
 
     int status;
     while (waitpid(job, &status, 0) < 0) {
