@@ -1,3 +1,4 @@
+using Bus.Capacity.Ledger;
 using Bus.Contracts;
 using Bus.Hosting.Messaging;
 using Bus.Scheduler.Extensions;
@@ -293,7 +294,7 @@ public sealed class JobStateMachineTests : IAsyncLifetime
     {
         var job = await Allocated("w1");
         _placement.Next = new PlacementDecision.Placed("w2");
-        // The first try sends StopJob, then fails to release (the database went away): the ride-through retry handles
+        // The first try sends StopJob, then fails to release (Redis went away): the ride-through retry handles
         // the report again, and the outbox drops what the failed try sent.
         _recorder.FailNextRelease = true;
         await _harness.Bus.Publish(new JobAttemptLost(job.JobId, 1, "w1", DateTimeOffset.UtcNow, "worker w1 stopped heartbeating"));
@@ -347,18 +348,18 @@ public sealed class JobStateMachineTests : IAsyncLifetime
         /// <summary>When set, the next release throws (and clears it), as a release during an outage does.</summary>
         public volatile bool FailNextRelease;
 
-        public Task Released(string workerId, Guid jobId, int attempt)
+        public Task<AllocationRelease> Released(string workerId, Guid jobId, int attempt)
         {
             lock (Releases)
             {
                 if (FailNextRelease)
                 {
                     FailNextRelease = false;
-                    throw new TimeoutException("the allocation row could not be released: the database went away");
+                    throw new TimeoutException("the reservation could not be given back: Redis went away");
                 }
                 Releases.Add((workerId, jobId, attempt));
             }
-            return Task.CompletedTask;
+            return Task.FromResult(new AllocationRelease(jobId, attempt, DateTimeOffset.UtcNow));
         }
 
         public Task ReleasedAll(Guid jobId) => Task.CompletedTask;

@@ -1,6 +1,9 @@
 using System.Text.RegularExpressions;
+using Bus.Capacity.Ledger;
 using Bus.Scheduler.StateMachines;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
 
 namespace Bus.Scheduler.Data;
 
@@ -29,9 +32,10 @@ public sealed partial class SchedulerDbContext(DbContextOptions<SchedulerDbConte
 
     public override Task<int> SaveChangesAsync(CancellationToken cancellationToken = default)
     {
-        // One place stamps every job write and adds its transitions to the same transaction, so no state machine
-        // step can forget either.
+        // One place stamps every job write and adds its transitions and its allocation releases to the same
+        // transaction, so no state machine step can forget any of them.
         var now = DateTimeOffset.UtcNow;
+        var releases = new List<AllocationRelease>();
         foreach (var entry in ChangeTracker.Entries<JobState>().ToList())
             if (entry.State is EntityState.Added or EntityState.Modified)
             {
@@ -40,8 +44,36 @@ public sealed partial class SchedulerDbContext(DbContextOptions<SchedulerDbConte
                     last.Describe(entry.Entity);
                 Transitions.AddRange(entry.Entity.NewTransitions);
                 entry.Entity.NewTransitions.Clear();
+                releases.AddRange(entry.Entity.NewReleases);
+                entry.Entity.NewReleases.Clear();
             }
-        return SaveOrForgetTransitions(cancellationToken);
+        return releases.Count == 0 ? SaveOrForgetTransitions(cancellationToken) : SaveWithReleases(releases, cancellationToken);
+    }
+
+    /// <summary>
+    /// The saga row, its transitions and the allocation rows it released, in one transaction: one commit where the
+    /// release on its own took a second. Should it fail, the rows stay held with the saga unchanged, and the retry
+    /// releases them again, or the leftovers release does once the job is over.
+    /// </summary>
+    async Task<int> SaveWithReleases(IReadOnlyList<AllocationRelease> releases, CancellationToken cancellationToken)
+    {
+        int written;
+        try
+        {
+            await using var transaction = await Database.BeginTransactionAsync(cancellationToken);
+            await DatabaseLedger.Release((NpgsqlConnection)Database.GetDbConnection(), (NpgsqlTransaction)transaction.GetDbTransaction(),
+                releases, cancellationToken);
+            // The context takes the write as done only once it has committed.
+            written = await base.SaveChangesAsync(acceptAllChangesOnSuccess: false, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch
+        {
+            ForgetTransitions();
+            throw;
+        }
+        ChangeTracker.AcceptAllChanges();
+        return written;
     }
 
     /// <summary>A failed write (a lost race, say) takes its transitions with it: the retry reloads the saga and
@@ -54,10 +86,15 @@ public sealed partial class SchedulerDbContext(DbContextOptions<SchedulerDbConte
         }
         catch
         {
-            foreach (var entry in ChangeTracker.Entries<JobTransition>().Where(e => e.State == EntityState.Added).ToList())
-                entry.State = EntityState.Detached;
+            ForgetTransitions();
             throw;
         }
+    }
+
+    void ForgetTransitions()
+    {
+        foreach (var entry in ChangeTracker.Entries<JobTransition>().Where(e => e.State == EntityState.Added).ToList())
+            entry.State = EntityState.Detached;
     }
 
     [GeneratedRegex("([a-z0-9])([A-Z])")]

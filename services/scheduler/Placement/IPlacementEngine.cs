@@ -1,3 +1,5 @@
+using Bus.Capacity.Ledger;
+
 namespace Bus.Scheduler.Placement;
 
 /// <summary>Places job attempts on workers. The saga's activities depend on this, so state machine tests can stand in for it.</summary>
@@ -12,8 +14,11 @@ public interface IAllocationRecorder
     /// <summary>The attempt's process started on its worker.</summary>
     Task Started(Guid jobId, int attempt, int? processId);
 
-    /// <summary>The attempt ended: its reservation is released everywhere. Idempotent.</summary>
-    Task Released(string workerId, Guid jobId, int attempt);
+    /// <summary>
+    /// The attempt ended: its Redis reservation is given back now, and its row's release is returned, for the saga's
+    /// write to mark in its own transaction. Idempotent.
+    /// </summary>
+    Task<AllocationRelease> Released(string workerId, Guid jobId, int attempt);
 
     /// <summary>
     /// The job is over: every allocation of any of its attempts still unreleased is released everywhere, such as one

@@ -60,4 +60,8 @@ public class JobState : SagaStateMachineInstance, ISagaVersion
     /// <summary>State changes made while handling the current message, not stored yet: the saga's write stores them
     /// with the row (<c>job_transitions</c>). Not a column.</summary>
     public List<Data.JobTransition> NewTransitions { get; } = [];
+
+    /// <summary>Allocation rows the current message released, not marked yet: the saga's write marks them in its own
+    /// transaction, so the release commits or rolls back with the end it belongs to. Not a column.</summary>
+    public List<Bus.Capacity.Ledger.AllocationRelease> NewReleases { get; } = [];
 }

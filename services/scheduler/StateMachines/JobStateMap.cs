@@ -19,6 +19,7 @@ public sealed class JobStateMap : IEntityTypeConfiguration<JobState>
         entity.Property(x => x.Version).IsConcurrencyToken();
         entity.Property(x => x.PayloadJson).HasColumnType("jsonb");
         entity.Ignore(x => x.NewTransitions);
+        entity.Ignore(x => x.NewReleases);
         entity.Property(x => x.EnvironmentJson).HasColumnType("jsonb");
         entity.Property(x => x.ResultJson).HasColumnType("jsonb");
         entity.Property(x => x.PendingReasonCode).HasConversion<string>();

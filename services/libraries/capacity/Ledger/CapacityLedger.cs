@@ -74,12 +74,6 @@ public sealed class CapacityLedger(
     public Task GiveBack(string workerId, Guid jobId, int attempt) =>
         outage.Run(() => counters.Release(workerId, jobId, attempt));
 
-    public async Task Release(string workerId, Guid jobId, int attempt, DateTimeOffset at)
-    {
-        await GiveBack(workerId, jobId, attempt);
-        await database.Release(jobId, attempt, at);
-    }
-
     public async Task<IReadOnlyList<(int Attempt, string WorkerId)>> ReleaseAll(Guid jobId, DateTimeOffset at)
     {
         // The rows first, then Redis: in between Redis counts too much, which is safe.

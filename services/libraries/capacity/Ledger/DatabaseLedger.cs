@@ -136,17 +136,40 @@ public sealed class DatabaseLedger(NpgsqlDataSource dataSource)
         return (ReservationResult.Reserved, workerId);
     }
 
+    const string ReleaseSql = """
+        UPDATE resource_allocations SET released = true, released_at = $3
+        WHERE job_id = $1 AND attempt = $2 AND NOT released
+        """;
+
     /// <summary>Marks an attempt's allocation released. Releasing twice changes nothing the second time.</summary>
     public async Task Release(Guid jobId, int attempt, DateTimeOffset at)
     {
-        await using var command = dataSource.CreateCommand("""
-            UPDATE resource_allocations SET released = true, released_at = $3
-            WHERE job_id = $1 AND attempt = $2 AND NOT released
-            """);
-        command.Parameters.AddWithValue(jobId);
-        command.Parameters.AddWithValue(attempt);
-        command.Parameters.AddWithValue(at);
+        await using var command = dataSource.CreateCommand(ReleaseSql);
+        AddRelease(command, new AllocationRelease(jobId, attempt, at));
         await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>
+    /// Marks attempts' allocations released inside the caller's transaction, which commits or rolls them back with
+    /// its own writes: the scheduler releases a finished attempt's row in the saga write that records the end, one
+    /// commit for both (<c>SchedulerDbContext</c>). Releasing twice changes nothing the second time.
+    /// </summary>
+    public static async Task Release(NpgsqlConnection connection, NpgsqlTransaction transaction,
+        IEnumerable<AllocationRelease> releases, CancellationToken cancellationToken = default)
+    {
+        foreach (var release in releases)
+        {
+            await using var command = new NpgsqlCommand(ReleaseSql, connection, transaction);
+            AddRelease(command, release);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    static void AddRelease(NpgsqlCommand command, AllocationRelease release)
+    {
+        command.Parameters.AddWithValue(release.JobId);
+        command.Parameters.AddWithValue(release.Attempt);
+        command.Parameters.AddWithValue(release.At);
     }
 
     /// <summary>Marks every unreleased allocation of the job released; returns the attempts it released, with their workers.</summary>

@@ -25,14 +25,13 @@ public interface ICapacityLedger
     Task<CapacityTaken> Take(string workerId, Guid jobId, int attempt, ResourceVector resources, DateTimeOffset at);
 
     /// <summary>
-    /// The worker gives an attempt's Redis reservation back, before it reports the end; the row stays until the
-    /// scheduler records that end (<see cref="Release"/>). While Redis is down nothing is given back: the counters then
-    /// count too much, which is safe, until they are rebuilt or repaired.
+    /// The worker gives an attempt's Redis reservation back, before it reports the end; the scheduler gives it back
+    /// again, for a worker whose own give-back failed, and releases the row in the saga write that records the end
+    /// (<see cref="DatabaseLedger.Release(Npgsql.NpgsqlConnection, Npgsql.NpgsqlTransaction, IEnumerable{AllocationRelease}, CancellationToken)"/>).
+    /// While Redis is down nothing is given back: the counters then count too much, which is safe, until they are
+    /// rebuilt or repaired.
     /// </summary>
     Task GiveBack(string workerId, Guid jobId, int attempt);
-
-    /// <summary>Releases an attempt: its Redis reservation (again, when the worker gave it back already), then its row.</summary>
-    Task Release(string workerId, Guid jobId, int attempt, DateTimeOffset at);
 
     /// <summary>Releases every attempt of a job still holding a row, the rows first; returns what it released.</summary>
     Task<IReadOnlyList<(int Attempt, string WorkerId)>> ReleaseAll(Guid jobId, DateTimeOffset at);
