@@ -38,13 +38,11 @@ public sealed class EndpointWatchdogTests : IAsyncLifetime
     readonly WatchdogProbeConsumer.Seen _seen = new();
     readonly EndpointCapture _capture = new();
     TestVirtualHost _vhost = null!;
-    HttpClient _management = null!;
     IHost _host = null!;
 
     public async Task InitializeAsync()
     {
         _vhost = await TestVirtualHost.Create();
-        _management = TestEnvironment.RabbitManagement();
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -67,7 +65,6 @@ public sealed class EndpointWatchdogTests : IAsyncLifetime
         await _host.StopAsync();
         _host.Dispose();
         await _vhost.DisposeAsync();
-        _management.Dispose();
     }
 
     [Fact]
@@ -104,7 +101,7 @@ public sealed class EndpointWatchdogTests : IAsyncLifetime
 
     async Task<int> Consumers()
     {
-        var queue = await _management.GetFromJsonAsync<JsonObject>($"queues/{_vhost.Name}/{Queue}");
+        var queue = await _vhost.Management.GetFromJsonAsync<JsonObject>($"queues/{_vhost.Name}/{Queue}");
         return (int?)queue!["consumers"] ?? 0;
     }
 

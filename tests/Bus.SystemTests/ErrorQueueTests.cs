@@ -9,27 +9,18 @@ namespace Bus.SystemTests;
 public sealed class ErrorQueueTests : IAsyncLifetime
 {
     TestVirtualHost _vhost = null!;
-    HttpClient _management = null!;
 
-    public async Task InitializeAsync()
-    {
-        _vhost = await TestVirtualHost.Create();
-        _management = TestEnvironment.RabbitManagement();
-    }
+    public async Task InitializeAsync() => _vhost = await TestVirtualHost.Create();
 
-    public async Task DisposeAsync()
-    {
-        await _vhost.DisposeAsync();
-        _management.Dispose();
-    }
+    public async Task DisposeAsync() => await _vhost.DisposeAsync();
 
     [Fact]
     public async Task Errors_lists_each_faulted_message_and_replay_moves_them_back_to_their_queue_unchanged()
     {
         foreach (var queue in new[] { "orders", "orders_error" })
-            (await _management.PutAsJsonAsync($"queues/{_vhost.Name}/{queue}", new { durable = true })).EnsureSuccessStatusCode();
+            (await _vhost.Management.PutAsJsonAsync($"queues/{_vhost.Name}/{queue}", new { durable = true })).EnsureSuccessStatusCode();
         for (var i = 0; i < 3; i++)
-            (await _management.PostAsJsonAsync($"exchanges/{_vhost.Name}/amq.default/publish", new
+            (await _vhost.Management.PostAsJsonAsync($"exchanges/{_vhost.Name}/amq.default/publish", new
             {
                 properties = new
                 {
@@ -56,7 +47,7 @@ public sealed class ErrorQueueTests : IAsyncLifetime
         Assert.Contains("replayed 1 messages", await Run("replay", "orders"));
 
         Assert.Contains("no messages in any _error queue", await Run("list"));
-        var replayed = await _management.PostAsJsonAsync($"queues/{_vhost.Name}/orders/get",
+        var replayed = await _vhost.Management.PostAsJsonAsync($"queues/{_vhost.Name}/orders/get",
             new { count = 10, ackmode = "ack_requeue_false", encoding = "auto" });
         var messages = (await replayed.Content.ReadFromJsonAsync<JsonArray>())!;
         Assert.Equal(["{\"message\":{\"n\":0}}", "{\"message\":{\"n\":1}}", "{\"message\":{\"n\":2}}"],

@@ -26,7 +26,7 @@ public sealed class QuorumQueueTests(QuorumSystem quorum) : IClassFixture<Quorum
         var job = await _system.WaitForJob((string)accepted["jobId"]!, "Completed", "Failed");
         Assert.Equal(("Completed", "replicated\n"), ((string?)job["state"], (string?)job["output"]));
 
-        using var management = TestVirtualHost.ManagementClient();
+        using var management = TestEnvironment.RabbitManagement();
         var queues = (await management.GetFromJsonAsync<JsonArray>(
             $"queues/{Uri.EscapeDataString(_system.VirtualHost)}?columns=name,type,durable,auto_delete"))!
             .Select(q => (Name: (string)q!["name"]!, Type: (string)q["type"]!, Durable: (bool)q["durable"]!, AutoDelete: (bool)q["auto_delete"]!))

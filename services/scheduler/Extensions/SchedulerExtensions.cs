@@ -64,12 +64,16 @@ public static class SchedulerExtensions
         builder.Services.AddSingleton<PendingJobDispatcher>();
         builder.Services.AddSingleton<JobRequestClaims>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PendingJobDispatcher>());
+        builder.Services.AddSingleton<IAllocationObserver>(sp => new ReleasePokesDispatcher(sp.GetRequiredService<PendingJobDispatcher>()));
+        // Earlier versions had every job's end reach the scheduler twice, the second copy on this queue only to poke
+        // the dispatcher; the saga's release pokes it now, without a message (ReleasePokesDispatcher).
+        builder.Services.AddRetiredEndpoints("capacity-changed");
 
         builder.AddBus(x =>
         {
             x.AddSagaStateMachine<JobStateMachine, JobState, JobStateDefinition>()
                 .EfCoreRepository<JobState, SchedulerDbContext>();
-            x.AddConsumer<CapacityChangedConsumer>();
+            x.AddConsumer<WorkerRegisteredConsumer>();
             // Its own queue, so a storm of reports never queues ahead of the saga's messages.
             x.AddConsumer<ServiceUnavailableConsumer>();
             x.AddConsumer<SubmitJobConsumer, SubmitJobConsumerDefinition>();

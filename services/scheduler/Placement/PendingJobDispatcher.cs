@@ -15,8 +15,8 @@ namespace Bus.Scheduler.Placement;
 /// tenant's queue (<see cref="PendingQueue"/>: effective priority, then oldest); the offers then alternate between
 /// tenants by fair share (<see cref="FairShare"/>). Two kinds of pass:
 /// <list type="bullet">
-/// <item>An <b>event pass</b> when poked (a job ended, a worker joined; each event reaches one instance, the
-/// capacity-changed queue has competing consumers), by the instance holding the event-pass lease
+/// <item>An <b>event pass</b> when poked (the saga released an ended attempt, <see cref="ReleasePokesDispatcher"/>; a
+/// worker joined, its registration taken by one instance), by the instance holding the event-pass lease
 /// (<see cref="PlacementOptions.EventPassLease"/>; another one poked passes once it lapses). It takes a snapshot
 /// newer than the poke, reads only pending jobs that could fit the free room it shows, and offers those that fit one
 /// after another (backfill). Jobs this instance

@@ -1,0 +1,14 @@
+using Bus.Scheduler.Observability;
+
+namespace Bus.Scheduler.Placement;
+
+/// <summary>
+/// A released attempt freed room on its worker: pokes this instance's pending-job dispatcher, from the saga's own
+/// handling of the attempt's end, after its Redis reservation was given back. No message of its own is needed for it.
+/// </summary>
+public sealed class ReleasePokesDispatcher(PendingJobDispatcher dispatcher) : IAllocationObserver
+{
+    public void OnAllocated(AllocationEvent allocation) { }
+
+    public void OnReleased(AllocationEvent release) => dispatcher.Poke();
+}
