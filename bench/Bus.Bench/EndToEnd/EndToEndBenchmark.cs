@@ -101,7 +101,7 @@ public static class EndToEndBenchmark
         foreach (var service in after)
         {
             var start = before.FirstOrDefault(b => b.Name == service.Name)?.CpuSeconds ?? 0;
-            Console.WriteLine($"{service.Name,-14}{service.CpuSeconds - start,14:F1}{service.PeakMemoryMb,10:F0}");
+            Console.WriteLine($"{service.Name,-14}{service.CpuSeconds - start,14:F1}{(service.PeakMemoryMb is { } mb ? mb.ToString("F0") : "-"),10}");
         }
     }
 

@@ -3,9 +3,10 @@ namespace Bus.Bench.EndToEnd;
 /// <summary>
 /// CPU seconds and peak memory of each service, read from /proc for the pids ./bus up recorded, and of the
 /// infrastructure (PostgreSQL with its backends, RabbitMQ and the nodes of its cluster when it runs, Redis) from the pid
-/// files infra/up.sh keeps, so a run shows where the machine's cores went.
+/// files infra/up.sh keeps, so a run shows where the machine's cores went. The peak memory of reaped children is not
+/// known (only their parent can ask the kernel for it), so theirs is null.
 /// </summary>
-public sealed record ServiceUsage(string Name, double CpuSeconds, double PeakMemoryMb)
+public sealed record ServiceUsage(string Name, double CpuSeconds, double? PeakMemoryMb)
 {
     const double ClockTicksPerSecond = 100; // USER_HZ on Linux
 
@@ -40,7 +41,7 @@ public sealed record ServiceUsage(string Name, double CpuSeconds, double PeakMem
         var own = ReadOne(name, pid, withChildren: false);
         yield return own;
         if (own is not null && pid is not null && Stat(pid) is { Reaped: > 0 } stat)
-            yield return new ServiceUsage($"{name} jobs", stat.Reaped / ClockTicksPerSecond, 0);
+            yield return new ServiceUsage($"{name} jobs", stat.Reaped / ClockTicksPerSecond, null);
     }
 
     static string? PidIn(string file) => File.Exists(file) ? File.ReadLines(file).FirstOrDefault()?.Trim() : null;
@@ -60,7 +61,7 @@ public sealed record ServiceUsage(string Name, double CpuSeconds, double PeakMem
                     ticks += child.Own + child.Reaped;
         var peakKb = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmHWM:"))?
             .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
-        return new ServiceUsage(name, ticks / ClockTicksPerSecond, peakKb is null ? 0 : long.Parse(peakKb) / 1024.0);
+        return new ServiceUsage(name, ticks / ClockTicksPerSecond, peakKb is null ? null : long.Parse(peakKb) / 1024.0);
     }
 
     /// <summary>utime+stime, cutime+cstime and the parent pid of a process, or null when it is gone.</summary>

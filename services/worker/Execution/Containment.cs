@@ -73,18 +73,20 @@ internal static class KernelCalls
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (Gate)
         {
+            if (_waiting == 0 && _threads < MaxThreads)
+            {
+                // Started before the call is queued or the thread counted: a start that throws leaves neither behind.
+                new Thread(Serve) { IsBackground = true, Name = "kernel calls" }.Start();
+                _threads++;
+            }
             Pending.Enqueue((call, done));
             if (_waiting > 0)
             {
                 _waiting--;
                 Monitor.Pulse(Gate);
             }
-            else if (_threads < MaxThreads)
-            {
-                _threads++;
-                new Thread(Serve) { IsBackground = true, Name = "kernel calls" }.Start();
-            }
-            // Otherwise every thread is busy: the first to finish takes it.
+            // Otherwise the new thread takes it once this lock is let go, or every thread is busy and the first to
+            // finish does.
         }
         return done.Task;
     }
