@@ -68,6 +68,14 @@ public sealed class ReconcilerOptions
     /// </summary>
     public int RelayScanBatch { get; set; } = 5000;
 
+    /// <summary>
+    /// The most older requests found without a saga that the outbox relay keeps checking by id, every run. While it
+    /// holds this many, the in-order read of <see cref="RelayScanBatch"/> waits where it stopped, until some have a
+    /// saga or leave <see cref="RelayWindow"/>: nothing is skipped, and a run's check by id stays one bounded
+    /// statement however long the scheduler has been away. Default 50,000.
+    /// </summary>
+    public int RelayWaitingLimit { get; set; } = 50_000;
+
     /// <summary>How often the outbox relay runs. Default 2 s.</summary>
     public TimeSpan RelayInterval { get; set; } = TimeSpan.FromSeconds(2);
 

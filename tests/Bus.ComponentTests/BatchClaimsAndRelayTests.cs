@@ -126,6 +126,27 @@ public sealed class BatchClaimsAndRelayTests : IAsyncLifetime
         Assert.Empty(await Resent(relay));
     }
 
+    [Fact]
+    public async Task While_the_relay_checks_as_many_as_its_waiting_limit_its_read_waits_where_it_stopped_and_skips_none()
+    {
+        var claims = await _claims.TakeMany("dev", [.. Enumerable.Range(0, 5).Select(i => Submission($"old-{i}"))], DateTimeOffset.UtcNow, CancellationToken.None);
+        await Execute("UPDATE job_requests SET created_at = now() - interval '30 minutes' + substr(request_id, 5)::int * interval '1 second', sent_at = now() - interval '30 minutes'");
+        var relay = new OutboxRelay(_database.DataSource, _bus.Harness.Bus,
+            Options.Create(new ReconcilerOptions { RelayScanBatch = 5, RelayWaitingLimit = 2 }), NullLogger<OutboxRelay>.Instance);
+
+        // Room for two: the first run reads two, and the next reads none while both still lack a saga.
+        Assert.Equal(["old-0", "old-1"], await Resent(relay));
+        Assert.Equal(["old-0", "old-1"], await Resent(relay));
+        // The check that finds one taken up makes room for one more, read by the next run from where the read stopped.
+        await InsertJob(claims[0].JobId);
+        Assert.Equal(["old-1"], await Resent(relay));
+        Assert.Equal(["old-1", "old-2"], await Resent(relay));
+        await InsertJob(claims[1].JobId);
+        await InsertJob(claims[2].JobId);
+        Assert.Empty(await Resent(relay));
+        Assert.Equal(["old-3", "old-4"], await Resent(relay));
+    }
+
     async Task<string[]> Resent(OutboxRelay relay)
     {
         var before = _bus.Harness.Sent.Select<SubmitJob>().Count();

@@ -47,12 +47,33 @@ public sealed class StatsSnapshots(LiveWorkers liveWorkers, JobQueries jobs, Fin
 
     async Task<StatsSnapshot> Build(CancellationToken cancellationToken)
     {
+        // Redis and PostgreSQL are read at the same time; the database's connection is let go before Redis is awaited,
+        // so a slow Redis never holds one.
         var live = liveWorkers.List(cancellationToken);
+        var (byTenant, oldestPending, completedByTenant, byReasonCode) = await ReadJobCounts(cancellationToken);
 
-        // Counted per tenant, once per snapshot, not per request: an admin sees the sum, any other key only its
-        // own tenant's (capacity and load stay cluster-wide: every tenant shares them). Unfinished jobs are read
-        // through their partial index, finished ones kept as a running count: neither reads the history. All the
-        // reads see one moment of the table, so a job that finishes between two of them counts once.
+        var jobsByState = JobStates.All.ToDictionary(s => s, s => byTenant.Values.Sum(c => c[s]));
+        var completedLastMinute = completedByTenant.Values.Sum();
+        var tenants = byTenant.ToDictionary(
+            t => t.Key, t => new TenantCounts(t.Value, completedByTenant.GetValueOrDefault(t.Key)));
+
+        var workers = await live;
+        var capacity = Sum(workers.Select(w => w.Registration.Capacity));
+        var allocated = Sum(workers.Select(w => w.Used));
+        var utilization = capacity.Cpus == 0 ? 0 : (double)allocated.Cpus / capacity.Cpus;
+        return new StatsSnapshot(
+            workers.Count, capacity, allocated, utilization, jobsByState, jobsByState[JobStates.Pending], completedLastMinute,
+            oldestPending, clock.GetUtcNow(), Usage: null, tenants, byReasonCode);
+    }
+
+    /// <summary>
+    /// Counted per tenant, once per snapshot, not per request: an admin sees the sum, any other key only its own
+    /// tenant's (capacity and load stay cluster-wide: every tenant shares them). Unfinished jobs are read through their
+    /// partial index, finished ones kept as a running count: neither reads the history. All the reads see one moment
+    /// of the table, so a job that finishes between two of them counts once.
+    /// </summary>
+    async Task<JobCounts> ReadJobCounts(CancellationToken cancellationToken)
+    {
         await using var snapshot = await jobs.BeginSnapshot(cancellationToken);
         var table = snapshot.Queries;
         DateTimeOffset? oldestPending = null;
@@ -68,25 +89,16 @@ public sealed class StatsSnapshots(LiveWorkers liveWorkers, JobQueries jobs, Fin
         var done = await finished.Read(table, cancellationToken);
         foreach (var ((tenant, state), count) in done.ByTenantAndState)
             Of(tenant)[state] = count;
-        var completedByTenant = done.CompletedLastMinuteByTenant;
         // Pending jobs only, read through the partial index on them; a code with no job counts 0.
         var byReasonCode = Enum.GetValues<PendingReasonCode>().ToDictionary(c => c, _ => 0L);
         foreach (var (code, count) in await table.PendingByReasonCode(cancellationToken))
             byReasonCode[code] = count;
-
-        var jobsByState = JobStates.All.ToDictionary(s => s, s => byTenant.Values.Sum(c => c[s]));
-        var completedLastMinute = completedByTenant.Values.Sum();
-        var tenants = byTenant.ToDictionary(
-            t => t.Key, t => new TenantCounts(t.Value, completedByTenant.GetValueOrDefault(t.Key)));
-
-        var workers = await live;
-        var capacity = Sum(workers.Select(w => w.Registration.Capacity));
-        var allocated = Sum(workers.Select(w => w.Used));
-        var utilization = capacity.Cpus == 0 ? 0 : (double)allocated.Cpus / capacity.Cpus;
-        return new StatsSnapshot(
-            workers.Count, capacity, allocated, utilization, jobsByState, jobsByState[JobStates.Pending], completedLastMinute,
-            oldestPending, clock.GetUtcNow(), Usage: null, tenants, byReasonCode);
+        return new JobCounts(byTenant, oldestPending, done.CompletedLastMinuteByTenant, byReasonCode);
     }
+
+    sealed record JobCounts(
+        Dictionary<string, Dictionary<string, long>> ByTenant, DateTimeOffset? OldestPending,
+        IReadOnlyDictionary<string, long> CompletedLastMinuteByTenant, Dictionary<PendingReasonCode, long> ByReasonCode);
 
     /// <summary>The counts of one tenant, every state present; zeros for a tenant with no jobs.</summary>
     public static TenantCounts CountsOf(StatsSnapshot snapshot, string tenant) =>

@@ -29,6 +29,7 @@ public static class ReconcilerExtensions
             .Validate(o => o.RelayAfter > TimeSpan.Zero && o.RelayWindow > o.RelayAfter && o.RelayInterval > TimeSpan.Zero && o.RelayBatchSize > 0,
                 "Reconciler: the relay's delay, interval and batch size must be positive, and its window longer than its delay")
             .Validate(o => o.RelayScanBatch > 0, "Reconciler:RelayScanBatch must be positive")
+            .Validate(o => o.RelayWaitingLimit > 0, "Reconciler:RelayWaitingLimit must be positive")
             .ValidateOnStart();
         builder.AddCapacity(); // the sweeps read the workers, and the allocation sync repairs through the ledger
         builder.AddBus(); // sends and publishes only: RunJob again, SubmitJob again, ReconcileAttempt, JobStopped, JobAttemptLost, WorkerLost

@@ -35,6 +35,7 @@ public sealed class OutboxRelay(NpgsqlDataSource dataSource, IBus send, IOptions
     (DateTimeOffset CreatedAt, Guid JobId)? _readUpTo;
 
     // Older requests read without a saga: checked again by id every run until they have one or leave the window.
+    // At most RelayWaitingLimit of them: the in-order read waits while it is full.
     readonly HashSet<Guid> _waiting = [];
 
     public static JobKey Key { get; } = new("outbox-relay", "reconciler");
@@ -79,10 +80,14 @@ public sealed class OutboxRelay(NpgsqlDataSource dataSource, IBus send, IOptions
 
     /// <summary>
     /// The next RelayScanBatch requests older than RelayConfirmedAfter, in (created_at, job_id) order from where the last
-    /// run stopped; those without a saga join the ones checked by id.
+    /// run stopped; those without a saga join the ones checked by id. No more are read than those can take without
+    /// passing RelayWaitingLimit.
     /// </summary>
     async Task ReadOlder(CancellationToken cancellationToken)
     {
+        var room = options.Value.RelayWaitingLimit - _waiting.Count;
+        if (room <= 0)
+            return;
         await using var command = dataSource.CreateCommand($"""
             SELECT r.created_at, r.job_id,
                    EXISTS (SELECT FROM {JobColumns.Table} j WHERE j.{JobColumns.JobId} = r.job_id)
@@ -96,7 +101,7 @@ public sealed class OutboxRelay(NpgsqlDataSource dataSource, IBus send, IOptions
         command.Parameters.AddWithValue(options.Value.RelayWindow);
         command.Parameters.AddWithValue(_readUpTo?.JobId ?? Guid.Empty);
         command.Parameters.AddWithValue(options.Value.RelayConfirmedAfter);
-        command.Parameters.AddWithValue(options.Value.RelayScanBatch);
+        command.Parameters.AddWithValue(Math.Min(options.Value.RelayScanBatch, room));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {

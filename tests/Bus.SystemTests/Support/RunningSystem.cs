@@ -296,6 +296,30 @@ public sealed class RunningSystem : IAsyncLifetime
         if (Directory.Exists(_stateRoot))
             Directory.Delete(_stateRoot, recursive: true);
         RemoveCgroups();
+        RemoveWorkerLocks();
+    }
+
+    /// <summary>
+    /// Removes the id lock files this run's workers left in <c>/run/bus-worker</c> (the worker's <c>WorkerIdLock</c>,
+    /// named after the cgroup folder). A worker keeps its file, since deleting a lock file others may open races; once
+    /// every worker of the run has ended nobody holds them, and each run's cgroup folder is its own.
+    /// </summary>
+    void RemoveWorkerLocks()
+    {
+        const string folder = "/run/bus-worker";
+        if (!Directory.Exists(folder))
+            return;
+        foreach (var file in Directory.EnumerateFiles(folder, $"{CgroupParent}--*.lock"))
+        {
+            try
+            {
+                File.Delete(file);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Not ours to delete (a worker not run as root keeps its lock in its state folder instead).
+            }
+        }
     }
 
     /// <summary>
