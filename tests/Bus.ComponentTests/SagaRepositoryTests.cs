@@ -41,6 +41,8 @@ public sealed class SagaRepositoryTests : IAsyncLifetime
         Assert.Equal(4, row!.Version);
         Assert.True(bus.Barrier.Executions > 4, "the barrier should have forced at least one retry");
         Assert.Equal(1, await RowCount());
+        // One insert and three updates committed; the tries that lost a race committed nothing and told nobody.
+        Assert.Equal(4, bus.Writes.Count);
     }
 
     [Fact]
@@ -57,14 +59,17 @@ public sealed class SagaRepositoryTests : IAsyncLifetime
         var row = await Eventually.Get(() => Read(id), r => r?.Count == 4, TimeSpan.FromSeconds(30), "all counts applied");
         Assert.Equal(4, row!.Version);
         Assert.True(bus.Barrier.Executions > 4, "three updates of one version cannot all succeed the first time");
+        Assert.Equal(4, bus.Writes.Count);
     }
 
     async Task<RunningBus> StartBus(int racers)
     {
         var barrier = new RaceBarrier();
         barrier.Arm(racers);
+        var writes = new CountingWriteObserver();
         var provider = new ServiceCollection()
             .AddSingleton(barrier)
+            .AddSingleton<ISagaWriteObserver>(writes)
             .AddPooledDbContextFactory<CounterDbContext>(o => o.UseNpgsql(_database.DataSource))
             .AddMassTransitTestHarness(x =>
             {
@@ -81,7 +86,7 @@ public sealed class SagaRepositoryTests : IAsyncLifetime
         var harness = provider.GetRequiredService<ITestHarness>();
         harness.TestTimeout = TimeSpan.FromSeconds(30);
         await harness.Start();
-        return new RunningBus(provider, harness, barrier);
+        return new RunningBus(provider, harness, barrier, writes);
     }
 
     async Task<CounterState?> Read(Guid id)
@@ -98,7 +103,14 @@ public sealed class SagaRepositoryTests : IAsyncLifetime
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
-    sealed record RunningBus(ServiceProvider Provider, ITestHarness Harness, RaceBarrier Barrier) : IAsyncDisposable
+    sealed class CountingWriteObserver : ISagaWriteObserver
+    {
+        int _count;
+        public int Count => _count;
+        public void Committed() => Interlocked.Increment(ref _count);
+    }
+
+    sealed record RunningBus(ServiceProvider Provider, ITestHarness Harness, RaceBarrier Barrier, CountingWriteObserver Writes) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {

@@ -1,16 +1,18 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using Bus.Persistence.Jobs;
 using Npgsql;
 
 namespace Bus.Gateway.Events;
 
 /// <summary>
 /// One reader of <c>job_transitions</c> per gateway, shared by every open stream: it waits on PostgreSQL's
-/// <c>NOTIFY job_transitions</c> (sent when the scheduler commits a transition), reads what is new in stream order,
-/// and hands each event to the streams that want it. So a change made through any gateway, by any scheduler,
-/// reaches every gateway's clients, and a thousand open streams cost one query per change, not a thousand. With no
-/// stream open it reads nothing (it was six reads a job under load, for nobody); the first stream to open moves the
-/// feed to the present, and replays what came before from the table itself.
+/// <c>NOTIFY job_transitions</c> (<see cref="TransitionsChannel"/>: the scheduler sends it after its writes commit, at
+/// most one every 20 ms), reads what is new in stream order, and hands each event to the streams that want it. So a
+/// change made through any gateway, by any scheduler, reaches every gateway's clients, and a thousand open streams
+/// cost one query per change, not a thousand. With no stream open it reads nothing (it was six reads a job under load,
+/// for nobody); the first stream to open moves the feed to the present, and replays what came before from the table
+/// itself.
 /// </summary>
 public sealed class JobEventFeed(JobEventStore store, NpgsqlDataSource dataSource, ILogger<JobEventFeed> logger) : BackgroundService
 {
@@ -61,7 +63,7 @@ public sealed class JobEventFeed(JobEventStore store, NpgsqlDataSource dataSourc
                 await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
                 var notified = 0;
                 connection.Notification += (_, _) => Interlocked.Exchange(ref notified, 1);
-                await using (var listen = new NpgsqlCommand("LISTEN job_transitions", connection))
+                await using (var listen = new NpgsqlCommand($"LISTEN {TransitionsChannel.Name}", connection))
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 _started.TrySetResult();
                 try

@@ -37,6 +37,9 @@ public static class SchedulerExtensions
         builder.AppliesSchemaMigrations(); // the saga owns the jobs table, so the scheduler owns the schema
         builder.Services.AddPooledDbContextFactory<SchedulerDbContext>((sp, options) =>
             options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
+        builder.Services.AddSingleton<TransitionsNotifier>();
+        builder.Services.AddSingleton<ISagaWriteObserver>(sp => sp.GetRequiredService<TransitionsNotifier>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<TransitionsNotifier>());
 
         builder.AddAllocationObservers();
         builder.Services.AddSingleton<WorkerGauges>();

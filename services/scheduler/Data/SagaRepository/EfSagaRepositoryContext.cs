@@ -20,13 +20,16 @@ sealed class EfSagaRepositoryContext<TSaga, TMessage, TDbContext> :
     readonly TDbContext db;
     readonly ConsumeContext<TMessage> context;
     readonly ISagaConsumeContextFactory<TDbContext, TSaga> factory;
+    readonly IReadOnlyList<ISagaWriteObserver> writeObservers;
 
-    public EfSagaRepositoryContext(TDbContext db, ConsumeContext<TMessage> context, ISagaConsumeContextFactory<TDbContext, TSaga> factory)
+    public EfSagaRepositoryContext(TDbContext db, ConsumeContext<TMessage> context, ISagaConsumeContextFactory<TDbContext, TSaga> factory,
+        IReadOnlyList<ISagaWriteObserver> writeObservers)
         : base(context, db)
     {
         this.db = db;
         this.context = context;
         this.factory = factory;
+        this.writeObservers = writeObservers;
     }
 
     DbSet<TSaga> Sagas => db.Set<TSaga>();
@@ -98,6 +101,7 @@ sealed class EfSagaRepositoryContext<TSaga, TMessage, TDbContext> :
         instance.Version = 1;
         Sagas.Add(instance);
         await db.SaveChangesAsync(CancellationToken);
+        Committed();
     }
 
     async Task SaveOrThrowConcurrency(TSaga instance)
@@ -110,6 +114,14 @@ sealed class EfSagaRepositoryContext<TSaga, TMessage, TDbContext> :
         {
             throw new ConcurrencyException("The saga was changed concurrently", typeof(TSaga), instance.CorrelationId, e);
         }
+        Committed();
+    }
+
+    /// <summary>SaveChanges commits its own transaction, so a write that returned is committed.</summary>
+    void Committed()
+    {
+        foreach (var observer in writeObservers)
+            observer.Committed();
     }
 
     Task Forget(TSaga instance)

@@ -15,22 +15,26 @@ namespace Bus.Scheduler.Data.SagaRepository;
 /// <item>an update that lost a race (the row's <see cref="ISagaVersion.Version"/> moved on) changes nothing and throws
 /// <see cref="ConcurrencyException"/>, which the endpoint's retry policy handles by reloading.</item>
 /// </list>
-/// Each message gets its own short-lived DbContext from a pool.
+/// Each message gets its own short-lived DbContext from a pool. Every <see cref="ISagaWriteObserver"/> registered is
+/// told of each committed write.
 /// </summary>
 public sealed class EfSagaRepositoryContextFactory<TSaga, TDbContext>(
     IDbContextFactory<TDbContext> dbContexts,
-    ISagaConsumeContextFactory<TDbContext, TSaga> consumeContexts) :
+    ISagaConsumeContextFactory<TDbContext, TSaga> consumeContexts,
+    IEnumerable<ISagaWriteObserver> writeObservers) :
     ISagaRepositoryContextFactory<TSaga>,
     IQuerySagaRepositoryContextFactory<TSaga>,
     ILoadSagaRepositoryContextFactory<TSaga>
     where TSaga : class, ISagaVersion
     where TDbContext : DbContext
 {
+    readonly ISagaWriteObserver[] _writeObservers = writeObservers.ToArray();
+
     public async Task Send<T>(ConsumeContext<T> context, IPipe<SagaRepositoryContext<TSaga, T>> next)
         where T : class
     {
         await using var db = await dbContexts.CreateDbContextAsync(context.CancellationToken);
-        await next.Send(new EfSagaRepositoryContext<TSaga, T, TDbContext>(db, context, consumeContexts));
+        await next.Send(new EfSagaRepositoryContext<TSaga, T, TDbContext>(db, context, consumeContexts, _writeObservers));
     }
 
     public async Task SendQuery<T>(ConsumeContext<T> context, ISagaQuery<TSaga> query, IPipe<SagaRepositoryQueryContext<TSaga, T>> next)
@@ -38,7 +42,7 @@ public sealed class EfSagaRepositoryContextFactory<TSaga, TDbContext>(
     {
         await using var db = await dbContexts.CreateDbContextAsync(context.CancellationToken);
         var instances = await db.Set<TSaga>().Where(query.FilterExpression).ToListAsync(context.CancellationToken);
-        var repositoryContext = new EfSagaRepositoryContext<TSaga, T, TDbContext>(db, context, consumeContexts);
+        var repositoryContext = new EfSagaRepositoryContext<TSaga, T, TDbContext>(db, context, consumeContexts, _writeObservers);
         await next.Send(new LoadedSagaRepositoryQueryContext<TSaga, T>(repositoryContext, instances));
     }
 
