@@ -51,6 +51,8 @@ public static class EndToEndBenchmark
         var checks = new InvariantChecks(driver.Http, database);
         using var stopSampling = new CancellationTokenSource();
         var sampling = checks.SampleWorkers(stopSampling.Token);
+        var waits = new DatabaseWaits(database);
+        var waitSampling = waits.Sample(stopSampling.Token);
 
         Console.Error.WriteLine($"measuring {options.Jobs} {options.Service} jobs ...");
         Console.WriteLine($"load:    {MachineInfo.LoadAverage()} at start (1/5/15 min)");
@@ -60,6 +62,7 @@ public static class EndToEndBenchmark
         var finished = await driver.WaitFinished(run, options.Jobs - refused, TimeSpan.FromSeconds(120 + options.Jobs / 20.0));
         await stopSampling.CancelAsync();
         await sampling;
+        await waitSampling;
         Console.WriteLine($"load:    {MachineInfo.LoadAverage()} at end");
         var jobs = await driver.Times(run);
         Console.Error.WriteLine("reading the cost counters once they settle ...");
@@ -68,6 +71,7 @@ public static class EndToEndBenchmark
         Report(options, jobs, refused, finished, checks, before.Processes, after.Processes);
         Console.WriteLine();
         CostLedger.Report(before, after, jobs.Count(j => j.Finished is not null));
+        waits.Report();
         return checks.Violations.Count == 0 && finished ? 0 : 1;
     }
 
