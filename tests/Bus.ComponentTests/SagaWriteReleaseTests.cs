@@ -57,9 +57,25 @@ public sealed class SagaWriteReleaseTests : IAsyncLifetime
             reloaded.Version++;
             reloaded.NewReleases.Add(new AllocationRelease(jobId, 1, DateTimeOffset.UtcNow));
             await retry.SaveChangesAsync();
-            Assert.Empty(reloaded.NewReleases);
         }
         Assert.Equal((true, "Completed"), await Read(jobId));
+    }
+
+    [Fact]
+    public async Task Releasing_a_jobs_leftovers_leaves_the_attempts_its_saga_write_releases()
+    {
+        var jobId = Guid.NewGuid();
+        var ledger = new DatabaseLedger(_database.DataSource);
+        foreach (var attempt in new[] { 1, 2 })
+            await ledger.Record(jobId, attempt, "w1", new ResourceVector(1, 0, 0), DateTimeOffset.UtcNow, redisEpoch: null);
+
+        var released = await ledger.ReleaseAll(jobId, DateTimeOffset.UtcNow, except: [2]);
+
+        Assert.Equal([(1, "w1")], released);
+        await using var command = _database.DataSource.CreateCommand(
+            "SELECT attempt FROM resource_allocations WHERE job_id = $1 AND NOT released");
+        command.Parameters.AddWithValue(jobId);
+        Assert.Equal(2, (int)(await command.ExecuteScalarAsync())!);
     }
 
     /// <summary>Whether the attempt's row is released, and the job's state, as committed.</summary>

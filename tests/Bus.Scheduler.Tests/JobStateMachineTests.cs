@@ -362,6 +362,6 @@ public sealed class JobStateMachineTests : IAsyncLifetime
             return Task.FromResult(new AllocationRelease(jobId, attempt, DateTimeOffset.UtcNow));
         }
 
-        public Task ReleasedAll(Guid jobId) => Task.CompletedTask;
+        public Task ReleasedAll(Guid jobId, IReadOnlyCollection<int> releasedWithTheWrite) => Task.CompletedTask;
     }
 }

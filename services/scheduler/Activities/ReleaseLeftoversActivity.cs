@@ -11,5 +11,7 @@ namespace Bus.Scheduler.Activities;
 /// </summary>
 public sealed class ReleaseLeftoversActivity(IAllocationRecorder recorder) : JobActivity("release-leftovers")
 {
-    protected override Task Run(BehaviorContext<JobState> context) => recorder.ReleasedAll(context.Saga.CorrelationId);
+    // The attempt that just ended, when this message ended one, is released by the saga's write (JobState.NewReleases).
+    protected override Task Run(BehaviorContext<JobState> context) =>
+        recorder.ReleasedAll(context.Saga.CorrelationId, [.. context.Saga.NewReleases.Select(r => r.Attempt)]);
 }

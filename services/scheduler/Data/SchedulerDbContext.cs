@@ -58,6 +58,10 @@ public sealed partial class SchedulerDbContext(DbContextOptions<SchedulerDbConte
     async Task<int> SaveWithReleases(IReadOnlyList<AllocationRelease> releases, CancellationToken cancellationToken)
     {
         int written;
+        // Inside a transaction of its own, SaveChanges would wrap itself in a savepoint: two round trips more, for a
+        // rollback point nothing uses (a failed write rolls the whole transaction back).
+        var savepoints = Database.AutoSavepointsEnabled;
+        Database.AutoSavepointsEnabled = false;
         try
         {
             await using var transaction = await Database.BeginTransactionAsync(cancellationToken);
@@ -71,6 +75,10 @@ public sealed partial class SchedulerDbContext(DbContextOptions<SchedulerDbConte
         {
             ForgetTransitions();
             throw;
+        }
+        finally
+        {
+            Database.AutoSavepointsEnabled = savepoints;
         }
         ChangeTracker.AcceptAllChanges();
         return written;

@@ -29,10 +29,10 @@ public sealed class AllocationRecorder(ICapacityLedger ledger, AllocationStore a
         return new AllocationRelease(jobId, attempt, at);
     }
 
-    public async Task ReleasedAll(Guid jobId)
+    public async Task ReleasedAll(Guid jobId, IReadOnlyCollection<int> releasedWithTheWrite)
     {
         var at = clock.GetUtcNow();
-        foreach (var (attempt, workerId) in await ledger.ReleaseAll(jobId, at))
+        foreach (var (attempt, workerId) in await ledger.ReleaseAll(jobId, at, releasedWithTheWrite))
             observers.Released(new AllocationEvent(jobId, attempt, workerId, null, at));
     }
 }

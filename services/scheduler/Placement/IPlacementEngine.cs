@@ -22,7 +22,8 @@ public interface IAllocationRecorder
 
     /// <summary>
     /// The job is over: every allocation of any of its attempts still unreleased is released everywhere, such as one
-    /// placed by an earlier try of a message whose saga write then lost a race to a cancel. Idempotent.
+    /// placed by an earlier try of a message whose saga write then lost a race to a cancel. The attempts of
+    /// <paramref name="releasedWithTheWrite"/> are left to the saga's write, which releases them. Idempotent.
     /// </summary>
-    Task ReleasedAll(Guid jobId);
+    Task ReleasedAll(Guid jobId, IReadOnlyCollection<int> releasedWithTheWrite);
 }

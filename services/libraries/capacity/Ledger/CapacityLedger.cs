@@ -74,10 +74,10 @@ public sealed class CapacityLedger(
     public Task GiveBack(string workerId, Guid jobId, int attempt) =>
         outage.Run(() => counters.Release(workerId, jobId, attempt));
 
-    public async Task<IReadOnlyList<(int Attempt, string WorkerId)>> ReleaseAll(Guid jobId, DateTimeOffset at)
+    public async Task<IReadOnlyList<(int Attempt, string WorkerId)>> ReleaseAll(Guid jobId, DateTimeOffset at, IReadOnlyCollection<int> except)
     {
         // The rows first, then Redis: in between Redis counts too much, which is safe.
-        var released = await database.ReleaseAll(jobId, at);
+        var released = await database.ReleaseAll(jobId, at, except);
         foreach (var (attempt, workerId) in released)
             await GiveBack(workerId, jobId, attempt);
         return released;

@@ -172,16 +172,20 @@ public sealed class DatabaseLedger(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue(release.At);
     }
 
-    /// <summary>Marks every unreleased allocation of the job released; returns the attempts it released, with their workers.</summary>
-    public async Task<IReadOnlyList<(int Attempt, string WorkerId)>> ReleaseAll(Guid jobId, DateTimeOffset at)
+    /// <summary>
+    /// Marks every unreleased allocation of the job released but those of <paramref name="except"/> (attempts a
+    /// caller releases in its own transaction); returns the attempts it released, with their workers.
+    /// </summary>
+    public async Task<IReadOnlyList<(int Attempt, string WorkerId)>> ReleaseAll(Guid jobId, DateTimeOffset at, IReadOnlyCollection<int> except)
     {
         await using var command = dataSource.CreateCommand("""
             UPDATE resource_allocations SET released = true, released_at = $2
-            WHERE job_id = $1 AND NOT released
+            WHERE job_id = $1 AND NOT released AND attempt <> ALL($3)
             RETURNING attempt, worker_id
             """);
         command.Parameters.AddWithValue(jobId);
         command.Parameters.AddWithValue(at);
+        command.Parameters.AddWithValue(except.ToArray());
         var released = new List<(int, string)>();
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())

@@ -33,8 +33,11 @@ public interface ICapacityLedger
     /// </summary>
     Task GiveBack(string workerId, Guid jobId, int attempt);
 
-    /// <summary>Releases every attempt of a job still holding a row, the rows first; returns what it released.</summary>
-    Task<IReadOnlyList<(int Attempt, string WorkerId)>> ReleaseAll(Guid jobId, DateTimeOffset at);
+    /// <summary>
+    /// Releases every attempt of a job still holding a row but those of <paramref name="except"/> (released by the
+    /// caller's own transaction), the rows first; returns what it released.
+    /// </summary>
+    Task<IReadOnlyList<(int Attempt, string WorkerId)>> ReleaseAll(Guid jobId, DateTimeOffset at, IReadOnlyCollection<int> except);
 
     /// <summary>
     /// Rebuilds one worker's Redis counters from its rows, under a new epoch. False when the worker has no row in
