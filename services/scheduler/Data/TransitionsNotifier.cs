@@ -1,3 +1,4 @@
+using Bus.Hosting.Signals;
 using Bus.Persistence.Jobs;
 using Bus.Scheduler.Data.SagaRepository;
 using Npgsql;
@@ -18,23 +19,16 @@ public sealed class TransitionsNotifier(NpgsqlDataSource dataSource, ILogger<Tra
     /// <summary>Commits within this time of a notification share the next one; what an event may wait for it.</summary>
     static readonly TimeSpan MinInterval = TimeSpan.FromMilliseconds(20);
 
-    readonly SemaphoreSlim _committed = new(0, 1);
+    readonly WakeSignal _committed = new();
 
     /// <summary>Asks for a notification soon; commits before it is sent share it.</summary>
-    public void Committed()
-    {
-        if (_committed.CurrentCount == 0)
-        {
-            try { _committed.Release(); }
-            catch (SemaphoreFullException) { } // another commit asked first: one notification serves both
-        }
-    }
+    public void Committed() => _committed.Set();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            await _committed.WaitAsync(stoppingToken);
+            await _committed.Wait(stoppingToken);
             try
             {
                 await using var notify = dataSource.CreateCommand($"SELECT pg_notify('{TransitionsChannel.Name}', '')");

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Bus.Contracts;
 using Bus.Hosting.Messaging;
 using Bus.Hosting.Options;
+using Bus.Hosting.Signals;
 using Bus.Hosting.Telemetry;
 using Bus.Persistence.Jobs;
 using MassTransit;
@@ -45,7 +46,7 @@ public sealed class PendingJobDispatcher(
     JobLogScopes scopes,
     ILogger<PendingJobDispatcher> logger) : BackgroundService
 {
-    readonly SemaphoreSlim _poke = new(0, 1);
+    readonly WakeSignal _poke = new();
     // Jobs this instance offered lately, and when; touched only by the pass loop.
     readonly Dictionary<Guid, DateTimeOffset> _offered = [];
     // The workers that could take some job, as of the last periodic pass (PendingEligibility.Signature).
@@ -53,14 +54,7 @@ public sealed class PendingJobDispatcher(
     int _pokeLaterArmed;
 
     /// <summary>Asks for a pass soon. Pokes that arrive during a pass fold into one more pass.</summary>
-    public void Poke()
-    {
-        if (_poke.CurrentCount == 0)
-        {
-            try { _poke.Release(); }
-            catch (SemaphoreFullException) { } // another poke got there first: one pass is enough
-        }
-    }
+    public void Poke() => _poke.Set();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -71,7 +65,7 @@ public sealed class PendingJobDispatcher(
             try
             {
                 var wait = periodicDue - clock.GetUtcNow();
-                var poked = await _poke.WaitAsync(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, stoppingToken);
+                var poked = await _poke.Wait(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, stoppingToken);
                 var now = clock.GetUtcNow();
                 if (now >= periodicDue)
                 {
